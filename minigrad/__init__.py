@@ -1,0 +1,36 @@
+"""minigrad: a small autograd engine on NumPy, with Cython gather/index-add kernels.
+
+Start with :class:`Tensor`, :mod:`minigrad.nn` and :mod:`minigrad.optim`; the
+names follow PyTorch, so ``import minigrad as torch``-style code mostly works.
+"""
+from __future__ import annotations
+
+import numpy as _np
+
+from minigrad import autograd
+from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.creation import (
+    arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
+    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from minigrad.ops import (
+    abs, add, amax, amin, argmax, argmin, cat, chunk, clamp, clip, clone, div, embedding, exp,
+    flatten, log, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg,
+    permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, std, sub, sum,
+    tanh, transpose, unsqueeze, var, where,
+)
+from minigrad.random import manual_seed
+from minigrad.sparse import SparseTensor
+from minigrad.tensor import Tensor
+
+# dtypes, under PyTorch's names (they are NumPy dtypes).
+float32 = float = _np.dtype(_np.float32)
+float64 = double = _np.dtype(_np.float64)
+float16 = half = _np.dtype(_np.float16)
+int32 = _np.dtype(_np.int32)
+int64 = long = _np.dtype(_np.int64)
+int8 = _np.dtype(_np.int8)
+uint8 = _np.dtype(_np.uint8)
+bool = _np.dtype(_np.bool_)
+
+__version__ = "0.1.0"

@@ -1,0 +1,376 @@
+# cython: language_level=3
+# cython: boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""Compiled gather and index-add kernels (the two halves of an Embedding).
+
+Nothing but :mod:`minigrad.kernels` imports this module. That door checks every
+argument (dtypes, shapes, contiguity of the output) *before* calling in here, and
+every entry point below checks that each index lies in ``[0, V)`` before its
+first write. Only because of those checks are Cython's bounds checks and
+negative-index wrap-around switched off for the whole file.
+
+Gather (Embedding forward)
+--------------------------
+For a weight matrix ``W`` of shape ``(V, D)`` and ``N`` row indices::
+
+    out[i, :] = W[idx[i], :]            for i in 0 .. N-1
+
+Every output row is written exactly once, so the rows can be shared out
+among threads freely.
+
+Index-add (Embedding backward)
+------------------------------
+The gradient of the gather sends each output-gradient row back to the row it
+was read from; a row looked up ``k`` times receives the sum of ``k`` rows::
+
+    out[idx[i], :] += src[i, :]         for i in 0 .. N-1, in order
+
+It must *accumulate*. NumPy's fancy-index assignment does not::
+
+    >>> a = np.zeros(3); idx = np.array([0, 0, 2])
+    >>> a[idx] += 1.0            # reads a[idx], adds, writes back: last write wins
+    >>> a                        # row 0 was hit twice but counts once
+    array([1., 0., 1.])
+
+``np.add.at(a, idx, 1.0)`` gives the right ``[2., 0., 1.]`` but is slow; this
+module does the same sum in a plain loop.
+
+Duplicates also decide how index-add may use threads: two threads adding into
+the same row at once would lose updates. Depending on the shape one of four
+race-free strategies is used (see ``_index_add_dispatch``):
+
+* serial                 small work: a parallel region costs more than it saves;
+* split the columns      wide rows: every thread walks all indices but owns a
+                         slice of the D columns;
+* split the rows         narrow rows: every thread walks all indices but only
+                         adds into the rows it owns;
+* private buffers        many more indices than rows: every thread sums its
+                         share of the indices into its own (V, D) buffer and the
+                         buffers are added up at the end.
+
+The first three give bit-for-bit the result of the serial loop (each output
+element receives its terms in index order). Private buffers add the partial
+sums in a different order, so results can differ in the last bits; for a given
+thread count they are still deterministic.
+
+Thread counts come from the door; without OpenMP every ``prange`` below runs
+serially and the results are the same.
+"""
+
+cimport cython
+from cython.parallel cimport prange
+from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdlib cimport calloc, free
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #define MINIGRAD_HAVE_OPENMP 1
+    #else
+    #define MINIGRAD_HAVE_OPENMP 0
+    #endif
+    """
+    const int MINIGRAD_HAVE_OPENMP
+
+#: True when the extension was compiled with OpenMP (otherwise prange is serial).
+HAVE_OPENMP = bool(MINIGRAD_HAVE_OPENMP)
+
+ctypedef fused value_t:
+    float
+    double
+
+ctypedef fused index_t:
+    int32_t
+    int64_t
+
+# ---------------------------------------------------------------------------
+# Tuning constants. "Work" is N * D elements moved. Measured on a shared
+# 2-core x86-64 machine (see benchmarks/bench_kernels.py); re-measure on other
+# hardware.
+# ---------------------------------------------------------------------------
+
+cdef enum:
+    #: Below this much work a loop runs on one thread: starting an OpenMP team
+    #: costs several microseconds, which is all a 64k-element copy takes.
+    PARALLEL_MIN_WORK = 1 << 16
+
+    #: Index-add splits columns when a row is at least this many bytes, so every
+    #: thread owns whole cache lines of each row (no false sharing).
+    COLUMN_SPLIT_MIN_BYTES = 256
+
+    #: Index-add uses private per-thread buffers when N >= this times V: the
+    #: extra cost of zeroing and summing T-1 buffers of V rows is then small.
+    PRIVATE_MIN_RATIO = 4
+    #: ... and only while the buffers together stay below this many bytes.
+    PRIVATE_MAX_BYTES = 1 << 28
+    #: Rows are handed to owners in interleaved blocks of this many rows, so a
+    #: skewed index distribution (hot rows with small ids) is shared out.
+    OWNER_BLOCK_ROWS = 8
+
+# Index-add strategies; the entry point accepts one to force it (tests, benchmarks).
+cdef enum:
+    STRATEGY_AUTO = -1
+    STRATEGY_SERIAL = 0
+    STRATEGY_COLUMNS = 1
+    STRATEGY_ROWS = 2
+    STRATEGY_PRIVATE = 3
+
+#: Strategy names for the door, tests and benchmarks.
+STRATEGIES = {"auto": STRATEGY_AUTO, "serial": STRATEGY_SERIAL, "columns": STRATEGY_COLUMNS,
+              "rows": STRATEGY_ROWS, "private": STRATEGY_PRIVATE}
+
+#: The tuning constants, readable from Python.
+THRESHOLDS = {"PARALLEL_MIN_WORK": PARALLEL_MIN_WORK, "COLUMN_SPLIT_MIN_BYTES": COLUMN_SPLIT_MIN_BYTES,
+              "PRIVATE_MIN_RATIO": PRIVATE_MIN_RATIO, "PRIVATE_MAX_BYTES": PRIVATE_MAX_BYTES,
+              "OWNER_BLOCK_ROWS": OWNER_BLOCK_ROWS}
+
+
+# ---------------------------------------------------------------------------
+# Row helpers. A "row" is D values; the source may have any strides (read-only
+# operands are never copied just to make them contiguous), the destination is
+# always contiguous.
+# ---------------------------------------------------------------------------
+
+cdef inline const value_t* _row(const value_t* base, Py_ssize_t row_stride, Py_ssize_t r) noexcept nogil:
+    """Address of row ``r``; strides are in bytes and may be negative."""
+    return <const value_t*>(<const char*>base + r * row_stride)
+
+
+cdef inline void _copy_row(value_t* dst, const value_t* src, Py_ssize_t col_stride,
+                           Py_ssize_t d) noexcept nogil:
+    cdef Py_ssize_t j
+    if col_stride == sizeof(value_t):
+        for j in range(d):          # contiguous: the compiler vectorises this
+            dst[j] = src[j]
+    else:
+        for j in range(d):
+            dst[j] = (<const value_t*>(<const char*>src + j * col_stride))[0]
+
+
+cdef inline void _add_row(value_t* dst, const value_t* src, Py_ssize_t col_stride,
+                          Py_ssize_t j0, Py_ssize_t j1) noexcept nogil:
+    """dst[j] += src[j] for j in [j0, j1)."""
+    cdef Py_ssize_t j
+    if col_stride == sizeof(value_t):
+        for j in range(j0, j1):
+            dst[j] += src[j]
+    else:
+        for j in range(j0, j1):
+            dst[j] += (<const value_t*>(<const char*>src + j * col_stride))[0]
+
+
+# ---------------------------------------------------------------------------
+# Bounds check: one branch-free pass, then a second only on failure.
+# ---------------------------------------------------------------------------
+
+cdef Py_ssize_t _first_out_of_range(const index_t[:] idx, Py_ssize_t n_rows) noexcept nogil:
+    """Position of the first index outside [0, n_rows), or -1.
+
+    Casting to unsigned maps every negative index to a huge value, so a single
+    comparison catches both ends; int32 is widened to int64 first, so nothing
+    wraps around.
+    """
+    cdef Py_ssize_t i, n = idx.shape[0]
+    cdef uint64_t limit = <uint64_t>n_rows
+    cdef int bad = 0
+    for i in range(n):
+        bad |= <uint64_t><int64_t>idx[i] >= limit
+    if not bad:
+        return -1
+    for i in range(n):
+        if <uint64_t><int64_t>idx[i] >= limit:
+            return i
+    return -1
+
+
+# ---------------------------------------------------------------------------
+# Gather
+# ---------------------------------------------------------------------------
+
+cdef void _gather(const value_t[:, :] weight, const index_t[:] idx, value_t[:, ::1] out,
+                  int num_threads) noexcept nogil:
+    cdef Py_ssize_t n = idx.shape[0], d = out.shape[1], i
+    cdef Py_ssize_t row_stride = weight.strides[0], col_stride = weight.strides[1]
+    cdef const value_t* base = &weight[0, 0]
+    if num_threads <= 1 or n * d < PARALLEL_MIN_WORK:
+        # A separate serial loop: even a disabled (`if(0)`) OpenMP region costs ~1 us.
+        for i in range(n):
+            _copy_row(&out[i, 0], _row(base, row_stride, idx[i]), col_stride, d)
+    else:
+        # Each output row is written by exactly one iteration: no races.
+        for i in prange(n, schedule="static", num_threads=num_threads):
+            _copy_row(&out[i, 0], _row(base, row_stride, idx[i]), col_stride, d)
+
+
+cdef Py_ssize_t _gather_checked_nogil(const value_t[:, :] weight, const index_t[:] idx,
+                                      value_t[:, ::1] out, int num_threads) noexcept nogil:
+    cdef Py_ssize_t bad = _first_out_of_range(idx, weight.shape[0])
+    if bad < 0 and idx.shape[0] > 0 and out.shape[1] > 0:
+        _gather(weight, idx, out, num_threads)
+    return bad
+
+
+cdef Py_ssize_t _gather_checked(const value_t[:, :] weight, const index_t[:] idx,
+                                value_t[:, ::1] out, int num_threads) except -2:
+    # The door checks shapes with friendlier messages; this only keeps a wrong
+    # call from touching memory outside the arrays.
+    if out.shape[0] != idx.shape[0] or out.shape[1] != weight.shape[1]:
+        raise ValueError("gather: out must have shape (len(idx), weight.shape[1])")
+    # Releasing the GIL costs about 0.1 us: only worth it when there is real work.
+    if idx.shape[0] * out.shape[1] < PARALLEL_MIN_WORK:
+        return _gather_checked_nogil(weight, idx, out, num_threads)
+    with nogil:
+        return _gather_checked_nogil(weight, idx, out, num_threads)
+
+
+def gather(cnp.ndarray weight not None, cnp.ndarray idx not None, cnp.ndarray out not None,
+           int num_threads=1):
+    """out[i, :] = weight[idx[i], :]; returns -1, or the position of a bad index.
+
+    The door guarantees: weight 2-D float32/float64, idx 1-D int32/int64,
+    out C-contiguous (len(idx), D) of weight's dtype. Nothing is written when an
+    index is out of range.
+    """
+    cdef int vt = cnp.PyArray_TYPE(weight), it = cnp.PyArray_TYPE(idx)
+    if vt == cnp.NPY_FLOAT32:
+        if it == cnp.NPY_INT32:
+            return _gather_checked[float, int32_t](weight, idx, out, num_threads)
+        return _gather_checked[float, int64_t](weight, idx, out, num_threads)
+    if it == cnp.NPY_INT32:
+        return _gather_checked[double, int32_t](weight, idx, out, num_threads)
+    return _gather_checked[double, int64_t](weight, idx, out, num_threads)
+
+
+# ---------------------------------------------------------------------------
+# Index-add
+# ---------------------------------------------------------------------------
+
+cdef void _index_add_serial(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
+                            Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t j0, Py_ssize_t j1) noexcept nogil:
+    """out[idx[i], j] += src[i, j] for i in [i0, i1), j in [j0, j1), in index order."""
+    cdef Py_ssize_t i
+    cdef Py_ssize_t row_stride = src.strides[0], col_stride = src.strides[1]
+    cdef const value_t* base = &src[0, 0]
+    for i in range(i0, i1):
+        _add_row(&out[idx[i], 0], _row(base, row_stride, i), col_stride, j0, j1)
+
+
+cdef void _index_add_owned_rows(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
+                                int owner, int n_owners) noexcept nogil:
+    """Like the serial loop, but only for the rows whose block belongs to ``owner``."""
+    cdef Py_ssize_t i, r, n = idx.shape[0], d = out.shape[1]
+    cdef Py_ssize_t row_stride = src.strides[0], col_stride = src.strides[1]
+    cdef const value_t* base = &src[0, 0]
+    for i in range(n):
+        r = idx[i]
+        if (r // OWNER_BLOCK_ROWS) % n_owners == owner:
+            _add_row(&out[r, 0], _row(base, row_stride, i), col_stride, 0, d)
+
+
+cdef int _index_add_private(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
+                            int num_threads) noexcept nogil:
+    """Per-thread (V, D) buffers; thread 0 adds straight into ``out``. 0 if out of memory."""
+    cdef Py_ssize_t n = idx.shape[0], n_rows = out.shape[0], d = out.shape[1]
+    cdef Py_ssize_t size = n_rows * d, i, r, t, j, i0, i1
+    cdef int T = num_threads
+    cdef int k
+    cdef Py_ssize_t row_stride = src.strides[0], col_stride = src.strides[1]
+    cdef const value_t* base = &src[0, 0]
+    cdef value_t* target
+    cdef value_t* acc
+    # calloc hands back zeroed pages lazily, so untouched rows cost little.
+    cdef value_t* buffers = <value_t*>calloc((T - 1) * size, sizeof(value_t))
+    if buffers == NULL:
+        return 0
+    for t in prange(T, schedule="static", chunksize=1, num_threads=T):
+        i0 = n * t // T
+        i1 = n * (t + 1) // T
+        target = &out[0, 0] if t == 0 else buffers + (t - 1) * size
+        for i in range(i0, i1):
+            acc = target + idx[i] * d
+            _add_row(acc, _row(base, row_stride, i), col_stride, 0, d)
+    # Reduce: out[r] += buffer_1[r] + ... ; rows are independent.
+    for r in prange(n_rows, schedule="static", num_threads=T):
+        for k in range(T - 1):
+            acc = buffers + k * size + r * d
+            for j in range(d):
+                out[r, j] += acc[j]
+    free(buffers)
+    return 1
+
+
+cdef int _choose_strategy(Py_ssize_t n, Py_ssize_t n_rows, Py_ssize_t d, Py_ssize_t itemsize,
+                          int num_threads) noexcept nogil:
+    if num_threads <= 1 or not MINIGRAD_HAVE_OPENMP or n * d < PARALLEL_MIN_WORK:
+        return STRATEGY_SERIAL
+    if d * itemsize >= COLUMN_SPLIT_MIN_BYTES:
+        return STRATEGY_COLUMNS
+    if n >= PRIVATE_MIN_RATIO * n_rows and (num_threads - 1) * n_rows * d * itemsize <= PRIVATE_MAX_BYTES:
+        return STRATEGY_PRIVATE
+    return STRATEGY_ROWS
+
+
+cdef void _index_add_dispatch(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
+                              int num_threads, int strategy) noexcept nogil:
+    cdef Py_ssize_t n = idx.shape[0], d = out.shape[1], t, j0, j1, n_blocks
+    cdef Py_ssize_t block = 64 // sizeof(value_t)     # one cache line of values
+    cdef int T = num_threads if num_threads > 1 else 1
+    if strategy == STRATEGY_AUTO:
+        strategy = _choose_strategy(n, out.shape[0], d, sizeof(value_t), T)
+    if strategy == STRATEGY_PRIVATE and T > 1:
+        if _index_add_private(out, idx, src, T):
+            return
+        strategy = STRATEGY_ROWS                     # out of memory: fall back
+    if strategy == STRATEGY_COLUMNS and T > 1:
+        # Thread t owns whole cache-line blocks of columns [j0, j1) of every row.
+        n_blocks = (d + block - 1) // block
+        for t in prange(T, schedule="static", chunksize=1, num_threads=T):
+            j0 = min(d, (n_blocks * t // T) * block)
+            j1 = min(d, (n_blocks * (t + 1) // T) * block)
+            _index_add_serial(out, idx, src, 0, n, j0, j1)
+    elif strategy == STRATEGY_ROWS and T > 1:
+        for t in prange(T, schedule="static", chunksize=1, num_threads=T):
+            _index_add_owned_rows(out, idx, src, t, T)
+    else:
+        _index_add_serial(out, idx, src, 0, n, 0, d)
+
+
+cdef Py_ssize_t _index_add_checked_nogil(value_t[:, ::1] out, const index_t[:] idx,
+                                         const value_t[:, :] src, int num_threads,
+                                         int strategy) noexcept nogil:
+    cdef Py_ssize_t bad = _first_out_of_range(idx, out.shape[0])
+    if bad < 0 and idx.shape[0] > 0 and out.shape[1] > 0:
+        _index_add_dispatch(out, idx, src, num_threads, strategy)
+    return bad
+
+
+cdef Py_ssize_t _index_add_checked(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
+                                   int num_threads, int strategy) except -2:
+    if src.shape[0] != idx.shape[0] or src.shape[1] != out.shape[1]:
+        raise ValueError("index_add: src must have shape (len(idx), out.shape[1])")
+    if idx.shape[0] * out.shape[1] < PARALLEL_MIN_WORK and strategy == STRATEGY_AUTO:
+        return _index_add_checked_nogil(out, idx, src, num_threads, strategy)
+    with nogil:
+        return _index_add_checked_nogil(out, idx, src, num_threads, strategy)
+
+
+def index_add(cnp.ndarray out not None, cnp.ndarray idx not None, cnp.ndarray src not None,
+              int num_threads=1, int strategy=-1):
+    """out[idx[i], :] += src[i, :] in place; returns -1, or the position of a bad index.
+
+    The door guarantees: out C-contiguous 2-D float32/float64 and writable,
+    idx 1-D int32/int64, src (len(idx), D) of out's dtype (any strides).
+    Nothing is written when an index is out of range. ``strategy`` forces one
+    of the STRATEGY_* codes (for tests and benchmarks).
+    """
+    cdef int vt = cnp.PyArray_TYPE(out), it = cnp.PyArray_TYPE(idx)
+    if vt == cnp.NPY_FLOAT32:
+        if it == cnp.NPY_INT32:
+            return _index_add_checked[float, int32_t](out, idx, src, num_threads, strategy)
+        return _index_add_checked[float, int64_t](out, idx, src, num_threads, strategy)
+    if it == cnp.NPY_INT32:
+        return _index_add_checked[double, int32_t](out, idx, src, num_threads, strategy)
+    return _index_add_checked[double, int64_t](out, idx, src, num_threads, strategy)

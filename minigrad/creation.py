@@ -1,0 +1,113 @@
+"""Tensor factories, named and shaped as in PyTorch (``zeros(2, 3)`` and ``zeros((2, 3))`` both work)."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.random import _generator
+from minigrad.tensor import Tensor, _DEFAULT_FLOAT, _check_can_require_grad, _shape_arg
+
+
+def _new(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    if requires_grad:
+        _check_can_require_grad(arr)
+    return Tensor._make(arr, bool(requires_grad), None)
+
+
+def _float(dtype):
+    return _DEFAULT_FLOAT if dtype is None else np.dtype(dtype)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (Python floats → float32; arrays keep their dtype)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None) -> Tensor:
+    """Like :func:`tensor` but shares memory with a NumPy array when it can."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    if isinstance(data, np.ndarray):
+        return Tensor._make(data if dtype is None else data.astype(dtype, copy=False), False, None)
+    return Tensor(data, dtype=dtype)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``arr``."""
+    return Tensor._make(arr, False, None)
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(_shape_arg(size), dtype=_float(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(_shape_arg(size), dtype=_float(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.empty(_shape_arg(size), dtype=_float(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else _DEFAULT_FLOAT
+    return _new(np.full(tuple(size), fill_value, dtype=dtype), requires_grad)
+
+
+def zeros_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(input.shape, dtype=dtype or input.dtype), requires_grad)
+
+
+def ones_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(input.shape, dtype=dtype or input.dtype), requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad)
+
+
+def rand_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Values in [start, end) spaced by ``step``; int64 for integer arguments, float32 otherwise."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else _DEFAULT_FLOAT
+    return _new(np.arange(start, end, step).astype(dtype), requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """U[0, 1) samples from minigrad's generator."""
+    return _new(_generator().random(_shape_arg(size)).astype(_float(dtype)), requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """N(0, 1) samples from minigrad's generator."""
+    return _new(_generator().standard_normal(_shape_arg(size)).astype(_float(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None) -> Tensor:
+    """Integers uniform in [low, high) (``randint(high, size)`` as in PyTorch)."""
+    if high is None:
+        low, high = 0, low
+    return _new(_generator().integers(low, high, size=tuple(size)).astype(dtype or np.int64), False)
+
+
+def randperm(n: int, dtype=None) -> Tensor:
+    return _new(_generator().permutation(n).astype(dtype or np.int64), False)

@@ -1,0 +1,482 @@
+"""The one door to minigrad's two embedding kernels: gather and index-add.
+
+An ``Embedding`` with weight ``W`` of shape ``(V, D)`` is two kernels:
+
+* forward, :func:`gather`:        ``out[..., :] = W[idx[...], :]``
+* backward, :func:`index_add`:    ``grad_W[idx[...], :] += grad_out[..., :]``,
+  every occurrence of a repeated index adding its own row.
+
+This module checks every argument (dtypes, shapes, index range, writability)
+and raises a clear error, then hands plain, well-formed arrays to one of two
+implementations:
+
+* ``"cython"``: the compiled kernels in ``minigrad/_kernels.pyx`` (typed
+  memoryviews, no GIL, OpenMP threads for large inputs);
+* ``"numpy"``: a short NumPy reference (``np.take`` / ``np.add.at``), which is
+  the oracle in the tests and the fallback when the extension was not built.
+
+``MINIGRAD_KERNELS=numpy`` selects the reference; ``MINIGRAD_KERNELS=cython``
+makes a missing extension an error instead of a warning. :data:`BACKEND` says
+which one is in use, and :func:`use_backend` switches temporarily.
+
+Threads: the compiled kernels use at most :func:`get_num_threads` threads
+(default: the CPUs this process may run on, or ``MINIGRAD_NUM_THREADS``), and
+only for inputs large enough to repay starting them.
+
+Accepted inputs, for both backends:
+
+* values: float32 or float64, and every value array of a call has the same
+  dtype (no silent upcast). Anything else is a ``TypeError``.
+* indices: any integer dtype. int32 and int64 are used as they are; other
+  integer dtypes (int8, uint16, uint64, ...) are converted to int64, which is
+  cheap because index arrays are small next to the value arrays. bool and
+  float indices are a ``TypeError``.
+* every index must lie in ``[0, V)``; negative indices do *not* count from
+  the end (as in ``torch.nn.functional.embedding``). Violations raise
+  ``IndexError`` naming the value, its position and the valid range.
+"""
+import contextlib
+import os
+import warnings
+
+# OpenMP's worker threads may otherwise spin for a while after every parallel
+# region, stealing a core from OpenBLAS (or the next kernel) on small machines.
+# Must be set before the OpenMP runtime loads, i.e. before the extension.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+
+__all__ = [
+    "BACKEND",
+    "gather",
+    "index_add",
+    "available_backends",
+    "set_backend",
+    "use_backend",
+    "get_num_threads",
+    "set_num_threads",
+]
+
+_ndarray = np.ndarray
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_I32 = np.dtype(np.int32)
+_I64 = np.dtype(np.int64)
+
+# ---------------------------------------------------------------------------
+# Loading the compiled kernels
+# ---------------------------------------------------------------------------
+
+_requested = os.environ.get("MINIGRAD_KERNELS", "").strip().lower()
+if _requested not in ("", "cython", "numpy"):
+    raise ValueError(f"MINIGRAD_KERNELS must be 'cython' or 'numpy', got {_requested!r}")
+
+_ext = None
+if _requested != "numpy":
+    try:
+        from minigrad import _kernels as _ext
+    except ImportError as exc:
+        if _requested == "cython":
+            raise ImportError(
+                "MINIGRAD_KERNELS=cython but the compiled kernels are missing; "
+                "build them with `python setup.py build_ext --inplace`"
+            ) from exc
+        warnings.warn(
+            f"minigrad's compiled kernels are not available ({exc}); using the slower NumPy "
+            "reference. Build them with `python setup.py build_ext --inplace`.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+# ---------------------------------------------------------------------------
+# Threads
+# ---------------------------------------------------------------------------
+
+
+def _cpus_available() -> int:
+    """CPUs this process may use (affinity mask, e.g. under taskset or a container)."""
+    total = os.cpu_count() or 1
+    try:
+        return max(1, min(total, len(os.sched_getaffinity(0))))
+    except (AttributeError, OSError):
+        return total
+
+
+_MAX_THREADS = _cpus_available()
+
+
+def _threads_from_env() -> int:
+    text = os.environ.get("MINIGRAD_NUM_THREADS", "").strip()
+    if not text:
+        return _MAX_THREADS
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        warnings.warn(
+            f"MINIGRAD_NUM_THREADS must be a positive integer, got {text!r}; using {_MAX_THREADS}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return _MAX_THREADS
+    return min(n, _MAX_THREADS)
+
+
+_num_threads = _threads_from_env()
+
+
+def set_num_threads(n: int) -> None:
+    """Set how many threads the compiled kernels may use.
+
+    Parameters
+    ----------
+    n : int
+        At least 1. Values above the number of available CPUs are lowered to it:
+        more threads than cores only makes them (and BLAS's threads) wait for
+        each other.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer.
+    """
+    global _num_threads
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"number of threads must be a positive integer, got {n!r}")
+    _num_threads = min(int(n), _MAX_THREADS)
+
+
+def get_num_threads() -> int:
+    """Return the most threads a compiled kernel call will use.
+
+    Small inputs always run on one thread; without OpenMP every call does.
+    """
+    return _num_threads
+
+
+# ---------------------------------------------------------------------------
+# Checks (only the fast path is inlined in the door functions; these build the
+# error messages)
+# ---------------------------------------------------------------------------
+
+
+def _value_dtype_error(name, dtype):
+    return TypeError(f"{name} must have dtype float32 or float64, got {dtype}")
+
+
+def _value_dtype(dtype, name):
+    """The canonical float32/float64 dtype equal to ``dtype``, else a TypeError."""
+    for canonical in (_F32, _F64):
+        if dtype == canonical:
+            return canonical
+    raise _value_dtype_error(name, dtype)
+
+
+def _mixed_dtype_error(name, dtype, other_name, other_dtype):
+    if dtype not in (_F32, _F64):
+        return _value_dtype_error(name, dtype)
+    return TypeError(
+        f"{name} has dtype {dtype} but {other_name} has dtype {other_dtype}; "
+        "they must match (no implicit conversion)"
+    )
+
+
+def _as_index_array(idx):
+    """int32/int64 arrays pass through; other integer dtypes become int64; the rest is a TypeError."""
+    dt = idx.dtype
+    if dt.kind == "b":
+        raise TypeError(
+            "idx must be an integer array, got dtype bool (a boolean mask is not a list of "
+            "row numbers; use np.flatnonzero(mask) to get one)"
+        )
+    if dt.kind not in "iu":
+        raise TypeError(f"idx must be an integer array, got dtype {dt}")
+    # Exact for every integer type except uint64 above 2**63 - 1, which becomes
+    # negative: still out of range, and the error message reads the original.
+    return idx.astype(_I64)
+
+
+def _out_of_range_error(idx, position, n_rows, name):
+    where = np.unravel_index(position, idx.shape) if idx.ndim else ()
+    value = idx[where]
+    where_text = str(int(where[0])) if len(where) == 1 else str(tuple(int(p) for p in where))
+    return IndexError(
+        f"index {value} is out of range for {name} with {n_rows} rows "
+        f"(valid range [0, {n_rows})) at position {where_text} of idx"
+    )
+
+
+# ---------------------------------------------------------------------------
+# The NumPy reference kernels. Same contract as the compiled ones: inputs are
+# already checked except for the index range; return -1, or the flat position
+# of the first bad index (then nothing is written).
+# ---------------------------------------------------------------------------
+
+
+def _numpy_first_out_of_range(idx, n_rows):
+    if idx.size == 0:
+        return -1
+    if idx.min() >= 0 and idx.max() < n_rows:
+        return -1
+    return int(np.flatnonzero((idx < 0) | (idx >= n_rows))[0])
+
+
+def _numpy_gather_kernel(weight, idx, out, num_threads):
+    bad = _numpy_first_out_of_range(idx, weight.shape[0])
+    if bad < 0:
+        # mode="clip" skips take's own range check, which would buffer `out`.
+        np.take(weight, idx, axis=0, out=out, mode="clip")
+    return bad
+
+
+def _numpy_index_add_kernel(out, idx, src, num_threads, strategy):
+    bad = _numpy_first_out_of_range(idx, out.shape[0])
+    if bad < 0:
+        np.add.at(out, idx, src)   # unbuffered: every duplicate index adds its row
+    return bad
+
+
+# ---------------------------------------------------------------------------
+# The door. One pair of functions per backend, sharing every check, so both
+# backends raise exactly the same errors.
+# ---------------------------------------------------------------------------
+
+_GATHER_DOC = """Gather rows of ``weight``: the Embedding forward pass.
+
+    ``out[..., :] = weight[idx[...], :]``, i.e. ``np.take(weight, idx, axis=0)``
+    or ``torch.nn.functional.embedding(idx, weight)``.
+
+    Parameters
+    ----------
+    weight : ndarray, shape (V, D), float32 or float64
+        Any strides (transposed, sliced, negatively strided) and read-only are
+        fine; it is never copied.
+    idx : array_like of int, any shape (0-d and empty included)
+        Row numbers in ``[0, V)``.
+    out : ndarray, optional
+        C-contiguous, writable, shape ``idx.shape + (D,)`` and ``weight``'s dtype.
+        Filled and returned instead of a new array.
+
+    Returns
+    -------
+    ndarray, shape ``idx.shape + (D,)``, weight's dtype
+
+    Raises
+    ------
+    TypeError
+        Value dtype not float32/float64, ``out`` of another dtype than ``weight``,
+        or non-integer (bool, float) ``idx``.
+    ValueError
+        ``weight`` not 2-D, ``out`` of the wrong shape, not C-contiguous or read-only.
+    IndexError
+        An index outside ``[0, V)``; the message names it, its position and the range.
+
+    Examples
+    --------
+    >>> w = np.arange(6.0).reshape(3, 2)
+    >>> gather(w, np.array([2, 0, 2]))
+    array([[4., 5.],
+           [0., 1.],
+           [4., 5.]])
+    """
+
+_INDEX_ADD_DOC = """Add rows of ``src`` into the rows of ``out`` named by ``idx``: the Embedding backward pass.
+
+    For every position ``p`` of ``idx``, ``out[idx[p], :] += src[p, :]``. A row
+    named ``k`` times receives all ``k`` rows: this is the vector-Jacobian
+    product of :func:`gather` with respect to ``weight``, like ``np.add.at`` or
+    ``torch.Tensor.index_add_(0, ...)``. (``out[idx] += src`` would keep only
+    one of the duplicates.)
+
+    Parameters
+    ----------
+    out : ndarray, shape (V, D), float32 or float64
+        Updated in place; must be writable. If it is not C-contiguous the sum is
+        formed in a contiguous copy which is then written back.
+    idx : array_like of int, any shape
+        Row numbers in ``[0, V)``.
+    src : ndarray, shape ``idx.shape + (D,)``, out's dtype
+        Any strides. Must not overlap ``out``.
+
+    Returns
+    -------
+    out : ndarray
+        The same object, updated.
+
+    Raises
+    ------
+    TypeError
+        Value dtype not float32/float64, ``src`` of another dtype than ``out``,
+        ``out`` not an ndarray, or non-integer (bool, float) ``idx``.
+    ValueError
+        ``out`` not 2-D or read-only, or ``src`` of the wrong shape.
+    IndexError
+        An index outside ``[0, V)``; nothing is added then.
+
+    Notes
+    -----
+    The compiled kernel may use several threads, always without races; for
+    many more indices than rows it sums per-thread partial results, so float
+    results can differ from a serial sum in the last bits (deterministically).
+
+    Examples
+    --------
+    >>> g = np.zeros((3, 2))
+    >>> index_add(g, np.array([2, 0, 2]), np.ones((3, 2)))
+    array([[1., 1.],
+           [0., 0.],
+           [2., 2.]])
+    """
+
+
+def _make_door(gather_kernel, index_add_kernel, backend):
+    # The door functions are called once per Embedding forward/backward, often
+    # on tiny inputs, so the common case avoids every avoidable Python call:
+    # `type(x) is` tests, identity checks on dtypes, no np.asarray of arrays.
+
+    def gather(weight, idx, out=None):
+        if type(weight) is not _ndarray:
+            weight = np.asarray(weight)
+        if type(idx) is not _ndarray:
+            idx = np.asarray(idx)
+        dtype = weight.dtype
+        if dtype is not _F32 and dtype is not _F64:
+            dtype = _value_dtype(dtype, "weight")
+        if weight.ndim != 2:
+            raise ValueError(f"weight must be 2-D (num_rows, dim), got shape {weight.shape}")
+        flat = idx
+        if flat.dtype is not _I64 and flat.dtype is not _I32:
+            flat = _as_index_array(idx)
+        if flat.ndim != 1:
+            flat = flat.reshape(-1)   # a view unless idx is oddly strided
+        n, d = flat.shape[0], weight.shape[1]
+        if out is None:
+            rows = np.empty((n, d), dtype)
+        else:
+            if not isinstance(out, _ndarray):
+                raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+            if out.dtype is not dtype and out.dtype != dtype:
+                raise _mixed_dtype_error("out", out.dtype, "weight", dtype)
+            shape = idx.shape + (d,)
+            if out.shape != shape:
+                raise ValueError(f"out has shape {out.shape} but idx.shape + (D,) is {shape}")
+            flags = out.flags
+            if not flags.c_contiguous:
+                raise ValueError("out must be C-contiguous")
+            if not flags.writeable:
+                raise ValueError("out is read-only")
+            rows = out if out.ndim == 2 else out.reshape(n, d)
+        bad = gather_kernel(weight, flat, rows, _num_threads)
+        if bad >= 0:
+            raise _out_of_range_error(idx, bad, weight.shape[0], "weight")
+        if out is not None:
+            return out
+        return rows if idx.ndim == 1 else rows.reshape(idx.shape + (d,))
+
+    def index_add(out, idx, src):
+        if not isinstance(out, _ndarray):
+            raise TypeError(f"out must be a numpy.ndarray (it is updated in place), got {type(out).__name__}")
+        if type(idx) is not _ndarray:
+            idx = np.asarray(idx)
+        if type(src) is not _ndarray:
+            src = np.asarray(src)
+        dtype = out.dtype
+        if dtype is not _F32 and dtype is not _F64:
+            dtype = _value_dtype(dtype, "out")
+        if src.dtype is not dtype and src.dtype != dtype:
+            raise _mixed_dtype_error("src", src.dtype, "out", dtype)
+        if out.ndim != 2:
+            raise ValueError(f"out must be 2-D (num_rows, dim), got shape {out.shape}")
+        d = out.shape[1]
+        if src.shape != idx.shape + (d,):
+            raise ValueError(
+                f"src has shape {src.shape} but idx.shape + (D,) is {idx.shape + (d,)} "
+                f"(idx shape {idx.shape}, out shape {out.shape})"
+            )
+        flags = out.flags
+        if not flags.writeable:
+            raise ValueError("out is read-only")
+        flat = idx
+        if flat.dtype is not _I64 and flat.dtype is not _I32:
+            flat = _as_index_array(idx)
+        if flat.ndim != 1:
+            flat = flat.reshape(-1)
+        rows = src if src.ndim == 2 else src.reshape(flat.shape[0], d)
+        target = out if flags.c_contiguous else np.ascontiguousarray(out)
+        bad = index_add_kernel(target, flat, rows, _num_threads, _strategy)
+        if bad >= 0:
+            raise _out_of_range_error(idx, bad, out.shape[0], "out")
+        if target is not out:
+            out[...] = target
+        return out
+
+    for func, doc in ((gather, _GATHER_DOC), (index_add, _INDEX_ADD_DOC)):
+        func.__doc__ = doc
+        func.__module__ = __name__
+        func.__qualname__ = func.__name__
+    gather.backend = index_add.backend = backend
+    return gather, index_add
+
+
+_numpy_gather, _numpy_index_add = _make_door(_numpy_gather_kernel, _numpy_index_add_kernel, "numpy")
+if _ext is not None:
+    _cython_gather, _cython_index_add = _make_door(_ext.gather, _ext.index_add, "cython")
+else:
+    _cython_gather = _cython_index_add = None
+
+#: Index-add strategy code passed to the compiled kernel (-1: chosen per shape).
+#: Only tests and benchmarks change it, through :func:`_force_strategy`.
+_strategy = -1
+
+_DOORS = {"numpy": (_numpy_gather, _numpy_index_add)}
+if _ext is not None:
+    _DOORS["cython"] = (_cython_gather, _cython_index_add)
+
+#: The implementation behind :func:`gather` and :func:`index_add`: "cython" or "numpy".
+BACKEND = "cython" if _ext is not None else "numpy"
+gather, index_add = _DOORS[BACKEND]
+
+
+def available_backends() -> tuple:
+    """Names of the usable backends, e.g. ``("numpy", "cython")``."""
+    return tuple(_DOORS)
+
+
+def set_backend(name: str) -> None:
+    """Make :func:`gather` and :func:`index_add` use backend ``name`` ("cython" or "numpy").
+
+    Callers should look the functions up as ``kernels.gather`` at call time
+    (not ``from minigrad.kernels import gather``) for the switch to reach them.
+    """
+    global BACKEND, gather, index_add
+    if name not in _DOORS:
+        if name == "cython":
+            raise RuntimeError("the compiled kernels are not available (extension not built)")
+        raise ValueError(f"backend must be 'cython' or 'numpy', got {name!r}")
+    BACKEND = name
+    gather, index_add = _DOORS[name]
+
+
+@contextlib.contextmanager
+def use_backend(name: str):
+    """Context manager: use backend ``name`` inside the block, then restore the previous one."""
+    previous = BACKEND
+    set_backend(name)
+    try:
+        yield
+    finally:
+        set_backend(previous)
+
+
+@contextlib.contextmanager
+def _force_strategy(name: str):
+    """Force one index-add strategy of the compiled kernel (tests and benchmarks only)."""
+    global _strategy
+    if _ext is None:
+        raise RuntimeError("the compiled kernels are not available")
+    previous, _strategy = _strategy, _ext.STRATEGIES[name]
+    try:
+        yield
+    finally:
+        _strategy = previous

@@ -1,0 +1,156 @@
+"""Reductions over one or more dimensions (``dim`` an int, a tuple, or None for all)."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd import Function
+
+
+def normalize_dims(dim, ndim: int) -> tuple:
+    """``dim`` (None, int or tuple, negatives allowed) as a sorted tuple of axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        d = int(d)
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})"
+            )
+        out.append(d % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+    return tuple(sorted(out))
+
+
+def _expand_back(grad, in_shape, axes, keepdim):
+    """Reshape a reduced gradient so it broadcasts against the input again."""
+    if not keepdim and in_shape:
+        shape = list(in_shape)
+        for a in axes:
+            shape[a] = 1
+        grad = grad.reshape(shape)
+    return grad
+
+
+class Sum(Function):
+    """y = Σ_dims x.   VJP: x̄ = ȳ broadcast back over the summed dims."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return np.asarray(x.sum(axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = _expand_back(grad, ctx.in_shape, ctx.axes, ctx.keepdim)
+        return np.broadcast_to(g, ctx.in_shape), None, None
+
+
+class Mean(Function):
+    """y = (1/n) Σ_dims x, n = number of reduced elements.   VJP: x̄ = ȳ / n broadcast back."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ctx.n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        return np.asarray(x.mean(axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = _expand_back(grad, ctx.in_shape, ctx.axes, ctx.keepdim) / ctx.n
+        return np.broadcast_to(g, ctx.in_shape), None, None
+
+
+class Amax(Function):
+    """y = max_dims x.   VJP: ȳ shared equally among the positions that attain the max."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        y = np.asarray(x.max(axis=axes, keepdims=True))
+        ctx.save_for_backward(x)
+        ctx.y, ctx.axes, ctx.keepdim = y, axes, keepdim
+        return y if keepdim else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        hit = x == ctx.y
+        g = _expand_back(grad, x.shape, ctx.axes, ctx.keepdim)
+        return g * hit / hit.sum(axis=ctx.axes, keepdims=True), None, None
+
+
+class Amin(Function):
+    """y = min_dims x.   VJP: ȳ shared equally among the positions that attain the min."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        y = np.asarray(x.min(axis=axes, keepdims=True))
+        ctx.save_for_backward(x)
+        ctx.y, ctx.axes, ctx.keepdim = y, axes, keepdim
+        return y if keepdim else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        hit = x == ctx.y
+        g = _expand_back(grad, x.shape, ctx.axes, ctx.keepdim)
+        return g * hit / hit.sum(axis=ctx.axes, keepdims=True), None, None
+
+
+class MaxDim(Function):
+    """y = x at the first arg-max along ``dim`` (values of ``max(dim)``).   VJP: ȳ to that one position."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, largest=True):
+        idx = np.argmax(x, axis=dim) if largest else np.argmin(x, axis=dim)
+        idx = np.expand_dims(idx, dim)
+        ctx.idx, ctx.dim, ctx.keepdim, ctx.in_shape = idx, dim, keepdim, x.shape
+        y = np.take_along_axis(x, idx, axis=dim)
+        return y if keepdim else np.squeeze(y, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad if ctx.keepdim else np.expand_dims(grad, ctx.dim)
+        out = np.zeros(ctx.in_shape, dtype=grad.dtype)
+        np.put_along_axis(out, ctx.idx, g, axis=ctx.dim)
+        return out, None, None, None
+
+
+class Var(Function):
+    """y = Σ (x - x̄)² / (n - c) over dims (c = correction).   VJP: x̄ = ȳ · 2 (x - mean) / (n - c)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        ctx.centered, ctx.axes, ctx.keepdim, ctx.denom = centered, axes, keepdim, max(n - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray((centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.denom).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = _expand_back(grad, ctx.centered.shape, ctx.axes, ctx.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * 2 * ctx.centered / ctx.denom, None, None, None
+
+
+class LogSumExp(Function):
+    """y = log Σ_dims eˣ, computed as m + log Σ e^(x-m) so it cannot overflow.   VJP: x̄ = ȳ · softmax(x)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        m = np.max(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf: keep -inf, never inf - inf
+        y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(x)
+        ctx.y, ctx.axes, ctx.keepdim = y, axes, keepdim
+        return y if keepdim else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        g = _expand_back(grad, x.shape, ctx.axes, ctx.keepdim)
+        return g * np.exp(x - ctx.y), None, None

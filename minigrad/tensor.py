@@ -1,0 +1,680 @@
+"""``Tensor``: a NumPy array plus what autograd needs to know about it.
+
+A tensor holds its values in ``data`` (a NumPy array: minigrad's only storage),
+``requires_grad``, ``grad`` and ``grad_fn`` (the :class:`~minigrad.autograd.Node`
+that produced it; ``None`` for a leaf). Every operation on tensors is a
+:class:`~minigrad.autograd.Function` in :mod:`minigrad.ops`; the methods here only
+forward to those, so there is exactly one definition of each op.
+"""
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+
+import numpy as np
+
+from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
+from minigrad.autograd.function import _register_tensor_type, _Version
+
+# Default dtype for Python floats, as in PyTorch.
+_DEFAULT_FLOAT = np.dtype(np.float32)
+_FLOAT_KINDS = "f"
+
+ReturnTypes = namedtuple("ReturnTypes", ["values", "indices"])
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Convert ``data`` the way ``torch.tensor`` does.
+
+    Python floats and lists of them become float32, Python ints int64, bools
+    bool; a NumPy array (or NumPy scalar) keeps its dtype, so float64 work stays
+    float64 unless a ``dtype`` is given.
+    """
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
+    else:
+        arr = np.asarray(data)
+        if arr.dtype == np.float64:
+            arr = arr.astype(_DEFAULT_FLOAT)
+        elif arr.dtype.kind in "iu" and arr.dtype != np.int64:
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind not in "biuf":
+            raise TypeError(f"could not make a tensor from data of type {type(data).__name__} (dtype {arr.dtype})")
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype), copy=False)
+    return arr
+
+
+def _check_can_require_grad(arr: np.ndarray) -> None:
+    if arr.dtype.kind not in _FLOAT_KINDS:
+        raise RuntimeError(
+            f"only Tensors of floating point dtype can require gradients (got {arr.dtype})"
+        )
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Parameters
+    ----------
+    data : array_like
+        Values. Python floats become float32; NumPy arrays keep their dtype.
+        The array is copied (as ``torch.tensor`` copies).
+    dtype : dtype, optional
+    requires_grad : bool, default False
+        Record operations on this tensor so that ``backward`` can reach it.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "_requires_grad", "_grad", "grad_fn", "_vc", "_hooks", "__weakref__", "__dict__")
+
+    # NumPy must let our reflected operators run (ndarray + Tensor -> Tensor.__radd__).
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
+        arr = _to_array(data, dtype)
+        if arr is data or (isinstance(data, Tensor) and arr is data.data):
+            arr = arr.copy()
+        if requires_grad:
+            _check_can_require_grad(arr)
+        self.data = arr
+        self._requires_grad = bool(requires_grad)
+        self._grad = None
+        self.grad_fn = None
+        self._vc = _Version()
+        self._hooks = None
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool, grad_fn) -> "Tensor":
+        """Wrap an array without copying or checks (the ops' fast path)."""
+        t = object.__new__(Tensor)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._requires_grad = requires_grad
+        t._grad = None
+        t.grad_fn = grad_fn
+        t._vc = _Version()
+        t._hooks = None
+        return t
+
+    # -- basic properties -----------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_sparse(self) -> bool:
+        return False
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim: int | None = None):
+        """The shape, or its ``dim``-th entry."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
+        return self.data.reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
+        return bool(self.item())
+
+    __hash__ = object.__hash__
+
+    # -- autograd state ---------------------------------------------------------
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation."""
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value:
+            _check_can_require_grad(self.data)
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor, or a SparseTensor), None until backward reaches it."""
+        if self.grad_fn is not None and self._grad is None and not self.retains_grad:
+            import warnings
+
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the gradient for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None and not getattr(value, "is_sparse", False):
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: {value.shape} vs {self.shape}")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.grad_fn is not None and self.grad_fn._retained is not None
+
+    def retain_grad(self) -> None:
+        """Populate ``.grad`` of this non-leaf tensor during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn._retained = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever a gradient for this tensor is computed.
+
+        The hook may return a tensor to use instead of ``grad``. On a leaf it runs
+        before the gradient is accumulated into ``.grad``.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            self.grad_fn.register_hook(hook)
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+
+    @property
+    def _version(self) -> int:
+        return self._vc.value
+
+    def _bump_version(self) -> None:
+        self._vc.value += 1
+
+    def detach(self) -> "Tensor":
+        """A new leaf sharing this tensor's data and version counter, cut off from the graph."""
+        t = Tensor._make(self.data, False, None)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> "Tensor":
+        if self.grad_fn is not None and self.grad_fn._retained is not None:
+            self.grad_fn._retained = None
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def backward(self, gradient=None, retain_graph: bool | None = None, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) · ``gradient`` into the ``.grad`` of every leaf.
+
+        ``gradient`` may be omitted only for a one-element tensor (it is then 1).
+        The graph's saved values are freed afterwards unless ``retain_graph=True``.
+        """
+        from minigrad.autograd import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph, inputs=inputs)
+
+    # -- printing ------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_) or self.data.size == 0:
+            extras.append(f"dtype=minigrad.{self.data.dtype.name}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # -- dtype conversion ----------------------------------------------------------
+    def to(self, dtype) -> "Tensor":
+        """Convert to ``dtype`` (differentiable between floating dtypes). Devices other than 'cpu' are not supported."""
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
+        return _ops.to_dtype(self, np.dtype(dtype))
+
+    def type(self, dtype) -> "Tensor":
+        return self.to(dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(np.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(np.float64)
+
+    def long(self) -> "Tensor":
+        return self.to(np.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(np.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(np.bool_)
+
+    def clone(self) -> "Tensor":
+        return _ops.clone(self)
+
+    def contiguous(self) -> "Tensor":
+        return self
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    # -- arithmetic ----------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    # Comparisons give bool tensors and are not differentiable.
+    def __lt__(self, other):
+        return Tensor._make(self.data < _data(other), False, None)
+
+    def __le__(self, other):
+        return Tensor._make(self.data <= _data(other), False, None)
+
+    def __gt__(self, other):
+        return Tensor._make(self.data > _data(other), False, None)
+
+    def __ge__(self, other):
+        return Tensor._make(self.data >= _data(other), False, None)
+
+    def __eq__(self, other):
+        return Tensor._make(np.asarray(self.data == _data(other)), False, None)
+
+    def __ne__(self, other):
+        return Tensor._make(np.asarray(self.data != _data(other)), False, None)
+
+    def __invert__(self):
+        return Tensor._make(~self.data, False, None)
+
+    def __and__(self, other):
+        return Tensor._make(self.data & _data(other), False, None)
+
+    def __or__(self, other):
+        return Tensor._make(self.data | _data(other), False, None)
+
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def add(self, other, alpha=1):
+        return _ops.add(self, other if alpha == 1 else _ops.mul(other, alpha))
+
+    def sub(self, other, alpha=1):
+        return _ops.sub(self, other if alpha == 1 else _ops.mul(other, alpha))
+
+    def mul(self, other):
+        return _ops.mul(self, other)
+
+    def div(self, other):
+        return _ops.div(self, other)
+
+    def neg(self):
+        return _ops.neg(self)
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def clamp(self, min=None, max=None):
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ops.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.minimum(self, other)
+
+    def where(self, condition, other):
+        return _ops.where(condition, self, other)
+
+    # -- reductions ----------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False):
+        return _ops.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False):
+        return _ops.mean(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim: bool = False):
+        """Largest value; with ``dim``, the pair ``(values, indices)`` as in PyTorch."""
+        if isinstance(dim, Tensor):
+            return _ops.maximum(self, dim)
+        return _ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim: bool = False):
+        if isinstance(dim, Tensor):
+            return _ops.minimum(self, dim)
+        return _ops.min(self, dim, keepdim)
+
+    def var(self, dim=None, correction: int = 1, keepdim: bool = False, unbiased=None):
+        if unbiased is not None:
+            correction = int(bool(unbiased))
+        return _ops.var(self, dim, correction, keepdim)
+
+    def std(self, dim=None, correction: int = 1, keepdim: bool = False, unbiased=None):
+        if unbiased is not None:
+            correction = int(bool(unbiased))
+        return _ops.std(self, dim, correction, keepdim)
+
+    def logsumexp(self, dim, keepdim: bool = False):
+        return _ops.logsumexp(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        return _ops.argmin(self, dim, keepdim)
+
+    def softmax(self, dim):
+        return _ops.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return _ops.log_softmax(self, dim)
+
+    # -- shape ---------------------------------------------------------------------
+    def reshape(self, *shape):
+        return _ops.reshape(self, _shape_arg(shape))
+
+    def view(self, *shape):
+        """Same as :meth:`reshape` (NumPy decides whether a copy is needed)."""
+        return _ops.reshape(self, _shape_arg(shape))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int):
+        return _ops.unsqueeze(self, dim)
+
+    def transpose(self, dim0: int, dim1: int):
+        return _ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return _ops.permute(self, _shape_arg(dims))
+
+    @property
+    def T(self):
+        return _ops.permute(self, tuple(range(self.ndim))[::-1])
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self.T
+
+    def expand(self, *sizes):
+        return _ops.expand(self, _shape_arg(sizes))
+
+    def expand_as(self, other):
+        return _ops.expand(self, other.shape)
+
+    def broadcast_to(self, shape):
+        return _ops.broadcast_to(self, tuple(shape))
+
+    def split(self, split_size_or_sections, dim: int = 0):
+        return _ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        return _ops.chunk(self, chunks, dim)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value) -> None:
+        _ops.setitem(self, index, value)
+
+    # -- in-place ------------------------------------------------------------------
+    def _check_inplace(self) -> None:
+        if self.grad_fn is None and self._requires_grad and is_grad_enabled():
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+    def _inplace(self, result: "Tensor") -> "Tensor":
+        """Make this tensor hold ``result``: same memory, new graph position, version + 1."""
+        np.copyto(self.data, result.data, casting="same_kind")
+        if result.grad_fn is not None:
+            retained = self.grad_fn._retained if self.grad_fn is not None else None
+            self.grad_fn = result.grad_fn
+            self._requires_grad = True
+            if retained is not None:
+                self.grad_fn._retained = weakref.ref(self)
+        self._bump_version()
+        return self
+
+    def _snapshot(self, other=None) -> "Tensor":
+        """This tensor's current value and graph position, in memory of its own.
+
+        In-place ops are computed out of place from the snapshot and written
+        back, so a recorded node never saves memory that is about to change.
+        Without recording there is nothing to protect and no copy is made.
+        """
+        recording = is_grad_enabled() and (
+            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+        )
+        if not recording:
+            return self
+        return Tensor._make(self.data.copy(), self._requires_grad, self.grad_fn)
+
+    def add_(self, other, alpha=1):
+        self._check_inplace()
+        return self._inplace(self._snapshot(other).add(other, alpha=alpha))
+
+    def sub_(self, other, alpha=1):
+        self._check_inplace()
+        return self._inplace(self._snapshot(other).sub(other, alpha=alpha))
+
+    def mul_(self, other):
+        self._check_inplace()
+        return self._inplace(_ops.mul(self._snapshot(other), other))
+
+    def div_(self, other):
+        self._check_inplace()
+        return self._inplace(_ops.div(self._snapshot(other), other))
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace()
+        return self._inplace(_ops.clamp(self._snapshot(), min, max))
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast) into this tensor; the gradient flows to ``src``."""
+        self._check_inplace()
+        src_t = src if isinstance(src, Tensor) else Tensor(np.asarray(src))
+        return self._inplace(_ops.expand(_ops.to_dtype(src_t, self.dtype), self.shape))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        self._check_inplace()
+        if self.grad_fn is not None and is_grad_enabled():
+            self.grad_fn = None  # the old history no longer influences this tensor
+            self._requires_grad = False
+        self.data[...] = _data(value)
+        self._bump_version()
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0):
+        """Fill with U(a, b) draws from minigrad's generator (see ``manual_seed``)."""
+        from minigrad.random import _generator
+
+        with no_grad():
+            return self.fill_(_generator().uniform(a, b, size=self.shape).astype(self.dtype))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0):
+        """Fill with N(mean, std²) draws from minigrad's generator."""
+        from minigrad.random import _generator
+
+        with no_grad():
+            return self.fill_(_generator().normal(mean, std, size=self.shape).astype(self.dtype))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _shape_arg(shape):
+    """Accept both f(2, 3) and f((2, 3)), as PyTorch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+_register_tensor_type(Tensor)
+
+from minigrad import ops as _ops  # noqa: E402  (the ops module needs Tensor defined first)

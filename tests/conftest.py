@@ -1,0 +1,44 @@
+"""Shared test configuration.
+
+Hypothesis profiles: ``dev`` (default, quick) and ``ci`` (derandomized, more
+examples, so CI is thorough and never flaky). ``MINIGRAD_HYPOTHESIS_PROFILE``
+selects one; ``.ci/run`` sets it to ``ci``.
+"""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "dev",
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("MINIGRAD_HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _grad_mode_is_restored():
+    """Fail any test that leaves grad mode switched off (or on) behind it."""
+    import minigrad
+
+    before = minigrad.is_grad_enabled()
+    yield
+    after = minigrad.is_grad_enabled()
+    minigrad.set_grad_enabled(before)
+    assert after == before, "the test left grad mode changed"
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
