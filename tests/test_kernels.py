@@ -1,0 +1,473 @@
+"""Specification of the gather / index-add kernels behind Embedding.
+
+Every kernel test runs against both backends (the compiled one and the NumPy
+reference) through the ``backend`` fixture, and is checked against NumPy's own
+``np.take`` / ``np.add.at``.
+"""
+import os
+import re
+import subprocess
+import sys
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from minigrad import kernels
+
+HAVE_CYTHON = "cython" in kernels.available_backends()
+needs_cython = pytest.mark.skipif(not HAVE_CYTHON, reason="compiled kernels not built")
+
+
+@pytest.fixture(scope="module", params=["numpy", pytest.param("cython", marks=needs_cython)])
+def backend(request):
+    """The door functions of one backend, called directly (no global switch, so
+    module scope is safe and Hypothesis need not reset it between examples)."""
+    gather, index_add = kernels._DOORS[request.param]
+    return SimpleNamespace(name=request.param, gather=gather, index_add=index_add)
+
+
+# ---------------------------------------------------------------------------
+# Strategies: values, indices with many duplicates, and memory layouts
+# ---------------------------------------------------------------------------
+
+VALUE_DTYPES = [np.float32, np.float64]
+INDEX_DTYPES = [np.int32, np.int64]
+LAYOUTS = ["c", "fortran", "reversed_rows", "reversed_cols", "every_other", "readonly"]
+
+
+def with_layout(a, layout):
+    """The same values as ``a`` in another memory layout (possibly a non-contiguous view)."""
+    a = np.array(a, order="C")   # (np.ascontiguousarray would turn 0-d into 1-d)
+    if layout == "c":
+        return a
+    if layout == "fortran" and a.ndim >= 1:   # (it would turn 0-d into 1-d)
+        return np.asfortranarray(a)
+    if layout == "reversed_rows" and a.ndim >= 1:
+        return a[::-1].copy()[::-1]
+    if layout == "reversed_cols" and a.ndim >= 2:
+        return a[..., ::-1].copy()[..., ::-1]
+    if layout == "every_other" and a.ndim >= 1:
+        big = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+        big[..., ::2] = a
+        return big[..., ::2]
+    if layout == "readonly":
+        a = a.copy()
+        a.flags.writeable = False
+        return a
+    return a
+
+
+@st.composite
+def embedding_problem(draw, max_rows=12, max_dim=6):
+    """weight (V, D), idx of any shape (0-d and empty included) drawn from a range that is
+    often tiny, so duplicates are the rule; small-integer values make every sum exact."""
+    value_dtype = draw(st.sampled_from(VALUE_DTYPES))
+    index_dtype = draw(st.sampled_from(INDEX_DTYPES))
+    n_rows = draw(st.integers(1, max_rows))
+    dim = draw(st.integers(0, max_dim))
+    hi = draw(st.sampled_from([0, 1, 2, n_rows - 1]))
+    hi = min(hi, n_rows - 1)
+    idx_shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=6))
+    idx = draw(hnp.arrays(index_dtype, idx_shape, elements=st.integers(0, hi)))
+    weight = draw(hnp.arrays(value_dtype, (n_rows, dim), elements=st.integers(-8, 8).map(float)))
+    src = draw(hnp.arrays(value_dtype, idx_shape + (dim,), elements=st.integers(-8, 8).map(float)))
+    return SimpleNamespace(weight=weight, idx=idx, src=src, n_rows=n_rows, dim=dim)
+
+
+def index_add_reference(out, idx, src):
+    expected = np.array(out, copy=True)
+    flat = np.asarray(idx).reshape(-1)
+    np.add.at(expected, flat, np.asarray(src).reshape(flat.size, out.shape[1]))
+    return expected
+
+
+# ---------------------------------------------------------------------------
+# gather
+# ---------------------------------------------------------------------------
+
+
+@given(p=embedding_problem(), weight_layout=st.sampled_from(LAYOUTS), idx_layout=st.sampled_from(LAYOUTS))
+def test_gather_equals_np_take_for_any_shape_dtype_and_layout(backend, p, weight_layout, idx_layout):
+    weight = with_layout(p.weight, weight_layout)
+    idx = with_layout(p.idx, idx_layout)
+    got = backend.gather(weight, idx)
+    expected = np.take(p.weight, p.idx, axis=0)
+    assert got.dtype == p.weight.dtype
+    assert got.shape == p.idx.shape + (p.dim,)
+    np.testing.assert_array_equal(got, expected)
+
+
+@given(p=embedding_problem())
+def test_gather_fills_and_returns_the_given_out(backend, p):
+    out = np.full(p.idx.shape + (p.dim,), 99, p.weight.dtype)
+    got = backend.gather(p.weight, p.idx, out=out)
+    assert got is out
+    np.testing.assert_array_equal(out, np.take(p.weight, p.idx, axis=0))
+
+
+def test_gather_of_0d_index_is_one_row(backend):
+    weight = np.arange(12.0).reshape(4, 3)
+    got = backend.gather(weight, np.int64(2))
+    assert got.shape == (3,)
+    np.testing.assert_array_equal(got, weight[2])
+
+
+def test_gather_of_empty_index_is_empty(backend):
+    weight = np.ones((4, 3), np.float32)
+    got = backend.gather(weight, np.zeros((0, 5), np.int64))
+    assert got.shape == (0, 5, 3) and got.dtype == np.float32
+    assert backend.gather(np.ones((0, 3)), np.zeros(0, np.int32)).shape == (0, 3)
+
+
+def test_gather_accepts_python_lists_and_small_integer_dtypes(backend):
+    weight = np.arange(10.0).reshape(5, 2)
+    expected = weight[[4, 0, 4]]
+    np.testing.assert_array_equal(backend.gather(weight, [4, 0, 4]), expected)
+    for dtype in (np.uint8, np.int8, np.int16, np.uint16, np.uint32, np.uint64, np.longlong):
+        np.testing.assert_array_equal(backend.gather(weight, np.array([4, 0, 4], dtype)), expected)
+
+
+# ---------------------------------------------------------------------------
+# index_add
+# ---------------------------------------------------------------------------
+
+
+@given(
+    p=embedding_problem(),
+    out_layout=st.sampled_from(["c", "fortran", "reversed_rows", "every_other"]),
+    src_layout=st.sampled_from(LAYOUTS),
+    idx_layout=st.sampled_from(LAYOUTS),
+)
+def test_index_add_equals_np_add_at_with_duplicates_and_any_layout(backend, p, out_layout, src_layout, idx_layout):
+    out = with_layout(p.weight, out_layout)
+    expected = index_add_reference(p.weight, p.idx, p.src)
+    got = backend.index_add(out, with_layout(p.idx, idx_layout), with_layout(p.src, src_layout))
+    assert got is out
+    np.testing.assert_array_equal(out, expected)
+
+
+@given(data=st.data(), value_dtype=st.sampled_from(VALUE_DTYPES), index_dtype=st.sampled_from(INDEX_DTYPES))
+def test_index_add_with_unique_indices_is_a_plain_scatter_add(backend, data, value_dtype, index_dtype):
+    n_rows = data.draw(st.integers(1, 20))
+    dim = data.draw(st.integers(1, 5))
+    idx = data.draw(st.permutations(range(n_rows)))
+    idx = np.array(idx[: data.draw(st.integers(0, n_rows))], index_dtype)
+    out = np.arange(n_rows * dim, dtype=value_dtype).reshape(n_rows, dim)
+    src = np.ones((len(idx), dim), value_dtype)
+    expected = out.copy()
+    expected[idx] += src   # correct here only because idx has no duplicates
+    np.testing.assert_array_equal(backend.index_add(out, idx, src), expected)
+
+
+def test_fancy_index_add_drops_duplicates_but_index_add_does_not(backend):
+    idx = np.array([0, 0, 0, 2])
+    src = np.ones((4, 1))
+    naive = np.zeros((3, 1))
+    naive[idx] += src                     # reads once, writes once: row 0 gets 1, not 3
+    assert naive[:, 0].tolist() == [1.0, 0.0, 1.0]
+    out = backend.index_add(np.zeros((3, 1)), idx, src)
+    assert out[:, 0].tolist() == [3.0, 0.0, 1.0]
+
+
+def test_index_add_accumulates_into_existing_values(backend):
+    out = np.full((2, 2), 10.0, np.float32)
+    backend.index_add(out, np.array([[1, 1], [1, 0]]), np.ones((2, 2, 2), np.float32))
+    np.testing.assert_array_equal(out, [[11, 11], [13, 13]])
+
+
+def test_index_add_with_empty_index_or_zero_width_changes_nothing(backend):
+    out = np.arange(6.0).reshape(3, 2)
+    backend.index_add(out, np.zeros(0, np.int64), np.zeros((0, 2)))
+    np.testing.assert_array_equal(out, np.arange(6.0).reshape(3, 2))
+    narrow = np.zeros((3, 0))
+    backend.index_add(narrow, np.array([2, 2]), np.zeros((2, 0)))
+    assert narrow.shape == (3, 0)
+
+
+def test_index_add_of_0d_index_adds_one_row(backend):
+    out = np.zeros((3, 2), np.float32)
+    backend.index_add(out, np.int32(1), np.array([1.5, 2.5], np.float32))
+    np.testing.assert_array_equal(out, [[0, 0], [1.5, 2.5], [0, 0]])
+
+
+def test_index_add_into_a_non_contiguous_out_updates_it_in_place(backend):
+    base = np.zeros((4, 6))
+    out = base[:, ::2]                     # a strided view into base
+    backend.index_add(out, np.array([3, 3, 0]), np.ones((3, 3)))
+    np.testing.assert_array_equal(base[:, ::2], [[1, 1, 1], [0, 0, 0], [0, 0, 0], [2, 2, 2]])
+    np.testing.assert_array_equal(base[:, 1::2], 0)
+
+
+# ---------------------------------------------------------------------------
+# The compiled kernel's parallel strategies (forced, so small inputs reach them)
+# ---------------------------------------------------------------------------
+
+STRATEGY_NAMES = ["serial", "columns", "rows", "private"]
+
+
+@needs_cython
+@pytest.mark.parametrize("strategy", STRATEGY_NAMES)
+@given(p=embedding_problem(max_rows=40, max_dim=40), src_layout=st.sampled_from(LAYOUTS))
+def test_every_index_add_strategy_equals_np_add_at(strategy, p, src_layout):
+    out = p.weight.copy()
+    expected = index_add_reference(out, p.idx, p.src)
+    with kernels._force_strategy(strategy):
+        kernels._cython_index_add(out, p.idx, with_layout(p.src, src_layout))
+    np.testing.assert_array_equal(out, expected)
+
+
+def zipf_indices(rng, n, n_rows, dtype=np.int64):
+    return ((rng.zipf(1.2, n) - 1) % n_rows).astype(dtype)
+
+
+@pytest.mark.parametrize(
+    "n_rows, dim, n",
+    [
+        (1_000, 16, 200_000),    # many more indices than rows, narrow rows
+        (100_000, 16, 20_000),   # few repeats, narrow rows
+        (5_000, 128, 4_000),     # wide rows
+        (3, 300, 1_000),         # almost every index a duplicate
+    ],
+)
+@pytest.mark.parametrize("dtype", VALUE_DTYPES)
+def test_large_inputs_above_the_thread_thresholds_stay_correct(backend, n_rows, dim, n, dtype):
+    rng = np.random.default_rng(n_rows + dim + n)
+    # Small integers: every partial sum is exact even in float32, so any
+    # summation order (threads, private buffers) must give exactly np.add.at.
+    weight = rng.integers(-4, 5, (n_rows, dim)).astype(dtype)
+    src = rng.integers(-4, 5, (n, dim)).astype(dtype)
+    for idx in (rng.integers(0, n_rows, n), zipf_indices(rng, n, n_rows, np.int32)):
+        np.testing.assert_array_equal(backend.gather(weight, idx), weight[idx])
+        out = weight.copy()
+        backend.index_add(out, idx, src)
+        np.testing.assert_array_equal(out, index_add_reference(weight, idx, src))
+
+
+def test_large_float_sums_agree_with_np_add_at_to_rounding(backend):
+    rng = np.random.default_rng(3)
+    idx = rng.integers(0, 1_000, 200_000)
+    src = rng.standard_normal((200_000, 16))
+    out = backend.index_add(np.zeros((1_000, 16)), idx, src)
+    np.testing.assert_allclose(out, index_add_reference(np.zeros((1_000, 16)), idx, src), rtol=1e-9, atol=1e-9)
+
+
+def test_index_add_is_deterministic_for_a_fixed_thread_count(backend):
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 500, 300_000)
+    src = rng.standard_normal((300_000, 8)).astype(np.float32)
+    first = backend.index_add(np.zeros((500, 8), np.float32), idx, src)
+    second = backend.index_add(np.zeros((500, 8), np.float32), idx, src)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_kernels_called_from_several_python_threads_at_once_are_correct(backend):
+    rng = np.random.default_rng(1)
+    weight = rng.standard_normal((2_000, 32))
+    idx = rng.integers(0, 2_000, (40, 100))      # 128k values: large enough for OpenMP
+    src = np.ones((40, 100, 32))
+    expected_rows = weight[idx]
+    expected_sum = index_add_reference(np.zeros_like(weight), idx, src)
+    failures = []
+
+    def work():
+        try:
+            for _ in range(15):
+                if not np.array_equal(backend.gather(weight, idx), expected_rows):
+                    failures.append("gather")
+                out = backend.index_add(np.zeros_like(weight), idx, src)
+                if not np.array_equal(out, expected_sum):
+                    failures.append("index_add")
+        except Exception as exc:  # surfaced below, not lost in the thread
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
+# ---------------------------------------------------------------------------
+# Bad inputs: the same errors from both backends, before anything is written
+# ---------------------------------------------------------------------------
+
+W = np.arange(10.0).reshape(5, 2)
+
+
+@pytest.mark.parametrize(
+    "idx, message",
+    [
+        (np.array([[0, 1, 2], [3, 4, 7]]), r"index 7 is out of range for weight with 5 rows \(valid range \[0, 5\)\) at position \(1, 2\) of idx"),
+        (np.array([0, -1]), r"index -1 is out of range .* at position 1 of idx"),
+        (np.array([2**62]), r"index 4611686018427387904 is out of range"),
+        (np.array([-(2**63)]), r"index -9223372036854775808 is out of range"),
+        (np.array([1, 2**64 - 1], np.uint64), r"index 18446744073709551615 is out of range .* position 1 of idx"),
+        (np.array([5], np.int32), r"index 5 is out of range for weight with 5 rows"),
+        (np.array([-2**31], np.int32), r"index -2147483648 is out of range"),
+        (np.int64(9), r"index 9 is out of range .* position \(\) of idx"),
+    ],
+)
+def test_out_of_range_index_is_an_index_error_naming_value_position_and_range(backend, idx, message):
+    with pytest.raises(IndexError, match=message):
+        backend.gather(W, idx)
+    out = np.zeros((5, 2))
+    src = np.ones(np.shape(idx) + (2,))
+    with pytest.raises(IndexError, match=message.replace("weight", "out")):
+        backend.index_add(out, idx, src)
+    assert not out.any(), "nothing may be added when an index is bad"
+
+
+def test_out_of_range_gather_into_out_leaves_out_untouched(backend):
+    out = np.full((3, 2), 7.0)
+    with pytest.raises(IndexError):
+        backend.gather(W, np.array([0, 1, 5]), out=out)
+    assert (out == 7.0).all()
+
+
+@pytest.mark.parametrize(
+    "idx, message",
+    [
+        (np.array([0.0, 1.0]), "float64"),
+        (np.array([True, False]), "bool"),
+        (np.array(["a"]), "<U1"),
+        (np.array([1 + 0j]), "complex128"),
+    ],
+)
+def test_non_integer_indices_are_a_type_error_naming_the_dtype(backend, idx, message):
+    with pytest.raises(TypeError, match=message):
+        backend.gather(W, idx)
+    with pytest.raises(TypeError, match=message):
+        backend.index_add(np.zeros((5, 2)), idx, np.ones(idx.shape + (2,)))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.int32, np.complex64, np.dtype(">f4"), np.longdouble])
+def test_unsupported_value_dtypes_are_a_type_error_naming_the_dtype(backend, dtype):
+    name = str(np.dtype(dtype))
+    with pytest.raises(TypeError, match=f"weight must have dtype float32 or float64, got {name}"):
+        backend.gather(W.astype(dtype), np.array([0]))
+    with pytest.raises(TypeError, match=f"out must have dtype float32 or float64, got {name}"):
+        backend.index_add(W.astype(dtype), np.array([0]), np.ones((1, 2), dtype))
+
+
+def test_mixed_value_dtypes_are_a_type_error_not_a_silent_upcast(backend):
+    with pytest.raises(TypeError, match="out has dtype float64 but weight has dtype float32"):
+        backend.gather(W.astype(np.float32), np.array([0]), out=np.zeros((1, 2)))
+    with pytest.raises(TypeError, match="src has dtype float32 but out has dtype float64"):
+        backend.index_add(np.zeros((5, 2)), np.array([0]), np.ones((1, 2), np.float32))
+
+
+@pytest.mark.parametrize("shape", [(10,), (5, 2, 1), ()])
+def test_weight_or_out_not_2d_is_a_value_error_naming_the_shape(backend, shape):
+    with pytest.raises(ValueError, match="weight must be 2-D .*got shape " + re.escape(str(shape))):
+        backend.gather(np.zeros(shape), np.array([0]))
+    with pytest.raises(ValueError, match="out must be 2-D .*got shape " + re.escape(str(shape))):
+        backend.index_add(np.zeros(shape), np.array([0]), np.zeros((1,) + shape[1:]))
+
+
+def test_mismatched_shapes_are_a_value_error_naming_both_shapes(backend):
+    with pytest.raises(ValueError, match=r"src has shape \(3, 2\) but idx.shape \+ \(D,\) is \(4, 2\)"):
+        backend.index_add(np.zeros((5, 2)), np.zeros(4, np.int64), np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"src has shape \(4, 3\) but idx.shape \+ \(D,\) is \(4, 2\)"):
+        backend.index_add(np.zeros((5, 2)), np.zeros(4, np.int64), np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"out has shape \(3, 2\) but idx.shape \+ \(D,\) is \(2, 2\)"):
+        backend.gather(W, np.array([0, 1]), out=np.zeros((3, 2)))
+
+
+def test_read_only_or_non_contiguous_out_is_rejected(backend):
+    frozen = np.zeros((5, 2))
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        backend.index_add(frozen, np.array([0]), np.ones((1, 2)))
+    frozen_out = np.zeros((1, 2))
+    frozen_out.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        backend.gather(W, np.array([0]), out=frozen_out)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        backend.gather(W, np.array([0, 1]), out=np.zeros((2, 4))[:, ::2])
+
+
+def test_index_add_needs_an_ndarray_to_update(backend):
+    with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
+        backend.index_add([[0.0, 0.0]], np.array([0]), np.ones((1, 2)))
+
+
+# ---------------------------------------------------------------------------
+# Backend selection and threads
+# ---------------------------------------------------------------------------
+
+
+def test_use_backend_switches_the_module_functions_and_restores_them():
+    before = (kernels.BACKEND, kernels.gather)
+    with kernels.use_backend("numpy"):
+        assert kernels.BACKEND == "numpy"
+        assert kernels.gather is kernels._numpy_gather
+        assert kernels.index_add is kernels._numpy_index_add
+    assert (kernels.BACKEND, kernels.gather) == before
+    with pytest.raises(ValueError, match="backend must be"):
+        kernels.set_backend("fortran")
+
+
+def test_compiled_backend_is_the_default_when_built():
+    assert kernels.BACKEND == ("cython" if HAVE_CYTHON else "numpy")
+
+
+def run_python(code, **env):
+    full_env = {**os.environ, **env}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, check=True).stdout.strip()
+
+
+def test_environment_variable_forces_the_numpy_reference():
+    code = "from minigrad import kernels; print(kernels.BACKEND)"
+    assert run_python(code, MINIGRAD_KERNELS="numpy") == "numpy"
+
+
+def test_missing_extension_falls_back_to_numpy_with_exactly_one_warning():
+    code = (
+        "import sys, warnings\n"
+        "sys.modules['minigrad._kernels'] = None  # makes the import fail\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from minigrad import kernels\n"
+        "    import numpy as np\n"
+        "    kernels.gather(np.ones((2, 2)), [1])\n"
+        "print(kernels.BACKEND, len(caught), caught[0].category.__name__)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MINIGRAD_KERNELS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["numpy", "1", "RuntimeWarning"]
+
+
+def test_thread_count_is_capped_by_the_cpus_and_set_by_environment():
+    previous = kernels.get_num_threads()
+    try:
+        kernels.set_num_threads(10_000)
+        assert 1 <= kernels.get_num_threads() <= (os.cpu_count() or 1)
+        kernels.set_num_threads(1)
+        assert kernels.get_num_threads() == 1
+        with pytest.raises(ValueError, match="positive integer"):
+            kernels.set_num_threads(0)
+    finally:
+        kernels.set_num_threads(previous)
+    assert run_python("from minigrad import kernels; print(kernels.get_num_threads())", MINIGRAD_NUM_THREADS="1") == "1"
+
+
+def test_single_threaded_results_equal_multi_threaded_results():
+    rng = np.random.default_rng(2)
+    weight = rng.standard_normal((3_000, 64))
+    idx = rng.integers(0, 3_000, 5_000)
+    previous = kernels.get_num_threads()
+    try:
+        results = []
+        for n in (1, previous):
+            kernels.set_num_threads(n)
+            results.append((kernels.gather(weight, idx), kernels.index_add(np.zeros_like(weight), idx, weight[idx])))
+    finally:
+        kernels.set_num_threads(previous)
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
