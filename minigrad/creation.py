@@ -55,23 +55,23 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def zeros_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(input.shape, dtype=dtype or input.dtype), requires_grad)
+    return _new(np.zeros(input.shape, dtype=input.dtype if dtype is None else dtype), requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(input.shape, dtype=dtype or input.dtype), requires_grad)
+    return _new(np.ones(input.shape, dtype=input.dtype if dtype is None else dtype), requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad)
+    return _new(np.full(input.shape, fill_value, dtype=input.dtype if dtype is None else dtype), requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return rand(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def randn_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return randn(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -102,12 +102,18 @@ def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     return _new(_generator().standard_normal(_shape_arg(size)).astype(_float(dtype)), requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None) -> Tensor:
-    """Integers uniform in [low, high) (``randint(high, size)`` as in PyTorch)."""
+def randint(low, high=None, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Integers uniform in [low, high); ``randint(high, size)`` as in PyTorch."""
+    if size is None:
+        if isinstance(high, (tuple, list)):  # randint(high, size)
+            low, high, size = 0, low, high
+        else:
+            size = ()
     if high is None:
         low, high = 0, low
-    return _new(_generator().integers(low, high, size=tuple(size)).astype(dtype or np.int64), False)
+    arr = _generator().integers(low, high, size=tuple(size)).astype(np.int64 if dtype is None else dtype)
+    return _new(arr, requires_grad)
 
 
 def randperm(n: int, dtype=None) -> Tensor:
-    return _new(_generator().permutation(n).astype(dtype or np.int64), False)
+    return _new(_generator().permutation(n).astype(np.int64 if dtype is None else dtype), False)

@@ -287,10 +287,22 @@ class Tensor:
 
     # -- printing ------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        d = self.data
+        kw = {}
+        if d.dtype.kind == "f" and d.size:
+            finite = d[np.isfinite(d)]
+            if finite.size and np.any(finite != np.round(finite)):
+                # PyTorch prints non-integral floats with 4 fixed decimals, in scientific
+                # notation when the magnitudes span too much for that.
+                big, small = np.abs(finite).max(), np.abs(finite[finite != 0]).min(initial=np.inf)
+                kw["floatmode"] = "fixed"
+                if big >= 1e3 or small < 1e-4 or big / small > 1e3:
+                    kw["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
+        body = np.array2string(d, separator=", ", prefix="tensor(", precision=4, **kw)
         extras = []
-        if self.data.dtype not in (np.float32, np.int64, np.bool_) or self.data.size == 0:
-            extras.append(f"dtype=minigrad.{self.data.dtype.name}")
+        default = (np.float32,) if d.size == 0 else (np.float32, np.int64, np.bool_)
+        if d.dtype not in default:
+            extras.append(f"dtype=minigrad.{d.dtype.name}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
         elif self._requires_grad:
@@ -577,8 +589,18 @@ class Tensor:
 
     # -- in-place ------------------------------------------------------------------
     def _check_inplace(self) -> None:
-        if self.grad_fn is None and self._requires_grad and is_grad_enabled():
+        if not (self._requires_grad and is_grad_enabled()):
+            return
+        if self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        if self.__dict__.get("_recorded_view"):
+            # PyTorch rewrites the base's history here ("view replay"); minigrad keeps the
+            # engine simple and refuses, rather than give the base a silently wrong gradient.
+            raise RuntimeError(
+                f"an in-place operation on a view ({self.grad_fn.name()}) of a tensor that requires "
+                "grad is not supported: the base tensor's gradient would be wrong. Use clone() on "
+                "the view, or do the operation on the base tensor."
+            )
 
     def _inplace(self, result: "Tensor") -> "Tensor":
         """Make this tensor hold ``result``: same memory, new graph position, version + 1."""
@@ -630,7 +652,12 @@ class Tensor:
         """Copy ``src`` (broadcast) into this tensor; the gradient flows to ``src``."""
         self._check_inplace()
         src_t = src if isinstance(src, Tensor) else Tensor(np.asarray(src))
-        return self._inplace(_ops.expand(_ops.to_dtype(src_t, self.dtype), self.shape))
+        result = _ops.expand(_ops.to_dtype(src_t, self.dtype), self.shape)
+        if result.grad_fn is None and self.grad_fn is not None and is_grad_enabled():
+            # The old value is overwritten by a constant: its history no longer matters.
+            self.grad_fn = None
+            self._requires_grad = False
+        return self._inplace(result)
 
     def zero_(self):
         return self.fill_(0)

@@ -104,6 +104,7 @@ def _accumulate_leaf(tensor, g, owner: _Owner) -> None:
             r = hook(_wrap(g))
             if r is not None:
                 g = r.data if isinstance(r, Tensor) else r
+                owner.mark(g)  # the user may keep the returned tensor: never adopt its array
     old = tensor._grad
     if old is None:
         tensor._grad = _wrap(owner.claim(g))
@@ -243,7 +244,8 @@ def _run_output_hooks(node: Node, grad, owner: _Owner):
         for hook in node._hooks:
             r = hook(_wrap(grad))
             if r is not None:
-                grad = r.data if isinstance(r, Tensor) else r
+                grad = r.data if isinstance(r, Tensor) else np.asarray(r)
+                owner.mark(grad)
     if node._retained is not None:
         t = node._retained()
         if t is not None:

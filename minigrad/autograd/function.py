@@ -218,6 +218,9 @@ class Function:
         result = Tensor._make(out, True, ctx)
         if cls.is_view and isinstance(args[0], Tensor) and np.may_share_memory(out, arrays[0]):
             result._vc = args[0]._vc
+            # Writing into this view in place would change its base behind the
+            # base's own graph; Tensor._check_inplace refuses it.
+            result._recorded_view = True
         if ctx._saved:
             ctx.mark_saved_output(result)
         return result

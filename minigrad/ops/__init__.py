@@ -114,9 +114,13 @@ def where(condition, input, other):
 
 
 def to_dtype(input, dtype):
+    dtype = np.dtype(dtype)
     if input.dtype == dtype:
         return input  # as torch's .to(): the same tensor when nothing changes
-    return ToDtype.apply(input, np.dtype(dtype))
+    if dtype.kind not in "fc":
+        # Integer and bool tensors cannot require grad: the result leaves the graph.
+        return _tensor_cls()._make(input.data.astype(dtype), False, None)
+    return ToDtype.apply(input, dtype)
 
 
 def clone(input):
@@ -135,6 +139,8 @@ def mean(input, dim=None, keepdim: bool = False):
 
 
 def _max_min(input, dim, keepdim, largest):
+    if isinstance(dim, _tensor_cls()):  # torch.max(a, b) is the elementwise maximum
+        return (maximum if largest else minimum)(input, dim)
     if input.numel() == 0:
         raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is None:

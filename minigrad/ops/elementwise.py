@@ -88,7 +88,13 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b, y = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = grad * b * np.power(a, b - 1) if need_a else None
+        ga = None
+        if need_a:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ga = grad * b * np.power(a, b - 1)
+            if np.any(np.asarray(b) == 0):
+                # d/da a**0 = 0 everywhere, even at a = 0 where 0 * 0**-1 = nan.
+                ga = np.where(np.asarray(b) == 0, 0, ga)
         gb = None
         if need_b:
             # log(0) would give nan·0; PyTorch defines the term as 0 where a == 0.

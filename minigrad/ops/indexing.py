@@ -30,7 +30,14 @@ class GetItem(Function):
         ctx.in_shape, ctx.index = x.shape, index
         ctx.advanced = _is_advanced(index)
         y = x[index]
-        return y if isinstance(y, np.ndarray) else np.asarray(y)
+        if isinstance(y, np.ndarray):
+            return y
+        # Integers in every dimension give a NumPy scalar (a copy); a trailing
+        # Ellipsis gives the same value as a 0-d *view*, as PyTorch's x[i] is.
+        items = index if isinstance(index, tuple) else (index,)
+        if not any(i is Ellipsis for i in items):
+            return x[items + (Ellipsis,)]
+        return np.asarray(y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -40,7 +47,7 @@ class GetItem(Function):
             out[index] = grad
         elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and out.ndim >= 1:
             # x[idx] with one integer array selects whole rows: the row index-add kernel.
-            rows = out.reshape(out.shape[0], -1)
+            rows = out.reshape(out.shape[0], int(np.prod(out.shape[1:])))
             idx = np.where(index < 0, index + out.shape[0], index)
             kernels.index_add(rows, idx, grad.reshape(idx.shape + (rows.shape[1],)))
         else:

@@ -18,7 +18,11 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0:
             raise RuntimeError("both arguments to matmul need to be at least 1D")
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        try:
+            return np.matmul(a, b)
+        except ValueError:
+            sa, sb = ("x".join(map(str, x.shape)) for x in (a, b))
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})") from None
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,0 +1,626 @@
+"""The differentiable ops that :mod:`minigrad.nn` needs beyond the generic tensor ops.
+
+Each class is one fused ``Function``: its forward and its vector-Jacobian
+product (VJP) sit on one screen, and one graph node replaces the handful of
+small ops it would otherwise take (fewer temporaries, one pass over memory).
+
+* layers: :class:`Linear`, :class:`LeakyReLU`, :class:`GELU`, :class:`LayerNorm`, :class:`Dropout`
+* lookups: :class:`EmbeddingLookup` (padding_idx, scale_grad_by_freq, sparse gradients),
+  :class:`EmbeddingBagSum` (sum/mean bags, per-sample weights), :class:`EmbeddingBagMax`
+* losses: :class:`CrossEntropy`, :class:`CrossEntropyProbs`, :class:`NLLLoss`, :class:`BCELoss`,
+  :class:`BCEWithLogits`, :class:`MSELoss`, :class:`L1Loss`, :class:`SmoothL1Loss`, :class:`HuberLoss`
+
+Argument checking lives in :mod:`minigrad.nn.functional`; these classes assume
+well-formed arrays. Row lookups and their backward go through
+:mod:`minigrad.kernels` (gather, index-add) only.
+
+Notation: ȳ is the gradient arriving at the output, x̄ the one sent to input x.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minigrad import kernels
+from minigrad.autograd import Function
+from minigrad.sparse import SparseTensor
+
+try:  # SciPy's erf is vectorised; without SciPy the standard library's erf does the work.
+    from scipy.special import erf as _erf
+except ImportError:  # pragma: no cover - depends on the environment
+    _erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+    def _erf(x):
+        return _erf_scalar(x).astype(x.dtype)
+
+
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+# -- reductions shared by the losses ---------------------------------------------------
+def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(loss.sum(), dtype=loss.dtype)
+    return np.asarray(loss.mean() if loss.size else np.nan, dtype=loss.dtype)
+
+
+def _unreduce(grad: np.ndarray, reduction: str, n: int) -> np.ndarray:
+    """The VJP of :func:`_reduce`: ȳ per element (broadcastable against the elementwise loss)."""
+    if reduction == "mean":
+        return grad / n if n else grad
+    return grad
+
+
+# -- layers --------------------------------------------------------------------------
+class Linear(Function):
+    """y = x Wᵀ + b, with x (*, in), W (out, in), b (out,) or None.
+
+    VJP: x̄ = ȳ W,   W̄ = ȳᵀ x (summed over all leading dims),   b̄ = Σ ȳ over leading dims.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        y = np.matmul(x, weight.T)
+        if bias is not None:
+            y += bias  # y is a fresh array; adding in place saves a temporary
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = np.matmul(grad, weight) if need_x else None
+        gw = gb = None
+        if need_w or need_b:
+            g2 = grad.reshape(-1, grad.shape[-1])
+            if need_w:
+                gw = g2.T @ x.reshape(-1, x.shape[-1])
+            if need_b:
+                gb = g2.sum(axis=0)
+        return gx, gw, gb
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else s·x.   VJP: x̄ = ȳ if x > 0 else s·ȳ."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, grad, grad * grad.dtype.type(ctx.slope))
+
+
+class GELU(Function):
+    """y = x·Φ(x), Φ the standard normal CDF ('none'), or its tanh approximation ('tanh').
+
+    'none':  Φ(x) = ½(1 + erf(x/√2));   VJP: x̄ = ȳ·(Φ(x) + x·φ(x)),  φ(x) = e^{-x²/2}/√(2π).
+    'tanh':  y = ½x(1 + tanh u),  u = √(2/π)(x + 0.044715x³);
+             VJP: x̄ = ȳ·(½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)).
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate="none"):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
+        return (0.5 * x * (1.0 + _erf(x * _SQRT1_2))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+            d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
+        else:
+            cdf = 0.5 * (1.0 + _erf(x * _SQRT1_2))
+            d = cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+        return (grad * d).astype(grad.dtype, copy=False)
+
+
+class Dropout(Function):
+    """y = x · m / (1 − p), m ~ Bernoulli(1 − p) per element (inverted dropout).
+
+    The mask is drawn by the caller (from minigrad's generator) and passed in,
+    already scaled: ``mask`` holds 0 or 1/(1 − p).   VJP: x̄ = ȳ · mask.
+    """
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.mask = mask
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.mask, None
+
+
+class LayerNorm(Function):
+    """Normalise over the last k dims: x̂ = (x − μ)/√(σ² + ε);  y = x̂·γ + β.
+
+    μ, σ² are the mean and the biased variance over the normalised dims (n elements).
+    VJP: γ̄ = Σ ȳ·x̂,  β̄ = Σ ȳ (sums over the leading dims);
+         with ĝ = ȳ·γ:  x̄ = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) / √(σ² + ε)  (means over the normalised dims).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, k=1, eps=1e-5):
+        axes = tuple(range(x.ndim - k, x.ndim))
+        mu = x.mean(axis=axes, keepdims=True)
+        xc = x - mu
+        var = (xc * xc).mean(axis=axes, keepdims=True)
+        rstd = 1.0 / np.sqrt(var + eps)
+        xhat = xc * rstd
+        ctx.xhat, ctx.rstd, ctx.axes = xhat, rstd, axes
+        if weight is not None:
+            ctx.save_for_backward(weight)
+        y = xhat * weight if weight is not None else xhat.copy() if xhat.base is not None else xhat
+        if bias is not None:
+            y = y + bias
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, rstd, axes = ctx.xhat, ctx.rstd, ctx.axes
+        need_x, need_w, need_b = ctx.needs_input_grad
+        lead = tuple(range(grad.ndim - len(axes)))
+        gw = (grad * xhat).sum(axis=lead) if need_w else None
+        gb = grad.sum(axis=lead) if need_b else None
+        gx = None
+        if need_x:
+            gh = grad * ctx.saved_tensors[0] if ctx.needs_input_grad[1] is not None and ctx._saved else grad
+            gx = (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True)) * rstd
+        return gx, gw, gb
+
+
+# -- lookups -------------------------------------------------------------------------
+def _scatter_rows(num_rows, idx, rows, sparse):
+    """Index-add ``rows`` (n, D) into a (num_rows, D) gradient, dense or row-sparse."""
+    if sparse:
+        return SparseTensor(idx, rows, (num_rows, rows.shape[1]))
+    out = np.zeros((num_rows, rows.shape[1]), dtype=rows.dtype)
+    return kernels.index_add(out, idx, rows)
+
+
+class EmbeddingLookup(Function):
+    """y[..., :] = W[idx[...], :]: gather rows of the (V, D) table W (the gather kernel).
+
+    VJP (the index-add kernel): W̄[k] = Σ_{i: idx_i = k, idx_i ≠ padding_idx} s_k · ȳ_i,
+    with s_k = 1/count(k in idx) when ``scale_grad_by_freq`` else 1. Rows never
+    looked up get 0; a row looked up twice gets both output gradients. With
+    ``sparse`` W̄ is a row-sparse :class:`~minigrad.sparse.SparseTensor` holding
+    the (uncoalesced) indices and rows instead of a (V, D) array.
+    The indices get no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, idx, weight, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+        ctx.idx, ctx.num_rows = idx, weight.shape[0]
+        ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
+        return kernels.gather(weight, idx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        idx = ctx.idx.reshape(-1)
+        rows = grad.reshape(idx.shape[0], grad.shape[-1])
+        copied = False
+        if ctx.scale and idx.size:
+            counts = np.bincount(idx, minlength=ctx.num_rows)
+            rows = rows * (1.0 / counts[idx]).astype(rows.dtype)[:, None]
+            copied = True
+        if ctx.padding_idx >= 0 and idx.size:
+            keep = idx != ctx.padding_idx
+            if not keep.all():
+                idx, rows, copied = idx[keep], rows[keep], True
+        if ctx.sparse and not copied:
+            # The sparse gradient owns its values (optimizers and clipping scale them in place).
+            rows = rows.copy()
+        return None, _scatter_rows(ctx.num_rows, idx, rows, ctx.sparse)
+
+
+def _bag_sum(rows, starts, lengths, num_bags, ufunc=np.add):
+    """Reduce consecutive row segments [starts[b], starts[b] + lengths[b]) with ``ufunc.reduceat``.
+
+    ``reduceat`` returns ``rows[start]`` for an empty segment and rejects a start
+    equal to len(rows), so empty bags are clipped for the call and zeroed after.
+    """
+    n, d = rows.shape
+    if n == 0 or num_bags == 0:
+        return np.zeros((num_bags, d), dtype=rows.dtype)
+    out = ufunc.reduceat(rows, np.minimum(starts, n - 1), axis=0)
+    empty = lengths == 0
+    if empty.any():
+        out[empty] = 0
+    return out
+
+
+class EmbeddingBagSum(Function):
+    """Bags of rows, summed or averaged: y_b = (1/c_b) Σ_{i ∈ bag b, idx_i ≠ pad} w_i · W[idx_i].
+
+    Bag b is the run [starts[b], starts[b] + lengths[b]) of the flat index array;
+    w_i are the per-sample weights (1 if None); c_b = number of non-pad entries
+    for 'mean' (1 for 'sum'); an empty bag gives zeros.
+    Forward: the gather kernel, then a segment sum (``np.add.reduceat``).
+    VJP: W̄ = index-add over i of (w_i/c_{b(i)}) · ȳ_{b(i)} (× 1/count(idx_i) with
+    scale_grad_by_freq; pad entries skipped), and w̄_i = ⟨W[idx_i], ȳ_{b(i)}⟩ (0 at pads).
+    """
+
+    @staticmethod
+    def forward(ctx, idx, weight, per_sample_weights, starts=None, lengths=None, mean=False,
+                padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+        num_bags = starts.shape[0]
+        rows = kernels.gather(weight, idx)
+        keep = None
+        if padding_idx >= 0 and idx.size:
+            keep = idx != padding_idx
+            if keep.all():
+                keep = None
+        if per_sample_weights is not None:
+            ctx.rows = rows  # unweighted rows: w̄_i = ⟨W[idx_i], ȳ_b⟩
+            rows = rows * per_sample_weights[:, None]
+        if keep is not None:
+            rows[~keep] = 0
+        out = _bag_sum(rows, starts, lengths, num_bags)
+        # bag id of every entry (what the backward gathers ȳ with)
+        ctx.seg = np.repeat(np.arange(num_bags, dtype=np.int64), lengths)
+        ctx.idx, ctx.keep, ctx.num_rows, ctx.psw = idx, keep, weight.shape[0], per_sample_weights
+        ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
+        ctx.inv_count = None
+        if mean:
+            counts = lengths if keep is None else np.add.reduceat(keep.astype(np.int64), np.minimum(starts, max(idx.size - 1, 0))) * (lengths > 0) if idx.size else lengths
+            inv = (1.0 / np.maximum(counts, 1)).astype(out.dtype)
+            out *= inv[:, None]
+            ctx.inv_count = inv
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_w = ctx.needs_input_grad[1]
+        need_psw = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        idx, seg = ctx.idx[: ctx.seg.shape[0]], ctx.seg
+        g = grad * ctx.inv_count[:, None] if ctx.inv_count is not None else grad
+        rows_grad = kernels.gather(g, seg)  # ȳ_{b(i)} for every entry i: (n, D)
+        gpsw = None
+        if need_psw:
+            gpsw = np.einsum("nd,nd->n", ctx.rows[: seg.shape[0]], rows_grad)
+            if ctx.keep is not None:
+                gpsw = np.where(ctx.keep[: seg.shape[0]], gpsw, 0)
+            full = np.zeros(ctx.idx.shape[0], dtype=gpsw.dtype)
+            full[: seg.shape[0]] = gpsw
+            gpsw = full
+        gw = None
+        if need_w:
+            if ctx.psw is not None:
+                rows_grad = rows_grad * ctx.psw[: seg.shape[0], None]
+            if ctx.scale and idx.size:
+                counts = np.bincount(idx, minlength=ctx.num_rows)
+                rows_grad = rows_grad * (1.0 / counts[idx]).astype(rows_grad.dtype)[:, None]
+            if ctx.keep is not None:
+                keep = ctx.keep[: seg.shape[0]]
+                idx, rows_grad = idx[keep], rows_grad[keep]
+            gw = _scatter_rows(ctx.num_rows, idx, rows_grad, ctx.sparse)
+        return None, gw, gpsw
+
+
+class EmbeddingBagMax(Function):
+    """Per-dimension maximum over each bag: y_{b,d} = max_{i ∈ bag b, idx_i ≠ pad} W[idx_i, d].
+
+    Empty bags (or bags of pads only) give 0. VJP: ȳ_{b,d} goes to W[idx_{a(b,d)}, d]
+    where a(b, d) is the first entry of bag b reaching the maximum in dimension d.
+    """
+
+    @staticmethod
+    def forward(ctx, idx, weight, starts=None, lengths=None, padding_idx=-1):
+        num_bags, d = starts.shape[0], weight.shape[1]
+        n = int(lengths.sum())
+        idx_used = idx[:n]
+        rows = kernels.gather(weight, idx_used)
+        if padding_idx >= 0 and n:
+            pads = idx_used == padding_idx
+            if pads.any():
+                rows[pads] = -np.inf
+        out = _bag_sum(rows, starts, lengths, num_bags, np.maximum)
+        # first position in each bag reaching the max, per dimension, without a loop over bags
+        seg = np.repeat(np.arange(num_bags, dtype=np.int64), lengths)
+        pos = np.where(rows == out[seg], np.arange(n, dtype=np.int64)[:, None], n) if n else np.zeros((0, d), np.int64)
+        arg = _bag_sum(pos, starts, lengths, num_bags, np.minimum)
+        valid = (arg < n) & (lengths[:, None] > 0)
+        out[~valid] = 0  # empty bags and bags of pads only
+        ctx.valid, ctx.num_rows = valid, weight.shape[0]
+        ctx.arg_rows = np.where(valid, idx_used[np.minimum(arg, max(n - 1, 0))] if n else 0, 0)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        v, d = ctx.num_rows, grad.shape[1]
+        flat = (ctx.arg_rows * d + np.arange(d)[None, :])[ctx.valid]
+        gw = np.bincount(flat, weights=grad[ctx.valid], minlength=v * d).astype(grad.dtype).reshape(v, d)
+        return None, gw
+
+
+# -- losses --------------------------------------------------------------------------
+class _Pointwise(Function):
+    """Shared plumbing of the regression losses: ℓ = f(x − y) reduced; x̄ = f'(x − y)·ȳ, ȳ_t = −x̄."""
+
+    @staticmethod
+    def _f(d, ctx):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def _df(d, ctx):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, y, reduction="mean", param=1.0):
+        d = np.subtract(x, y)
+        ctx.d, ctx.reduction, ctx.param = d, reduction, param
+        return _reduce(cls._f(d, param).astype(d.dtype, copy=False), reduction)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        g = _unreduce(grad, ctx.reduction, ctx.d.size) * cls._df(ctx.d, ctx.param)
+        g = g.astype(ctx.d.dtype, copy=False)
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class MSELoss(_Pointwise):
+    """ℓ = (x − y)².   VJP: x̄ = 2(x − y)·ȳ,  ȳ_target = −x̄."""
+
+    @staticmethod
+    def _f(d, p):
+        return d * d
+
+    @staticmethod
+    def _df(d, p):
+        return 2 * d
+
+
+class L1Loss(_Pointwise):
+    """ℓ = |x − y|.   VJP: x̄ = sign(x − y)·ȳ (0 at x = y),  ȳ_target = −x̄."""
+
+    @staticmethod
+    def _f(d, p):
+        return np.abs(d)
+
+    @staticmethod
+    def _df(d, p):
+        return np.sign(d)
+
+
+class SmoothL1Loss(_Pointwise):
+    """ℓ = ½d²/β if |d| < β else |d| − ½β, d = x − y (β = 0: L1).
+
+    VJP: x̄ = ȳ·(d/β if |d| < β else sign d),  ȳ_target = −x̄.
+    """
+
+    @staticmethod
+    def _f(d, beta):
+        if beta == 0:
+            return np.abs(d)
+        a = np.abs(d)
+        return np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+
+    @staticmethod
+    def _df(d, beta):
+        if beta == 0:
+            return np.sign(d)
+        return np.where(np.abs(d) < beta, d / beta, np.sign(d))
+
+
+class HuberLoss(_Pointwise):
+    """ℓ = ½d² if |d| < δ else δ(|d| − ½δ), d = x − y.
+
+    VJP: x̄ = ȳ·(d if |d| < δ else δ·sign d),  ȳ_target = −x̄.
+    """
+
+    @staticmethod
+    def _f(d, delta):
+        a = np.abs(d)
+        return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+    @staticmethod
+    def _df(d, delta):
+        return np.where(np.abs(d) < delta, d, delta * np.sign(d))
+
+
+def _log_softmax_rows(x2):
+    shifted = x2 - x2.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class CrossEntropy(Function):
+    """Cross-entropy of logits x (M, C) against class indices t (M,), fused with log-softmax.
+
+    With p = log_softmax(x), m_n = [t_n ≠ ignore_index], ε the label smoothing:
+        ℓ_n = m_n·((1−ε)·(−w_{t_n} p_{n,t_n}) + (ε/C)·Σ_c −w_c p_{n,c});
+    'mean' divides Σℓ_n by Σ_n m_n w_{t_n}, 'sum' by 1.
+    VJP: with a_{n,c} = −m_n·((1−ε)·w_{t_n}[c = t_n] + (ε/C)·w_c) (= ∂ℓ_n/∂p_{n,c}),
+        x̄_n = ȳ_n·(a_n − softmax(x_n)·Σ_c a_{n,c}).
+    Stable for any logits: only x − max(x) is exponentiated.
+    The caller moves the class dim last and flattens (x of shape (N, C, d…) → (N·d…, C)).
+    """
+
+    @staticmethod
+    def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        m, c = x.shape
+        logp = _log_softmax_rows(x)
+        mask = target != ignore_index
+        safe_t = np.where(mask, target, 0)
+        rows = np.arange(m)
+        wt = (weight[safe_t] if weight is not None else np.ones(m, x.dtype)) * mask
+        loss = -wt * logp[rows, safe_t]
+        if label_smoothing > 0:
+            smooth = -(logp * weight).sum(axis=1) if weight is not None else -logp.sum(axis=1)
+            loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth * mask
+        loss = loss.astype(x.dtype, copy=False)
+        ctx.logp, ctx.safe_t, ctx.wt, ctx.mask, ctx.weight = logp, safe_t, wt, mask, weight
+        ctx.reduction, ctx.eps = reduction, label_smoothing
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return np.asarray(loss.sum(), dtype=x.dtype)
+        ctx.denom = wt.sum()
+        return np.asarray(loss.sum() / ctx.denom, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logp, safe_t, wt, mask = ctx.logp, ctx.safe_t, ctx.wt, ctx.mask
+        m, c = logp.shape
+        eps = ctx.eps
+        if ctx.reduction == "none":
+            gn = grad
+        elif ctx.reduction == "sum":
+            gn = np.broadcast_to(grad, (m,))
+        else:
+            gn = np.broadcast_to(grad / ctx.denom, (m,))
+        a = np.zeros_like(logp)
+        a[np.arange(m), safe_t] = -(1 - eps) * wt
+        if eps > 0:
+            wc = ctx.weight if ctx.weight is not None else np.ones(c, logp.dtype)
+            a -= (eps / c) * wc[None, :] * mask[:, None]
+        gx = (a - np.exp(logp) * a.sum(axis=1, keepdims=True)) * gn[:, None]
+        return gx.astype(logp.dtype, copy=False), None
+
+
+class CrossEntropyProbs(Function):
+    """Cross-entropy of logits x (M, C) against class probabilities y (M, C).
+
+    ℓ_n = −Σ_c w_c ỹ_{n,c} p_{n,c}, p = log_softmax(x), ỹ = (1−ε)y + ε/C; 'mean' divides by M.
+    VJP: with a = −w·ỹ (∂ℓ/∂p):  x̄_n = ȳ_n(a_n − softmax(x_n)·Σ_c a_{n,c}),
+    ȳ_target_{n,c} = −ȳ_n (1−ε) w_c p_{n,c}.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, weight=None, reduction="mean", label_smoothing=0.0):
+        m, c = x.shape
+        logp = _log_softmax_rows(x)
+        yt = y * (1 - label_smoothing) + label_smoothing / c if label_smoothing > 0 else y
+        a = -yt * weight if weight is not None else -yt
+        ctx.logp, ctx.a, ctx.weight, ctx.reduction, ctx.eps = logp, a, weight, reduction, label_smoothing
+        loss = (a * logp).sum(axis=1).astype(x.dtype, copy=False)
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logp, a = ctx.logp, ctx.a
+        m = logp.shape[0]
+        gn = np.broadcast_to(_unreduce(grad, ctx.reduction, m), (m,))[:, None]
+        gx = (a - np.exp(logp) * a.sum(axis=1, keepdims=True)) * gn if ctx.needs_input_grad[0] else None
+        gy = None
+        if ctx.needs_input_grad[1]:
+            wl = logp * ctx.weight if ctx.weight is not None else logp
+            gy = -(1 - ctx.eps) * wl * gn
+        return gx, gy
+
+
+class NLLLoss(Function):
+    """Negative log-likelihood of log-probabilities x (M, C) at class indices t (M,).
+
+    ℓ_n = −w_{t_n} x_{n,t_n} · [t_n ≠ ignore_index]; 'mean' divides by Σ_n w_{t_n}[t_n ≠ ignore].
+    VJP: x̄_{n,c} = −ȳ_n w_{t_n} [c = t_n] (masked), scaled like the reduction.
+    """
+
+    @staticmethod
+    def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean"):
+        m = x.shape[0]
+        mask = target != ignore_index
+        safe_t = np.where(mask, target, 0)
+        wt = ((weight[safe_t] if weight is not None else np.ones(m, x.dtype)) * mask).astype(x.dtype)
+        loss = -wt * x[np.arange(m), safe_t]
+        ctx.shape, ctx.safe_t, ctx.wt, ctx.reduction = x.shape, safe_t, wt, reduction
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return np.asarray(loss.sum(), dtype=x.dtype)
+        ctx.denom = wt.sum()
+        return np.asarray(loss.sum() / ctx.denom, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        m = ctx.shape[0]
+        if ctx.reduction == "none":
+            gn = grad
+        else:
+            gn = np.broadcast_to(grad / ctx.denom if ctx.reduction == "mean" else grad, (m,))
+        gx = np.zeros(ctx.shape, dtype=ctx.wt.dtype)
+        gx[np.arange(m), ctx.safe_t] = -ctx.wt * gn
+        return gx, None
+
+
+class BCELoss(Function):
+    """ℓ = −w·(y·log x + (1 − y)·log(1 − x)), each log clamped at ≥ −100 (so x = 0 or 1 stays finite).
+
+    VJP: x̄ = ȳ·w·(x − y)/max(x(1 − x), 1e-12),   ȳ_target = −ȳ·w·(log x − log(1 − x)) (clamped logs).
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, weight=None, reduction="mean"):
+        with np.errstate(divide="ignore"):
+            lx = np.maximum(np.log(x), -100)
+            l1x = np.maximum(np.log1p(-x), -100)
+        loss = -(y * lx + (1 - y) * l1x)
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(x, y)
+        ctx.lx, ctx.l1x, ctx.weight, ctx.reduction, ctx.n = lx, l1x, weight, reduction, loss.size
+        return _reduce(loss.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        g = _unreduce(grad, ctx.reduction, ctx.n)
+        if ctx.weight is not None:
+            g = g * ctx.weight
+        gx = g * (x - y) / np.maximum(x * (1 - x), 1e-12) if ctx.needs_input_grad[0] else None
+        gy = -g * (ctx.lx - ctx.l1x) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class BCEWithLogits(Function):
+    """Binary cross-entropy on logits, stable for any x (never exponentiates a positive number).
+
+    ℓ = w·((1 − y)·x + l·softplus(−x)),  l = 1 + (pos_weight − 1)·y,
+    softplus(−x) = log1p(e^{−|x|}) + max(−x, 0).
+    VJP: x̄ = ȳ·w·((1 − y) − l·σ(−x)),   ȳ_target = ȳ·w·(−x + (pos_weight − 1)·softplus(−x)).
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, weight=None, pos_weight=None, reduction="mean"):
+        sp = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
+        lw = 1 + (pos_weight - 1) * y if pos_weight is not None else None
+        loss = (1 - y) * x + (lw * sp if lw is not None else sp)
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(x, y)
+        ctx.sp, ctx.lw, ctx.weight, ctx.pw, ctx.reduction, ctx.n = sp, lw, weight, pos_weight, reduction, loss.size
+        return _reduce(loss.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        g = _unreduce(grad, ctx.reduction, ctx.n)
+        if ctx.weight is not None:
+            g = g * ctx.weight
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            # σ(−x) computed stably: e^{−|x|}/(1 + e^{−|x|}) for x > 0, 1/(1 + e^{x}) otherwise
+            e = np.exp(-np.abs(x))
+            sig_neg = np.where(x > 0, e / (1 + e), 1 / (1 + e))
+            lw = ctx.lw if ctx.lw is not None else 1
+            gx = g * ((1 - y) - lw * sig_neg)
+        if ctx.needs_input_grad[1]:
+            gy = g * (-x + ((ctx.pw - 1) * ctx.sp if ctx.pw is not None else 0))
+        return gx, gy

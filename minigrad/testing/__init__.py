@@ -1,0 +1,201 @@
+"""Tools for testing differentiable code: :func:`gradcheck` and (with Hypothesis
+installed) the strategies in :mod:`minigrad.testing.strategies`.
+
+This module imports only NumPy and minigrad, so ``import minigrad.testing`` works
+without any test-time dependency.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["gradcheck", "GradcheckError"]
+
+
+class GradcheckError(AssertionError):
+    """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numeric one.
+
+    Attributes
+    ----------
+    input_index : int or None
+        Position (in ``inputs``) of the worst input, or None for a non-numeric failure.
+    element : tuple or None
+        Index of the worst element inside that input.
+    analytic, numeric : float or None
+        The two values that disagree most.
+    """
+
+    def __init__(self, message, input_index=None, element=None, analytic=None, numeric=None):
+        super().__init__(message)
+        self.input_index = input_index
+        self.element = element
+        self.analytic = analytic
+        self.numeric = numeric
+
+
+def _dense(g) -> np.ndarray:
+    if getattr(g, "is_sparse", False):
+        return np.asarray(g.dense_array())
+    return np.asarray(g.data)
+
+
+def _as_float64_leaves(inputs):
+    """Copy each floating tensor that requires grad into a float64 leaf; keep everything else."""
+    from minigrad.tensor import Tensor
+
+    call_args, diff = [], []
+    for k, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype.kind == "f":
+            leaf = Tensor._make(np.array(x.data, dtype=np.float64), True, None)
+            call_args.append(leaf)
+            diff.append((k, leaf))
+        else:
+            call_args.append(x)
+    return call_args, diff
+
+
+def _as_list(result) -> list:
+    return list(result) if isinstance(result, (tuple, list)) else [result]
+
+
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, *, seed: int = 0,
+              raise_exception: bool = True) -> bool:
+    """Check the gradients of ``fn`` at ``inputs`` against central finite differences.
+
+    How it works
+    ------------
+    Let ``y = fn(*inputs)`` and draw a random *cotangent* ``u`` shaped like ``y``.
+    The scalar ``φ(x) = ⟨u, fn(x)⟩ = Σ u·y`` has gradient ``∇φ = Jᵀu``, which is
+    exactly what reverse mode computes: ``minigrad.autograd.grad(y, x, grad_outputs=u)``.
+    For every element ``x_i`` of every input that requires grad the numeric value is
+    the central difference
+
+        (φ(x + eps·e_i) − φ(x − eps·e_i)) / (2·eps),
+
+    whose truncation error is O(eps²). The check passes when, for all elements,
+    ``|analytic − numeric| ≤ atol + rtol·|numeric|``. A random ``u`` (rather than
+    ``y.sum()``, i.e. ``u = 1``) matters: with ``u = 1`` an op whose backward forgets
+    to multiply by the incoming gradient, or returns ``ones_like``, can still pass.
+
+    It also runs backward a second time and requires the same result, bit for
+    bit: a backward that changes its saved state (or the incoming gradient) in
+    place is caught here.
+
+    Why float64
+    -----------
+    A difference quotient divides a rounding error by ``eps``. In float32 the
+    values of ``φ`` carry an error of about ``ulp·|φ| ≈ 1e-7·|φ|``, so with
+    ``eps = 1e-6`` the numeric derivative is off by roughly ``1e-7/1e-6 ≈ 0.1``:
+    useless. Every input that requires grad is therefore copied to float64
+    (the caller's tensors are not touched) and the whole check runs in float64,
+    where the same error is about ``1e-16/1e-6 = 1e-10``.
+
+    Parameters
+    ----------
+    fn : callable
+        Called as ``fn(*inputs)``; returns a Tensor or a tuple of Tensors.
+    inputs : Tensor or sequence
+        Tensors that require grad are differentiated (as float64 copies); any
+        other value (integer tensors, ints, tuples) is passed through unchanged.
+    eps : float
+        Finite-difference step.
+    atol, rtol : float
+        Absolute and relative tolerance.
+    seed : int
+        Seed of the random cotangent.
+    raise_exception : bool
+        If False, return False instead of raising on failure.
+
+    Returns
+    -------
+    bool
+        True when every gradient matches.
+
+    Raises
+    ------
+    GradcheckError
+        Naming the worst element: which input, its index, the analytic and the
+        numeric value.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> from minigrad.testing import gradcheck
+    >>> x = minigrad.randn(3, 4, dtype=minigrad.float64, requires_grad=True)
+    >>> gradcheck(lambda t: (t.tanh() * t).sum(dim=1), [x])
+    True
+    """
+    from minigrad import autograd
+    from minigrad.autograd import no_grad
+    from minigrad.tensor import Tensor
+
+    if isinstance(inputs, Tensor) or not isinstance(inputs, (tuple, list)):
+        inputs = [inputs]
+    call_args, diff = _as_float64_leaves(inputs)
+    if not diff:
+        raise ValueError("gradcheck expects at least one floating-point input tensor that requires grad")
+
+    all_outs = _as_list(fn(*call_args))
+    positions = [i for i, o in enumerate(all_outs) if isinstance(o, Tensor) and o.requires_grad]
+    outs = [all_outs[i] for i in positions]
+    if not outs:
+        raise ValueError("gradcheck: no output of fn requires grad")
+    rng = np.random.default_rng(seed)
+    cotangents = [rng.standard_normal(o.shape).astype(o.dtype) for o in outs]
+    leaves = [leaf for _, leaf in diff]
+
+    def analytic():
+        grads = autograd.grad(outs, leaves, grad_outputs=[Tensor._make(u, False, None) for u in cotangents],
+                              retain_graph=True, allow_unused=True)
+        return [np.zeros(leaf.shape) if g is None else _dense(g).astype(np.float64) for g, leaf in zip(grads, leaves)]
+
+    def fail(message, **info):
+        if raise_exception:
+            raise GradcheckError(message, **info)
+        return False
+
+    first = analytic()
+    second = analytic()
+    for (k, leaf), a, b in zip(diff, first, second):
+        if a.shape != leaf.shape:
+            return fail(f"gradcheck: the gradient of input {k} has shape {a.shape}, expected {leaf.shape}",
+                        input_index=k)
+        if not np.array_equal(a, b, equal_nan=True):
+            return fail(
+                f"gradcheck: backward is not reentrant: running it twice gave different gradients for input {k} "
+                f"(max difference {np.nanmax(np.abs(a - b)):.3e}). Does a backward modify its saved values or "
+                "the incoming gradient in place?",
+                input_index=k,
+            )
+
+    def phi() -> float:
+        with no_grad():
+            ys = _as_list(fn(*call_args))
+        return float(sum(np.sum(np.asarray(ys[i].data, dtype=np.float64) * u) for i, u in zip(positions, cotangents)))
+
+    worst = None  # (excess, k, index, analytic, numeric)
+    for (k, leaf), a in zip(diff, first):
+        x = leaf.data
+        numeric = np.zeros(x.shape)
+        for idx in np.ndindex(*x.shape):
+            orig = x[idx]
+            x[idx] = orig + eps
+            plus = phi()
+            x[idx] = orig - eps
+            minus = phi()
+            x[idx] = orig
+            numeric[idx] = (plus - minus) / (2 * eps)
+        excess = np.abs(a - numeric) - (atol + rtol * np.abs(numeric))
+        excess = np.where(np.isnan(excess), np.inf, excess)
+        if excess.size:
+            j = np.unravel_index(int(np.argmax(excess)), excess.shape)
+            if excess[j] > 0 and (worst is None or excess[j] > worst[0]):
+                worst = (excess[j], k, tuple(int(i) for i in j), float(a[j]), float(numeric[j]))
+    if worst is not None:
+        _, k, j, av, nv = worst
+        return fail(
+            f"gradcheck: gradient mismatch for input {k} at index {j}: analytic {av!r} vs numeric {nv!r} "
+            f"(|difference| = {abs(av - nv):.3e} > atol + rtol*|numeric| = {atol + rtol * abs(nv):.3e}). "
+            "The numeric value is a central difference of <u, fn(x)> with a random u.",
+            input_index=k, element=j, analytic=av, numeric=nv,
+        )
+    return True
