@@ -165,9 +165,8 @@ class LayerNorm(Function):
         rstd = 1.0 / np.sqrt(var + eps)
         xhat = xc * rstd
         ctx.xhat, ctx.rstd, ctx.axes = xhat, rstd, axes
-        if weight is not None:
-            ctx.save_for_backward(weight)
-        y = xhat * weight if weight is not None else xhat.copy() if xhat.base is not None else xhat
+        ctx.weight = weight
+        y = xhat * weight if weight is not None else xhat
         if bias is not None:
             y = y + bias
         return y.astype(x.dtype, copy=False)
@@ -181,7 +180,7 @@ class LayerNorm(Function):
         gb = grad.sum(axis=lead) if need_b else None
         gx = None
         if need_x:
-            gh = grad * ctx.saved_tensors[0] if ctx.needs_input_grad[1] is not None and ctx._saved else grad
+            gh = grad * ctx.weight if ctx.weight is not None else grad
             gx = (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True)) * rstd
         return gx, gw, gb
 
@@ -250,9 +249,9 @@ def _bag_sum(rows, starts, lengths, num_bags, ufunc=np.add):
 class EmbeddingBagSum(Function):
     """Bags of rows, summed or averaged: y_b = (1/c_b) Σ_{i ∈ bag b, idx_i ≠ pad} w_i · W[idx_i].
 
-    Bag b is the run [starts[b], starts[b] + lengths[b]) of the flat index array;
-    w_i are the per-sample weights (1 if None); c_b = number of non-pad entries
-    for 'mean' (1 for 'sum'); an empty bag gives zeros.
+    Bag b is the run [starts[b], starts[b] + lengths[b]) of the flat index array
+    (the runs tile it); w_i are the per-sample weights (1 if None); c_b = number
+    of non-pad entries for 'mean' (1 for 'sum'); an empty bag gives zeros.
     Forward: the gather kernel, then a segment sum (``np.add.reduceat``).
     VJP: W̄ = index-add over i of (w_i/c_{b(i)}) · ȳ_{b(i)} (× 1/count(idx_i) with
     scale_grad_by_freq; pad entries skipped), and w̄_i = ⟨W[idx_i], ȳ_{b(i)}⟩ (0 at pads).
@@ -274,42 +273,38 @@ class EmbeddingBagSum(Function):
         if keep is not None:
             rows[~keep] = 0
         out = _bag_sum(rows, starts, lengths, num_bags)
-        # bag id of every entry (what the backward gathers ȳ with)
-        ctx.seg = np.repeat(np.arange(num_bags, dtype=np.int64), lengths)
-        ctx.idx, ctx.keep, ctx.num_rows, ctx.psw = idx, keep, weight.shape[0], per_sample_weights
-        ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
         ctx.inv_count = None
         if mean:
-            counts = lengths if keep is None else np.add.reduceat(keep.astype(np.int64), np.minimum(starts, max(idx.size - 1, 0))) * (lengths > 0) if idx.size else lengths
+            counts = lengths
+            if keep is not None:
+                counts = _bag_sum(keep[:, None].astype(np.int64), starts, lengths, num_bags)[:, 0]
             inv = (1.0 / np.maximum(counts, 1)).astype(out.dtype)
             out *= inv[:, None]
             ctx.inv_count = inv
+        # the bag of every entry: the backward gathers ȳ with it
+        ctx.seg = np.repeat(np.arange(num_bags, dtype=np.int64), lengths)
+        ctx.idx, ctx.keep, ctx.num_rows, ctx.psw = idx, keep, weight.shape[0], per_sample_weights
+        ctx.scale, ctx.sparse = scale_grad_by_freq, sparse
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        need_w = ctx.needs_input_grad[1]
-        need_psw = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
-        idx, seg = ctx.idx[: ctx.seg.shape[0]], ctx.seg
+        _, need_w, need_psw = ctx.needs_input_grad
+        idx, keep = ctx.idx, ctx.keep
         g = grad * ctx.inv_count[:, None] if ctx.inv_count is not None else grad
-        rows_grad = kernels.gather(g, seg)  # ȳ_{b(i)} for every entry i: (n, D)
-        gpsw = None
+        rows_grad = kernels.gather(np.ascontiguousarray(g), ctx.seg)  # ȳ_{b(i)} per entry: (n, D)
+        gpsw = gw = None
         if need_psw:
-            gpsw = np.einsum("nd,nd->n", ctx.rows[: seg.shape[0]], rows_grad)
-            if ctx.keep is not None:
-                gpsw = np.where(ctx.keep[: seg.shape[0]], gpsw, 0)
-            full = np.zeros(ctx.idx.shape[0], dtype=gpsw.dtype)
-            full[: seg.shape[0]] = gpsw
-            gpsw = full
-        gw = None
+            gpsw = np.einsum("nd,nd->n", ctx.rows, rows_grad)
+            if keep is not None:
+                gpsw[~keep] = 0
         if need_w:
             if ctx.psw is not None:
-                rows_grad = rows_grad * ctx.psw[: seg.shape[0], None]
+                rows_grad = rows_grad * ctx.psw[:, None]
             if ctx.scale and idx.size:
                 counts = np.bincount(idx, minlength=ctx.num_rows)
                 rows_grad = rows_grad * (1.0 / counts[idx]).astype(rows_grad.dtype)[:, None]
-            if ctx.keep is not None:
-                keep = ctx.keep[: seg.shape[0]]
+            if keep is not None:
                 idx, rows_grad = idx[keep], rows_grad[keep]
             gw = _scatter_rows(ctx.num_rows, idx, rows_grad, ctx.sparse)
         return None, gw, gpsw
@@ -325,22 +320,23 @@ class EmbeddingBagMax(Function):
     @staticmethod
     def forward(ctx, idx, weight, starts=None, lengths=None, padding_idx=-1):
         num_bags, d = starts.shape[0], weight.shape[1]
-        n = int(lengths.sum())
-        idx_used = idx[:n]
-        rows = kernels.gather(weight, idx_used)
+        n = idx.shape[0]
+        rows = kernels.gather(weight, idx)
+        nonempty = lengths > 0
         if padding_idx >= 0 and n:
-            pads = idx_used == padding_idx
+            pads = idx == padding_idx
             if pads.any():
-                rows[pads] = -np.inf
+                rows[pads] = -np.inf  # never the maximum of a bag holding a non-pad entry
+                nonempty = _bag_sum((~pads)[:, None].astype(np.int64), starts, lengths, num_bags)[:, 0] > 0
         out = _bag_sum(rows, starts, lengths, num_bags, np.maximum)
-        # first position in each bag reaching the max, per dimension, without a loop over bags
+        out[~nonempty] = 0  # empty bags and bags of pads only
+        # first entry of each bag reaching the max, per dimension, without a loop over bags
         seg = np.repeat(np.arange(num_bags, dtype=np.int64), lengths)
-        pos = np.where(rows == out[seg], np.arange(n, dtype=np.int64)[:, None], n) if n else np.zeros((0, d), np.int64)
+        pos = np.where(rows == out[seg], np.arange(n, dtype=np.int64)[:, None], n)
         arg = _bag_sum(pos, starts, lengths, num_bags, np.minimum)
-        valid = (arg < n) & (lengths[:, None] > 0)
-        out[~valid] = 0  # empty bags and bags of pads only
+        valid = (arg < n) & nonempty[:, None]
         ctx.valid, ctx.num_rows = valid, weight.shape[0]
-        ctx.arg_rows = np.where(valid, idx_used[np.minimum(arg, max(n - 1, 0))] if n else 0, 0)
+        ctx.arg_rows = idx[np.minimum(arg, n - 1)] if n else np.zeros_like(arg)
         return out
 
     @staticmethod

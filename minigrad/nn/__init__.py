@@ -1,0 +1,21 @@
+"""Neural-network layers with PyTorch's names: ``Module``, ``Linear``, ``Embedding``, losses, ``init``.
+
+``import minigrad.nn.functional as F`` gives the functional forms.
+"""
+from minigrad.nn import functional, init
+from minigrad.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minigrad.nn.embedding import Embedding, EmbeddingBag
+from minigrad.nn.layers import Dropout, LayerNorm
+from minigrad.nn.linear import Linear
+from minigrad.nn.loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+)
+from minigrad.nn.module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
+from minigrad.nn.parameter import Parameter
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten", "Linear",
+    "Embedding", "EmbeddingBag", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+    "Dropout", "LayerNorm", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
+    "BCELoss", "BCEWithLogitsLoss", "functional", "init",
+]

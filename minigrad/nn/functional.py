@@ -1,0 +1,547 @@
+"""Functional forms of the layers and losses: ``import minigrad.nn.functional as F``.
+
+Each function checks its arguments the way PyTorch does (same messages where
+PyTorch has them), then calls one fused ``Function`` from
+:mod:`minigrad.ops.nn_ops` (or a generic op from :mod:`minigrad.ops`).
+The modules in :mod:`minigrad.nn` are thin stateful wrappers around these.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from minigrad import ops as _ops
+from minigrad.autograd import no_grad
+from minigrad.ops import nn_ops as _F
+from minigrad.random import _generator
+from minigrad.tensor import Tensor
+
+__all__ = [
+    "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "embedding",
+    "embedding_bag", "dropout", "layer_norm", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss",
+    "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
+
+
+def _arr(x):
+    """The array behind a tensor (or an array-like), for non-differentiable arguments."""
+    if x is None:
+        return None
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+
+
+def _size(shape) -> str:
+    return "torch.Size([" + ", ".join(str(s) for s in shape) + "])"
+
+
+# -- activations ---------------------------------------------------------------------
+def relu(input, inplace: bool = False):
+    """max(x, 0), elementwise (``inplace`` is accepted and ignored: the result is a new tensor)."""
+    return _ops.relu(input)
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """x if x > 0 else negative_slope·x."""
+    return _F.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+
+
+def gelu(input, approximate: str = "none"):
+    """x·Φ(x) (Φ the standard normal CDF), or its tanh approximation with ``approximate='tanh'``."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _F.GELU.apply(input, approximate=approximate)
+
+
+def sigmoid(input):
+    return _ops.sigmoid(input)
+
+
+def tanh(input):
+    return _ops.tanh(input)
+
+
+def _softmax_dim(ndim: int, name: str) -> int:
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """e^{x_i}/Σ_j e^{x_j} along ``dim`` (computed stably)."""
+    if dim is None:
+        dim = _softmax_dim(input.ndim, "softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops.softmax(input, dim)
+
+
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """x_i − log Σ_j e^{x_j} along ``dim`` (computed stably)."""
+    if dim is None:
+        dim = _softmax_dim(input.ndim, "log_softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops.log_softmax(input, dim)
+
+
+# -- layers --------------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """y = x Wᵀ + b: x (*, in), W (out, in), b (out,). One fused op (see ``nn_ops.Linear``)."""
+    if weight.ndim != 2:
+        raise RuntimeError(f"linear(): weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        rows = int(np.prod(input.shape[:-1])) if input.ndim > 1 else 1
+        cols = input.shape[-1] if input.ndim else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and {weight.shape[1]}x{weight.shape[0]})"
+        )
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}")
+    if bias is not None and bias.shape not in ((weight.shape[0],), ()):
+        raise RuntimeError(f"linear(): bias of shape {tuple(bias.shape)} does not match out_features={weight.shape[0]}")
+    return _F.Linear.apply(input, weight, bias)
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Inverted dropout: zero each element with probability ``p``, scale the rest by 1/(1 − p).
+
+    The identity when ``training`` is False or ``p`` = 0, so nothing changes at
+    evaluation time. The mask comes from minigrad's generator. ``inplace`` is
+    accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        mask = np.zeros(input.shape, dtype=input.dtype)
+    else:
+        keep = _generator().random(input.shape) >= p
+        mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+    return _F.Dropout.apply(input, mask)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """Normalise over the trailing ``normalized_shape`` dims, then scale by ``weight`` and shift by ``bias``."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{list(input.shape)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape {list(t.shape)} and normalized_shape = {list(normalized_shape)}")
+    return _F.LayerNorm.apply(input, weight, bias, k=k, eps=float(eps))
+
+
+def one_hot(tensor, num_classes: int = -1):
+    """``out[..., c] = 1 if tensor[...] == c else 0``, int64, with ``num_classes`` inferred as max + 1 when -1.
+
+    ``one_hot(idx).float() @ W`` equals ``embedding(idx, W)``: the lookup is a
+    matrix product with a one-hot matrix, done without building it.
+    """
+    idx = _arr(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot is only applicable to index tensor of an integer dtype (LongTensor), got {idx.dtype}")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
+    if idx.size:
+        if idx.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if idx.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(idx.shape + (int(num_classes),), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor._make(out, False, None)
+
+
+# -- embedding -----------------------------------------------------------------------
+def _index_array(input, name: str) -> np.ndarray:
+    idx = _arr(input)
+    if idx.dtype != np.int64 and idx.dtype != np.int32:
+        raise TypeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {idx.dtype} instead (while checking arguments for {name})"
+        )
+    return idx
+
+
+def _normalize_padding_idx(padding_idx, num_embeddings: int) -> int:
+    """-1 for none; a negative index counts from the end, as in PyTorch."""
+    if padding_idx is None:
+        return -1
+    padding_idx = int(padding_idx)
+    if padding_idx >= 0:
+        assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
+        return padding_idx
+    assert padding_idx >= -num_embeddings, "Padding_idx must be within num_embeddings"
+    return num_embeddings + padding_idx
+
+
+def _renorm_(weight, idx, max_norm: float, norm_type: float) -> None:
+    """Scale the looked-up rows whose ``norm_type``-norm exceeds ``max_norm`` back to it, in place.
+
+    Outside autograd (PyTorch does the same): the scale is not differentiated
+    through, and the weight's version is bumped, so a graph that saved the
+    weight earlier refuses to backpropagate.
+    """
+    flat = idx.reshape(-1)
+    if flat.size == 0:
+        return
+    v = weight.shape[0]
+    if flat.min() < 0 or flat.max() >= v:
+        bad = flat[(flat < 0) | (flat >= v)][0]
+        raise IndexError(f"index {bad} is out of range for weight with {v} rows (valid range [0, {v}))")
+    rows = np.unique(flat)
+    with no_grad():
+        w = weight.data
+        norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
+        over = norms > max_norm
+        if over.any():
+            r = rows[over]
+            w[r] *= (max_norm / (norms[over] + 1e-7)).astype(w.dtype)[:, None]
+        weight._bump_version()
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False):
+    """Look up rows of ``weight`` (V, D) at the integer positions ``input`` (any shape) → ``input.shape + (D,)``.
+
+    Forward is the gather kernel, backward the index-add kernel (only looked-up
+    rows get gradient; duplicates accumulate). See :class:`minigrad.nn.Embedding`
+    for ``padding_idx``, ``max_norm`` (which modifies ``weight`` in place),
+    ``scale_grad_by_freq`` and ``sparse``.
+    """
+    idx = _index_array(input, "embedding")
+    if weight.ndim != 2:
+        raise ValueError(f"'weight' must be 2-D, got a weight of shape {tuple(weight.shape)}")
+    v = weight.shape[0]
+    pad = _normalize_padding_idx(padding_idx, v)
+    if sparse and scale_grad_by_freq:
+        # PyTorch 2.13 accepts this combination but fails in backward; fail early instead.
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    if max_norm is not None:
+        _renorm_(weight, idx, float(max_norm), float(norm_type))
+    return _F.EmbeddingLookup.apply(idx, weight, padding_idx=pad, scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse))
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2, scale_grad_by_freq: bool = False,
+                  mode: str = "mean", sparse: bool = False, per_sample_weights=None,
+                  include_last_offset: bool = False, padding_idx=None):
+    """Sum, mean or max of embedding rows over bags of indices, without materialising the lookups per bag.
+
+    ``input`` 2-D (B, L): B bags of L indices (``offsets`` must be None). ``input``
+    1-D with 1-D ``offsets``: bag b is ``input[offsets[b]:offsets[b+1]]`` (the last
+    bag runs to the end, or ``include_last_offset=True`` makes the last offset
+    the end). Empty bags give zeros. ``per_sample_weights`` (input's shape,
+    'sum' only) weight each looked-up row; entries equal to ``padding_idx`` are
+    left out (and not counted by 'mean'). Returns (B, D).
+    """
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({_size(per_sample_weights.shape)}) is not None, then it must "
+            f"have the same shape as the input ({_size(input.shape)})"
+        )
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    idx = _index_array(input, "embedding_bag")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
+                f"sequences. However, found offsets of type {type(offsets)}"
+            )
+        b, length = idx.shape
+        starts = np.arange(b, dtype=np.int64) * length
+        lengths = np.full(b, length, dtype=np.int64)
+        idx = idx.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = _ops.reshape(per_sample_weights, (-1,))
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        off = _arr(offsets)
+        if off.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        if off.dtype.kind not in "iu":
+            raise TypeError(f"offsets must be an integer tensor, got dtype {off.dtype}")
+        starts, lengths = _bags_from_offsets(off.astype(np.int64), idx.shape[0], include_last_offset)
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    v = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= v):
+        pos = int(np.flatnonzero((idx < 0) | (idx >= v))[0])
+        raise IndexError(f"Index {pos} of input takes value {idx[pos]} which is not in the valid range [0, {v})")
+    if max_norm is not None:
+        _renorm_(weight, idx, float(max_norm), float(norm_type))
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
+            f"(got mode='{mode}'). Please open a feature request on GitHub."
+        )
+    if mode == "max":
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    pad = _normalize_padding_idx(padding_idx, v)
+    total = int(lengths.sum())
+    if total < idx.shape[0]:  # include_last_offset: entries after the last offset are in no bag
+        idx = idx[:total]
+        if per_sample_weights is not None:
+            per_sample_weights = _ops.getitem(per_sample_weights, slice(0, total))
+    if mode == "max":
+        return _F.EmbeddingBagMax.apply(idx, weight, starts=starts, lengths=lengths, padding_idx=pad)
+    return _F.EmbeddingBagSum.apply(
+        idx, weight, per_sample_weights, starts=starts, lengths=lengths, mean=(mode == "mean"),
+        padding_idx=pad, scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse),
+    )
+
+
+def _bags_from_offsets(off: np.ndarray, n: int, include_last_offset: bool):
+    """``(starts, lengths)`` of every bag, after PyTorch's checks on ``offsets``."""
+    if off.size == 0:
+        if include_last_offset:
+            raise RuntimeError("include_last_offset=True needs at least one offset (the end of the last bag)")
+        return off, off
+    if off[0] != 0:
+        raise RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
+            f"However, got {off[0]}"
+        )
+    if off[-1] > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {off[-1]}")
+    if off.size > 1 and (np.diff(off) < 0).any():
+        k = int(np.flatnonzero(np.diff(off) < 0)[0]) + 1
+        raise RuntimeError(f"offsets must be non-decreasing, but offsets[{k}] = {off[k]} < offsets[{k - 1}] = {off[k - 1]}")
+    if include_last_offset:
+        starts, ends = off[:-1], off[1:]
+    else:
+        starts, ends = off, np.append(off[1:], n)
+    return starts, ends - starts
+
+
+# -- losses --------------------------------------------------------------------------
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    if size_average is None and reduce is None:
+        if reduction not in ("none", "mean", "sum"):
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='...' instead.", UserWarning, stacklevel=3)
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _pointwise_loss(fn, input, target, reduction, param=1.0):
+    target = _as_tensor(target)
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({_size(target.shape)}) that is different to the input size "
+            f"({_size(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+        try:
+            np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except ValueError:
+            raise RuntimeError(
+                f"The size of input {_size(input.shape)} and target {_size(target.shape)} cannot be broadcast together"
+            ) from None
+    return fn.apply(input, target, reduction=reduction, param=param)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """Mean squared error: ℓ = (x − y)², reduced by ``reduction``."""
+    return _pointwise_loss(_F.MSELoss, input, target, _legacy_reduction(size_average, reduce, reduction))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """Mean absolute error: ℓ = |x − y|."""
+    return _pointwise_loss(_F.L1Loss, input, target, _legacy_reduction(size_average, reduce, reduction))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+    """ℓ = ½d²/β if |d| < β else |d| − ½β, d = x − y."""
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _pointwise_loss(_F.SmoothL1Loss, input, target, _legacy_reduction(size_average, reduce, reduction), float(beta))
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
+    """ℓ = ½d² if |d| < δ else δ(|d| − ½δ), d = x − y."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    return _pointwise_loss(_F.HuberLoss, input, target, _legacy_reduction(None, None, reduction), float(delta))
+
+
+def _class_layout(input, target, weight, name):
+    """Check a classification input/target pair; return (input as (M, C), target (M,), out shape, weight)."""
+    if input.ndim == 0:
+        raise ValueError(f"Expected input to have at least 1 dimension, got a 0-d input ({name})")
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    w = None
+    if weight is not None:
+        w = _arr(weight)
+        if w.shape != (c,):
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {c} classes or no classes but got weight tensor "
+                f"of shape: {list(w.shape)}"
+            )
+        w = w.astype(input.dtype, copy=False)
+    if input.ndim == 1:
+        out_shape = ()
+        if target.ndim != 0:
+            raise RuntimeError(f"Expected target to be a 0-d tensor for an input of shape {list(input.shape)}, got target of size {list(target.shape)}")
+    else:
+        n = input.shape[0]
+        if target.ndim == 0 or target.shape[0] != n:
+            tb = target.shape[0] if target.ndim else 0
+            raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({tb}).")
+        out_shape = (n,) + tuple(input.shape[2:])
+        if tuple(target.shape) != out_shape:
+            raise RuntimeError(f"Expected target size {list(out_shape)}, got {list(target.shape)}")
+    return c, out_shape, w
+
+
+def _to_rows(input):
+    """(N, C, d1, …) → (N·d1·…, C) with the class dim last; (N, C) and (C,) need no copy."""
+    if input.ndim == 1:
+        return _ops.reshape(input, (1, input.shape[0]))
+    if input.ndim == 2:
+        return input
+    c = input.shape[1]
+    perm = (0,) + tuple(range(2, input.ndim)) + (1,)
+    return _ops.reshape(_ops.permute(input, perm), (-1, c))
+
+
+def _check_targets(t: np.ndarray, c: int, ignore_index: int) -> np.ndarray:
+    if t.dtype.kind not in "iu":
+        name = {"f": "Float", "b": "Bool"}.get(t.dtype.kind, str(t.dtype))
+        if t.dtype == np.float64:
+            name = "Double"
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
+    bad = (t != ignore_index) & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {t[bad][0]} is out of bounds.")
+    return t.reshape(-1).astype(np.int64, copy=False)
+
+
+def _unflatten_loss(loss, reduction, out_shape):
+    if reduction == "none" and tuple(loss.shape) != out_shape:
+        return _ops.reshape(loss, out_shape)
+    return loss
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0):
+    """Cross-entropy between logits ``input`` and class indices or class probabilities ``target``.
+
+    ``input`` is (N, C), (N, C, d1, …) or (C,). Class-index ``target`` (an
+    integer tensor of shape (N, d1, …) or ()): ℓ_n = −w_{y_n}·log softmax(x_n)_{y_n},
+    with positions equal to ``ignore_index`` left out; 'mean' divides by the sum
+    of the weights of the counted positions. Probability ``target`` (float, the
+    input's shape): ℓ_n = −Σ_c w_c y_{n,c} log softmax(x_n)_c; 'mean' divides by
+    the number of positions. One fused op (log-softmax + NLL), stable for any logits.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    t = _arr(target)
+    if t.dtype.kind == "f" and tuple(t.shape) == tuple(input.shape):
+        if ignore_index != -100:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        c = input.shape[0] if input.ndim == 1 else input.shape[1]
+        w = None
+        if weight is not None:
+            w = _arr(weight)
+            if w.shape != (c,):
+                raise RuntimeError(
+                    f"weight tensor should be defined either for all {c} classes or no classes but got weight "
+                    f"tensor of shape: {list(w.shape)}"
+                )
+            w = w.astype(input.dtype, copy=False)
+        out_shape = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
+        loss = _F.CrossEntropyProbs.apply(
+            _to_rows(input), _to_rows(_as_tensor(target)), weight=w, reduction=reduction,
+            label_smoothing=float(label_smoothing),
+        )
+        return _unflatten_loss(loss, reduction, out_shape)
+    c, out_shape, w = _class_layout(input, t, weight, "cross_entropy")
+    t = _check_targets(t, c, ignore_index)
+    loss = _F.CrossEntropy.apply(
+        _to_rows(input), t, weight=w, ignore_index=int(ignore_index), reduction=reduction,
+        label_smoothing=float(label_smoothing),
+    )
+    return _unflatten_loss(loss, reduction, out_shape)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean"):
+    """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``.
+
+    ℓ_n = −w_{y_n}·x_{n,y_n} (0 where y_n = ``ignore_index``); shapes as in :func:`cross_entropy`.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    t = _arr(target)
+    c, out_shape, w = _class_layout(input, t, weight, "nll_loss")
+    t = _check_targets(t, c, ignore_index)
+    loss = _F.NLLLoss.apply(_to_rows(input), t, weight=w, ignore_index=int(ignore_index), reduction=reduction)
+    return _unflatten_loss(loss, reduction, out_shape)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+    """ℓ = −w·(y log x + (1 − y) log(1 − x)) for probabilities x ∈ [0, 1]; logs clamped at −100.
+
+    Prefer :func:`binary_cross_entropy_with_logits` on raw scores: it is stable where this is not.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor(target)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({_size(target.shape)}) that is different to the input size "
+            f"({_size(input.shape)}) is deprecated. Please ensure they have the same size."
+        )
+    x = input.data
+    if x.size and not ((x >= 0) & (x <= 1)).all():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    w = None
+    if weight is not None:
+        w = np.broadcast_to(_arr(weight), input.shape).astype(input.dtype, copy=False)
+    return _F.BCELoss.apply(input, target, weight=w, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None):
+    """Sigmoid + binary cross-entropy in one stable op: finite for logits of any size.
+
+    ℓ = w·((1 − y)·x + (1 + (p − 1)·y)·log(1 + e^{−x})), ``pos_weight`` p
+    broadcast over the last (class) dim, computed as log1p(e^{−|x|}) + max(−x, 0).
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor(target)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({_size(target.shape)}) must be the same as input size ({_size(input.shape)})")
+    w = None if weight is None else _arr(weight).astype(input.dtype, copy=False)
+    pw = None if pos_weight is None else _arr(pos_weight).astype(input.dtype, copy=False)
+    return _F.BCEWithLogits.apply(input, target, weight=w, pos_weight=pw, reduction=reduction)
+
