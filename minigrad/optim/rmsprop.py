@@ -1,0 +1,98 @@
+"""RMSprop: steps scaled by a running average of squared gradients."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.optim import _sparse
+from minigrad.optim.optimizer import Optimizer, _lerp_, _step_tensor, _zeros_state
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton), PyTorch's update rule.
+
+    With gradient :math:`g` (negated if ``maximize``)::
+
+        g ← g + λ θ                                   (weight_decay λ)
+        v ← α v + (1 − α) g²
+        centered:  ḡ ← lerp(ḡ, g, 1 − α);  d = √(v − ḡ²) + eps
+        otherwise: d = √v + eps
+        momentum μ > 0:  b ← μ b + g / d;  θ ← θ − lr · b
+        otherwise:       θ ← θ − lr · g / d
+
+    Parameters
+    ----------
+    params : iterable of Tensor or dict
+    lr : float, default 1e-2
+    alpha : float, default 0.99
+    eps : float, default 1e-8
+    weight_decay : float, default 0
+    momentum : float, default 0
+    centered : bool, default False
+    maximize : bool, default False
+    """
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
+                 maximize: bool = False) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            with_grad = [p for p in group["params"] if p.grad is not None]
+            for p in with_grad:
+                if _sparse.is_sparse(p.grad):
+                    raise RuntimeError("RMSprop does not support sparse gradients")
+            for p in with_grad:
+                self._update(p, group)
+                p._bump_version()
+        return loss
+
+    def _update(self, p, group) -> None:
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        wd, mu = group["weight_decay"], group["momentum"]
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = _step_tensor()
+            state["square_avg"] = _zeros_state(p)
+            if mu > 0:
+                state["momentum_buffer"] = _zeros_state(p)
+            if group["centered"]:
+                state["grad_avg"] = _zeros_state(p)
+        g = p.grad.data
+        if group["maximize"]:
+            g = -g
+        state["step"].data += 1
+        if wd != 0:
+            g = g + wd * p.data
+        v = state["square_avg"].data
+        v *= alpha
+        v += (1 - alpha) * g * g
+        if group["centered"]:
+            gbar = state["grad_avg"].data
+            _lerp_(gbar, g, 1 - alpha)
+            avg = np.sqrt(v + -1 * gbar * gbar)
+        else:
+            avg = np.sqrt(v)
+        avg += eps
+        if mu > 0:
+            buf = state["momentum_buffer"].data
+            buf *= mu
+            buf += g / avg
+            p.data += -lr * buf
+        else:
+            p.data += -lr * (g / avg)

@@ -1,0 +1,137 @@
+"""Stochastic gradient descent, optionally with (Nesterov) momentum."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.optim import _sparse
+from minigrad.optim.optimizer import Optimizer
+from minigrad.sparse import SparseTensor
+from minigrad.tensor import Tensor
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (PyTorch's update rule, operation for operation).
+
+    For each parameter :math:`\theta` with gradient :math:`g` (negated first if
+    ``maximize``)::
+
+        g ← g + λ θ                                   (weight_decay λ)
+        b ← g                        at the first step (momentum μ ≠ 0)
+        b ← μ b + (1 − τ) g          afterwards        (dampening τ)
+        g ← g + μ b   if nesterov  else  g ← b
+        θ ← θ − lr · g
+
+    Note the first momentum buffer is the raw gradient, not ``(1 − τ) g``.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or dict
+    lr : float, default 1e-3
+    momentum : float, default 0
+    dampening : float, default 0
+    weight_decay : float, default 0
+    nesterov : bool, default False
+        Needs ``momentum > 0`` and ``dampening == 0``.
+    maximize : bool, default False
+        Ascend the objective instead of descending.
+
+    Notes
+    -----
+    Row-sparse gradients (``Embedding(sparse=True)``) update only the rows they
+    touch. With momentum the buffer is row-sparse too, holding the union of the
+    rows seen so far (PyTorch's buffer is a sparse tensor as well); rows outside
+    it keep their buffer value zero, which is exactly what the dense rule gives
+    for a row whose gradient has always been zero. ``weight_decay`` would touch
+    every row and is rejected with sparse gradients.
+
+    Examples
+    --------
+    >>> import numpy as np, minigrad
+    >>> w = minigrad.nn.Parameter(np.array([1.0, -2.0]))
+    >>> opt = SGD([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w.data
+    array([ 0.8, -1.6])
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if _sparse.is_sparse(p.grad):
+                    self._sparse_update(p, group)
+                else:
+                    self._dense_update(p, group)
+                p._bump_version()
+        return loss
+
+    def _dense_update(self, p: Tensor, group: dict) -> None:
+        lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        g = p.grad.data
+        if group["maximize"]:
+            g = -g
+        if wd != 0:
+            g = g + wd * p.data
+        if mu != 0:
+            state = self.state[p]
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = Tensor(np.array(g, copy=True))
+                state["momentum_buffer"] = buf
+            else:
+                if isinstance(buf, SparseTensor):
+                    # A dense gradient after sparse ones: continue with a dense buffer.
+                    buf = Tensor(buf.dense_array())
+                    state["momentum_buffer"] = buf
+                b = buf.data
+                b *= mu
+                b += (1 - tau) * g
+            g = g + mu * buf.data if group["nesterov"] else buf.data
+        p.data += -lr * g
+
+    def _sparse_update(self, p: Tensor, group: dict) -> None:
+        lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        g = p.grad
+        if group["maximize"]:
+            g = _sparse.neg(g)
+        if wd != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        if mu != 0:
+            state = self.state[p]
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = g.coalesce()
+                buf = SparseTensor(buf._idx.copy(), buf._val.copy(), buf.shape, is_coalesced=True)
+                state["momentum_buffer"] = buf
+            elif isinstance(buf, SparseTensor):
+                buf = _sparse.combine(buf, mu, g, 1 - tau)
+                state["momentum_buffer"] = buf
+            else:
+                # A dense buffer (from earlier dense steps) stays dense.
+                b = buf.data
+                b *= mu
+                _sparse.add_rows_(b, g, 1 - tau)
+                direction = g.dense_array() + mu * b if group["nesterov"] else b
+                p.data += -lr * direction
+                return
+            g = _sparse.combine(g, 1.0, buf, mu) if group["nesterov"] else buf
+        _sparse.add_rows_(p.data, g, -lr)
