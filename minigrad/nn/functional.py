@@ -300,6 +300,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
             raise ValueError("max mode does not support scaling the gradient by the frequency")
         if sparse:
             raise ValueError("max mode does not support sparse weights")
+    if sparse and scale_grad_by_freq:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
     pad = _normalize_padding_idx(padding_idx, v)
     total = int(lengths.sum())
     if total < idx.shape[0]:  # include_last_offset: entries after the last offset are in no bag
