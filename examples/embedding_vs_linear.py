@@ -138,17 +138,37 @@ def scaling(vocab_sizes, d: int, n: int, repeats: int, rng: np.random.Generator)
     """Time and peak memory of the three paths for each vocabulary size."""
     have_sparse = sparse_embedding(mg.tensor([0]), mg.zeros(1, 1)) is not None
     rows = []
-    for V in _common.progress(vocab_sizes, desc="vocabulary sizes", unit="V"):
-        w = mg.randn(V, d, requires_grad=True)
-        idx = mg.from_numpy(rng.integers(0, V, size=n))
-        cot = mg.from_numpy(rng.standard_normal((n, d)).astype(np.float32))
-        row = {"V": V, "one_hot_bytes": n * V * 4}
-        row["t_one_hot"], row["mem_one_hot"] = measure(_step_one_hot, idx.numpy(), w, cot, repeats)
-        row["t_embedding"], row["mem_embedding"] = measure(_step_embedding, idx, w, cot, repeats)
-        if have_sparse:
-            row["t_sparse"], row["mem_sparse"] = measure(_step_sparse, idx, w, cot, repeats)
-        rows.append(row)
+    with _one_blas_thread():
+        for V in _common.progress(vocab_sizes, desc="vocabulary sizes", unit="V"):
+            rows.append(_scaling_row(V, d, n, repeats, rng, have_sparse))
     return rows
+
+
+def _one_blas_thread():
+    """Limit BLAS to one thread while timing, if threadpoolctl (a scikit-learn dependency) is there.
+
+    On a shared machine a multi-threaded matrix product waits for busy cores,
+    and its timings then measure the neighbours' load rather than the work.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        import contextlib
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _scaling_row(V, d, n, repeats, rng, have_sparse) -> dict:
+    """Time and peak memory of the three paths at one vocabulary size."""
+    w = mg.randn(V, d, requires_grad=True)
+    idx = mg.from_numpy(rng.integers(0, V, size=n))
+    cot = mg.from_numpy(rng.standard_normal((n, d)).astype(np.float32))
+    row = {"V": V, "one_hot_bytes": n * V * 4}
+    row["t_one_hot"], row["mem_one_hot"] = measure(_step_one_hot, idx.numpy(), w, cot, repeats)
+    row["t_embedding"], row["mem_embedding"] = measure(_step_embedding, idx, w, cot, repeats)
+    if have_sparse:
+        row["t_sparse"], row["mem_sparse"] = measure(_step_sparse, idx, w, cot, repeats)
+    return row
 
 
 def loglog_slope(x, y) -> float:
@@ -216,7 +236,7 @@ def main(argv=None) -> dict:
         vocab_sizes, repeats = [100, 1000, 10_000], 1
     else:
         vocab_sizes, repeats = [100, 300, 1000, 3000, 10_000, 30_000, 100_000], 3
-    print(f"3. forward + backward, n = {n} indices, d = {d}, float32, best of >= {repeats} runs")
+    print(f"3. forward + backward, n = {n} indices, d = {d}, float32, one BLAS thread, best of >= {repeats} runs")
     rows = scaling(vocab_sizes, d, n, repeats, rng)
     header = f"   {'V':>7} {'one-hot ms':>11} {'embed ms':>9} {'sparse ms':>10} " \
              f"{'one-hot MiB':>12} {'embed MiB':>10} {'sparse MiB':>11} {'speed-up':>9}"
