@@ -31,29 +31,112 @@ def _tensor_cls():
 
 
 def _operand(x):
-    """Lists become arrays; tensors, arrays and Python numbers pass through."""
-    return np.asarray(x) if isinstance(x, (list, tuple)) else x
+    """Lists become arrays (float32 for Python floats); tensors, arrays and Python numbers pass through."""
+    if isinstance(x, (list, tuple)):
+        from minigrad.tensor import _to_array
+
+        return _to_array(x)
+    return x
+
+
+def _kind(x, dtype) -> str:
+    if dtype is not None:
+        return dtype.kind
+    return "b" if isinstance(x, bool) else "i" if isinstance(x, int) else "f" if isinstance(x, float) else "?"
+
+
+def _cast(x, dtype):
+    if isinstance(x, np.ndarray):
+        return x.astype(dtype)
+    if isinstance(x, np.generic):
+        return dtype.type(x)
+    return to_dtype(x, dtype)
+
+
+def _promote(fn, a, b, da, db):
+    """PyTorch's type promotion where NumPy's differs.
+
+    * integer (or bool) with floating: the floating operand's dtype - or float32 for a
+      Python float - where NumPy would give float64;
+    * integer / integer: float32 (true division), where NumPy gives float64;
+    * a 0-d floating tensor does not widen a dimensioned one (float32 tensor + float64
+      0-d tensor stays float32).
+    """
+    ka, kb = _kind(a, da), _kind(b, db)
+    ints = "biu"
+    if ka in ints and kb in ints:
+        if fn is Div:
+            f32 = np.dtype(np.float32)
+            return (a if da is None else _cast(a, f32)), (b if db is None else _cast(b, f32))
+        return a, b
+    if ka == "f" and kb in ints:
+        return a, (b if db is None else _cast(b, da if da is not None else np.dtype(np.float32)))
+    if kb == "f" and ka in ints:
+        return (a if da is None else _cast(a, db if db is not None else np.dtype(np.float32))), b
+    if ka == "f" and kb == "f" and da is not None and db is not None:
+        na, nb = np.ndim(a.data if hasattr(a, "grad_fn") else a), np.ndim(b.data if hasattr(b, "grad_fn") else b)
+        if na == 0 and nb > 0:
+            return _cast(a, db), b
+        if nb == 0 and na > 0:
+            return a, _cast(b, da)
+    return a, b
 
 
 def _dim(dim: int, ndim: int) -> int:
     return normalize_dims(dim, ndim)[0]
 
 
+def _broadcast_error(*operands) -> RuntimeError:
+    """PyTorch's message for shapes that do not broadcast (checked from the last dimension)."""
+    shapes = [np.shape(getattr(x, "data", x)) for x in operands]
+    ndim = builtins.max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    for i in range(ndim - 1, -1, -1):
+        sizes = [s[i] for s in padded if s[i] != 1]
+        if len(set(sizes)) > 1:
+            a, b = sizes[0], next(n for n in sizes if n != sizes[0])
+            return RuntimeError(
+                f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {i}"
+            )
+    return RuntimeError(f"shapes {shapes} cannot be broadcast together")
+
+
+def _binary(fn, a, b):
+    a, b = _operand(a), _operand(b)
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if da != db or (fn is Div and da is not None and da.kind in "biu"):
+        a, b = _promote(fn, a, b, da, db)
+    try:
+        return fn.apply(a, b)
+    except ValueError:
+        # NumPy's broadcasting error, raised as PyTorch raises it (a try block is free
+        # in the common case, so this costs nothing when shapes agree).
+        try:
+            np.broadcast_shapes(np.shape(_data(_operand(a))), np.shape(_data(_operand(b))))
+        except ValueError:
+            raise _broadcast_error(a, b) from None
+        raise
+
+
+def _data(x):
+    return getattr(x, "data", x)
+
+
 # -- elementwise -------------------------------------------------------------------
 def add(input, other):
-    return Add.apply(_operand(input), _operand(other))
+    return _binary(Add, input, other)
 
 
 def sub(input, other):
-    return Sub.apply(_operand(input), _operand(other))
+    return _binary(Sub, input, other)
 
 
 def mul(input, other):
-    return Mul.apply(_operand(input), _operand(other))
+    return _binary(Mul, input, other)
 
 
 def div(input, other):
-    return Div.apply(_operand(input), _operand(other))
+    return _binary(Div, input, other)
 
 
 def neg(input):
@@ -61,7 +144,7 @@ def neg(input):
 
 
 def pow(input, exponent):
-    return Pow.apply(_operand(input), _operand(exponent))
+    return _binary(Pow, input, exponent)
 
 
 def exp(input):
@@ -102,15 +185,23 @@ clip = clamp
 
 
 def maximum(input, other):
-    return Maximum.apply(_operand(input), _operand(other))
+    return _binary(Maximum, input, other)
 
 
 def minimum(input, other):
-    return Minimum.apply(_operand(input), _operand(other))
+    return _binary(Minimum, input, other)
 
 
 def where(condition, input, other):
-    return Where.apply(_operand(condition), _operand(input), _operand(other))
+    try:
+        return Where.apply(_operand(condition), _operand(input), _operand(other))
+    except ValueError:
+        shapes = [np.shape(_data(_operand(x))) for x in (condition, input, other)]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise _broadcast_error(condition, input, other) from None
+        raise
 
 
 def to_dtype(input, dtype):
@@ -284,6 +375,9 @@ def cat(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for k, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {k}) cannot be concatenated")
     return Cat.apply(_dim(dim, tensors[0].ndim), *tensors)
 
 

@@ -70,6 +70,16 @@ class Cat(Function):
     def forward(ctx, dim, *xs):
         ctx.dim = dim
         ctx.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        for k, x in enumerate(xs):
+            if x.ndim == 0:
+                raise RuntimeError(f"zero-dimensional tensor (at position {k}) cannot be concatenated")
+            if x.ndim != xs[0].ndim or any(
+                n != m for d, (n, m) in enumerate(zip(x.shape, xs[0].shape)) if d != dim
+            ):
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected shape "
+                    f"{list(xs[0].shape)} but got {list(x.shape)} for tensor number {k} in the list."
+                )
         return np.concatenate(xs, axis=dim)
 
     @staticmethod
