@@ -105,13 +105,15 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
             "it cannot be clipped. To disable this error and scale the gradients by the non-finite "
             "norm anyway, set `error_if_nonfinite=False`"
         )
-    coef = np.minimum(max_norm / (total + 1e-6), 1.0).astype(total.dtype)
-    for g in grads:
-        if isinstance(g, SparseTensor):
-            g._val *= coef.astype(g._val.dtype)
-        else:
-            g.data *= coef.astype(g.data.dtype)
-            g._bump_version()
+    with np.errstate(invalid="ignore", over="ignore"):
+        coef = np.minimum(max_norm / (total + 1e-6), 1.0).astype(total.dtype)
+        # A non-finite total scales by 0 or nan, as PyTorch does (error_if_nonfinite guards it).
+        for g in grads:
+            if isinstance(g, SparseTensor):
+                g._val *= coef.astype(g._val.dtype)
+            else:
+                g.data *= coef.astype(g.data.dtype)
+                g._bump_version()
     return Tensor(np.asarray(total))
 
 
