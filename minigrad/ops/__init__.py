@@ -15,7 +15,7 @@ from minigrad.ops.elementwise import (
     Abs, Add, Clamp, Clone, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, ReLU,
     Sigmoid, Sqrt, Sub, Tanh, ToDtype, Where,
 )
-from minigrad.ops.indexing import Embedding, GetItem, IndexPut
+from minigrad.ops.indexing import Embedding, GetItem, IndexPut, fit_value
 from minigrad.ops.linalg import MatMul
 from minigrad.ops.reduction import Amax, Amin, LogSumExp, MaxDim, Mean, Sum, Var, normalize_dims
 from minigrad.ops.shape import Cat, Expand, Permute, Reshape, Stack
@@ -445,7 +445,8 @@ def setitem(input, index, value) -> None:
     if is_grad_enabled() and (input.requires_grad or value_req):
         input._inplace(IndexPut.apply(input._snapshot(value), index, value))
     else:
-        input.data[index] = value.data if isinstance(value, Tensor) else value
+        v = np.asarray(value.data if isinstance(value, Tensor) else value)
+        input.data[index] = fit_value(v, np.ndim(input.data[index]))
         input._bump_version()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import kernels
-from minigrad.autograd import Function
+from minigrad.autograd import Function, sum_to_shape
 
 
 def _is_advanced(index) -> bool:
@@ -62,14 +62,29 @@ class IndexPut(Function):
     def forward(ctx, x, index, v):
         ctx.index = index
         y = x.copy()
-        y[index] = v
+        v = np.asarray(v)
+        ctx.v_shape = v.shape
+        ctx.fitted_shape = fit_value(v, np.ndim(y[index])).shape
+        y[index] = v.reshape(ctx.fitted_shape)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         gx = grad.copy()
         gx[ctx.index] = 0
-        return gx, None, grad[ctx.index]
+        gv = None
+        if ctx.needs_input_grad[2]:
+            gv = sum_to_shape(np.asarray(grad[ctx.index]), ctx.fitted_shape).reshape(ctx.v_shape)
+        return gx, None, gv
+
+
+def fit_value(v: np.ndarray, target_ndim: int) -> np.ndarray:
+    """Drop leading size-1 dims that ``v`` has beyond the target's (PyTorch accepts
+    ``x[0] = t`` for a 0-d slot and ``t`` of shape (1,); NumPy does not)."""
+    extra = v.ndim - target_ndim
+    if extra > 0 and all(n == 1 for n in v.shape[:extra]):
+        return v.reshape(v.shape[extra:])
+    return v
 
 
 class Embedding(Function):

@@ -32,7 +32,8 @@ except ImportError:  # pragma: no cover - depends on the environment
     _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 
     def _erf(x):
-        return _erf_scalar(x).astype(x.dtype)
+        x = np.asarray(x)
+        return np.asarray(_erf_scalar(x), dtype=np.float64).astype(x.dtype, copy=False)
 
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
@@ -233,16 +234,17 @@ class EmbeddingLookup(Function):
 def _bag_sum(rows, starts, lengths, num_bags, ufunc=np.add):
     """Reduce consecutive row segments [starts[b], starts[b] + lengths[b]) with ``ufunc.reduceat``.
 
-    ``reduceat`` returns ``rows[start]`` for an empty segment and rejects a start
-    equal to len(rows), so empty bags are clipped for the call and zeroed after.
+    The segments tile ``rows``. ``reduceat`` would return ``rows[start]`` for an
+    empty segment (and a start equal to len(rows) is out of bounds), so it gets
+    the starts of the non-empty bags only - each of those segments then runs to
+    the next one's start, as it should - and empty bags stay 0.
     """
-    n, d = rows.shape
-    if n == 0 or num_bags == 0:
-        return np.zeros((num_bags, d), dtype=rows.dtype)
-    out = ufunc.reduceat(rows, np.minimum(starts, n - 1), axis=0)
-    empty = lengths == 0
-    if empty.any():
-        out[empty] = 0
+    nonempty = lengths > 0
+    if nonempty.all() and num_bags:
+        return ufunc.reduceat(rows, starts, axis=0)
+    out = np.zeros((num_bags,) + rows.shape[1:], dtype=rows.dtype)
+    if nonempty.any():
+        out[nonempty] = ufunc.reduceat(rows, starts[nonempty], axis=0)
     return out
 
 
