@@ -20,6 +20,7 @@ from minigrad.ops import (
     tanh, transpose, unsqueeze, var, where,
 )
 from minigrad.random import manual_seed
+from minigrad.serialization import load, save
 from minigrad.sparse import SparseTensor
 from minigrad.tensor import Tensor
 
