@@ -309,6 +309,35 @@ def bags(draw):
     return v, d, idx, np.array(offsets, dtype=np.int64), include_last
 
 
+def _torch_bag_via_embedding(idx, w, offsets, include_last, mode, per_sample_weights, padding_idx, scale_grad_by_freq,
+                             **_):
+    """Reference EmbeddingBag (sum/mean) from torch's Embedding and a loop over bags.
+
+    Used for scale_grad_by_freq: torch 2.13's embedding_bag scales some rows'
+    gradients by another row's count (e.g. input [1, 0, 0] gives row 1 the
+    factor 1/2), while its Embedding divides each row by its own count.
+    """
+    flat = idx.reshape(-1)
+    if idx.dim() == 2:
+        starts = list(range(0, flat.numel(), idx.shape[1]))
+        ends = [s + idx.shape[1] for s in starts]
+    else:
+        o = offsets.tolist()
+        starts, ends = (o[:-1], o[1:]) if include_last else (o, o[1:] + [flat.numel()])
+    rows = torch.nn.functional.embedding(flat, w, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
+    keep = torch.ones(flat.shape, dtype=torch.bool) if padding_idx is None else flat != padding_idx % w.shape[0]
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1)
+    rows = rows * keep.reshape(-1, 1)
+    bags = []
+    for s, e in zip(starts, ends):
+        total = rows[s:e].sum(0)
+        if mode == "mean":
+            total = total / max(int(keep[s:e].sum()), 1)
+        bags.append(total)
+    return torch.stack(bags) if bags else torch.zeros(0, w.shape[1], dtype=w.dtype)
+
+
 def _bag_pair(case, mode, padding_idx, psw, scale, sparse, seed, two_d=False, dtype=np.float64):
     v, d, idx, offsets, include_last = case
     rng = np.random.default_rng(seed)
@@ -324,6 +353,8 @@ def _bag_pair(case, mode, padding_idx, psw, scale, sparse, seed, two_d=False, dt
         w = lib.tensor(w_data, requires_grad=True)
         p = lib.tensor(psw_data, requires_grad=True) if psw else None
         fn = F.embedding_bag if lib is minigrad else torch.nn.functional.embedding_bag
+        if lib is torch and scale:
+            fn = lambda i, w, o, **kw: _torch_bag_via_embedding(i, w, o, kw.pop("include_last_offset"), **kw)  # noqa: E731
         out = fn(
             lib.tensor(idx), w, None if offsets is None else lib.tensor(offsets), mode=mode,
             per_sample_weights=p, include_last_offset=include_last, padding_idx=padding_idx,
@@ -359,6 +390,20 @@ def test_embedding_bag_float32_matches_torch(case, mode, seed):
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, t_out, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(gw, t_gw, rtol=1e-5, atol=1e-6)
+
+
+def test_embedding_bag_trailing_empty_bags_do_not_cut_the_bag_before_them():
+    w = minigrad.tensor(np.array([[1.0], [10.0]]), requires_grad=True)
+    out = F.embedding_bag(minigrad.tensor([0, 1]), w, minigrad.tensor([0, 2, 2]), mode="sum")
+    np.testing.assert_array_equal(out.detach().numpy(), [[11.0], [0.0], [0.0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [[1.0], [1.0]])
+
+
+def test_embedding_bag_scale_grad_by_freq_divides_each_row_by_its_own_count():
+    w = minigrad.tensor(np.zeros((2, 1)), requires_grad=True)
+    F.embedding_bag(minigrad.tensor([1, 0, 0]), w, minigrad.tensor([0]), mode="sum", scale_grad_by_freq=True).sum().backward()
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [[1.0], [1.0]])  # as Embedding; torch 2.13 gives row 1 0.5
 
 
 def test_embedding_bag_empty_bags_are_zero_in_every_mode():
