@@ -44,8 +44,3 @@ def rows(dense: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """A copy of the rows ``idx`` of ``dense`` (the gather kernel)."""
     return kernels.gather(dense, idx)
 
-
-def empty_like(g: SparseTensor) -> SparseTensor:
-    return SparseTensor(
-        np.zeros((0,), dtype=np.int64), np.zeros((0, g.shape[1]), dtype=g.dtype), g.shape, is_coalesced=True
-    )

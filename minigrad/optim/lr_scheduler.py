@@ -4,7 +4,7 @@ A scheduler rewrites ``group["lr"]`` of its optimizer's parameter groups.
 Building one performs the *initial step*: ``last_epoch`` goes from -1 to 0 and
 every group gets the schedule's value at 0 (``initial_lr`` is recorded in the
 group so a resumed scheduler knows the base rates). Call ``optimizer.step()``
-first and ``scheduler.step()` after it; the reverse order skips the first
+first and ``scheduler.step()`` after it; the reverse order skips the first
 value of the schedule and warns, as in PyTorch.
 
 Most schedulers here compute the next rate *from the current one* (the

@@ -310,11 +310,6 @@ class Optimizer:
 
 
 # -- helpers shared by the update rules ------------------------------------------------
-def _grad_array(p: Tensor) -> np.ndarray:
-    """The dense gradient of ``p`` as an array (a Tensor grad's data)."""
-    return p.grad.data
-
-
 def _zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
     """A state tensor shaped and typed like ``p`` (``torch.zeros_like`` / ``full_like``)."""
     return Tensor(np.full(p.data.shape, fill, dtype=p.data.dtype))
