@@ -138,24 +138,10 @@ def scaling(vocab_sizes, d: int, n: int, repeats: int, rng: np.random.Generator)
     """Time and peak memory of the three paths for each vocabulary size."""
     have_sparse = sparse_embedding(mg.tensor([0]), mg.zeros(1, 1)) is not None
     rows = []
-    with _one_blas_thread():
-        for V in _common.progress(vocab_sizes, desc="vocabulary sizes", unit="V"):
-            rows.append(_scaling_row(V, d, n, repeats, rng, have_sparse))
+    # _common.setup limited BLAS to one thread: a fair count of work, not of idle cores.
+    for V in _common.progress(vocab_sizes, desc="vocabulary sizes", unit="V"):
+        rows.append(_scaling_row(V, d, n, repeats, rng, have_sparse))
     return rows
-
-
-def _one_blas_thread():
-    """Limit BLAS to one thread while timing, if threadpoolctl (a scikit-learn dependency) is there.
-
-    On a shared machine a multi-threaded matrix product waits for busy cores,
-    and its timings then measure the neighbours' load rather than the work.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        import contextlib
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _scaling_row(V, d, n, repeats, rng, have_sparse) -> dict:
