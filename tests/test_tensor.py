@@ -1,0 +1,203 @@
+"""Tensor basics pinned to PyTorch: factories and their dtypes, conversion and
+copy semantics, printing, item/tolist, and the rules for in-place changes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad
+from minigrad.testing import strategies as mst
+
+
+def dtype_name(t) -> str:
+    return str(t.dtype).replace("torch.", "") if isinstance(t, torch.Tensor) else t.dtype.name
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.tensor(1.0),
+        lambda lib: lib.tensor([1.0, 2.0]),
+        lambda lib: lib.tensor([1, 2]),
+        lambda lib: lib.tensor([True, False]),
+        lambda lib: lib.tensor([[1, 2.5]]),
+        lambda lib: lib.tensor(np.zeros(2, dtype=np.float64)),
+        lambda lib: lib.tensor(np.zeros(2, dtype=np.int32)),
+        lambda lib: lib.tensor([1.0], dtype=lib.float64),
+        lambda lib: lib.zeros(2, 3),
+        lambda lib: lib.ones((2,), dtype=lib.int64),
+        lambda lib: lib.full((2,), 3),
+        lambda lib: lib.full((2,), 3.0),
+        lambda lib: lib.full((2,), True),
+        lambda lib: lib.zeros_like(lib.ones(2, dtype=lib.float64)),
+        lambda lib: lib.ones_like(lib.tensor([1, 2])),
+        lambda lib: lib.full_like(lib.ones(2), 7),
+        lambda lib: lib.zeros_like(lib.ones(2), dtype=lib.float64),
+        lambda lib: lib.arange(5),
+        lambda lib: lib.arange(0, 1, 0.25),
+        lambda lib: lib.arange(1.0, 4.0),
+        lambda lib: lib.eye(3),
+        lambda lib: lib.eye(2, 3),
+        lambda lib: lib.rand(2, 2),
+        lambda lib: lib.randn(3),
+        lambda lib: lib.rand_like(lib.ones(2, dtype=lib.float64)),
+        lambda lib: lib.randint(0, 10, (3,)),
+        lambda lib: lib.randint(10, (3,)),
+    ],
+)
+def test_factories_give_pytorchs_shapes_and_dtypes(make):
+    m, t = make(minigrad), make(torch)
+    assert m.shape == tuple(t.shape)
+    assert dtype_name(m) == dtype_name(t)
+    assert not m.requires_grad and m.is_leaf and m.grad is None
+
+
+def test_deterministic_factories_give_pytorchs_values():
+    for make in (lambda lib: lib.arange(0, 1, 0.25), lambda lib: lib.eye(2, 3), lambda lib: lib.full((2,), 3.0)):
+        np.testing.assert_array_equal(make(minigrad).data, make(torch).numpy())
+
+
+def test_manual_seed_makes_random_factories_reproducible():
+    minigrad.manual_seed(7)
+    a = (minigrad.rand(3), minigrad.randn(2), minigrad.randint(0, 5, (4,)))
+    minigrad.manual_seed(7)
+    b = (minigrad.rand(3), minigrad.randn(2), minigrad.randint(0, 5, (4,)))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.data, y.data)
+    assert ((a[0].data >= 0) & (a[0].data < 1)).all() and ((a[2].data >= 0) & (a[2].data < 5)).all()
+
+
+@given(st.sampled_from([np.float32, np.float64, np.int32]).flatmap(lambda d: mst.arrays(mst.shapes(0, 3), dtype=d)))
+def test_tensor_copies_an_array_and_keeps_its_dtype(arr):
+    t = minigrad.tensor(arr)
+    assert t.dtype == arr.dtype and t.shape == arr.shape
+    np.testing.assert_array_equal(t.data, arr)
+    assert not np.shares_memory(t.data, arr)
+    assert minigrad.from_numpy(arr).data is arr  # from_numpy shares, as in PyTorch
+
+
+def test_tensor_of_a_tensor_copies():
+    a = minigrad.tensor([1.0, 2.0])
+    b = minigrad.tensor(a)
+    b.data[0] = 9
+    assert a.tolist() == [1.0, 2.0]
+
+
+def test_properties_and_conversions_match_pytorch():
+    values = [[1.5, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    m, t = minigrad.tensor(values), torch.tensor(values)
+    assert m.shape == tuple(t.shape) and m.ndim == t.ndim and m.dim() == t.dim()
+    assert m.size() == tuple(t.size()) and m.size(1) == t.size(1) and m.size(-1) == t.size(-1)
+    assert m.numel() == t.numel() and len(m) == len(t)
+    assert m.tolist() == t.tolist()
+    assert m[0, 0].item() == t[0, 0].item() and isinstance(m[0, 0].item(), float)
+    assert minigrad.tensor([3]).item() == 3 and isinstance(minigrad.tensor([3]).item(), int)
+    for lib, x in ((minigrad, m), (torch, t)):
+        with pytest.raises(RuntimeError, match="cannot be converted to (a Python )?[Ss]calar"):
+            x.item()
+    arr = m.numpy()
+    arr[0, 0] = -1  # numpy() shares memory
+    assert m[0, 0].item() == -1
+
+
+def test_numpy_of_a_tensor_that_requires_grad_is_an_error():
+    for lib in (minigrad, torch):
+        x = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match=r"Use tensor.detach\(\).numpy\(\) instead"):
+            x.numpy()
+        assert x.detach().numpy().tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "values,dtype",
+    [
+        ([1.0, 2.0, 3.0], None),
+        ([1.5, 2.25], None),
+        (3.0, None),
+        ([1, 2], None),
+        ([True, False], None),
+        ([], None),
+        ([[1.0, 2.0], [3.0, 4.0]], None),
+        ([1.0, 2.0], "float64"),
+        ([], "int64"),
+        ([0.5, -1.25], "float64"),
+    ],
+)
+def test_repr_matches_pytorch(values, dtype):
+    m = minigrad.tensor(values, dtype=None if dtype is None else getattr(minigrad, dtype))
+    t = torch.tensor(values, dtype=None if dtype is None else getattr(torch, dtype))
+    assert repr(m) == repr(t).replace("torch.", "minigrad.")
+
+
+def test_repr_shows_requires_grad_and_grad_fn():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(x * 2).startswith("tensor([2., 4.], grad_fn=<MulBackward")
+
+
+def test_comparisons_give_bool_tensors_without_grad():
+    x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for r in (x > 1.5, x <= 2, x == 2, x != 2):
+        assert r.dtype == np.bool_ and not r.requires_grad
+    assert (x > 1.5).tolist() == [False, True, True]
+
+
+def test_type_promotion_follows_pytorch():
+    cases = [
+        lambda lib: lib.tensor([1, 2]) + 0.5,
+        lambda lib: lib.tensor([1, 2]) / lib.tensor([2, 2]),
+        lambda lib: lib.tensor([1.0]) + lib.tensor(1.0, dtype=lib.float64),
+        lambda lib: lib.tensor([1, 2]) * lib.ones(2, dtype=lib.float64),
+        lambda lib: lib.tensor([1, 2]) * 3,
+        lambda lib: 2 ** lib.ones(2),
+        lambda lib: lib.ones(2, dtype=lib.float64).float(),
+        lambda lib: lib.ones(2).long(),
+    ]
+    for make in cases:
+        assert dtype_name(make(minigrad)) == dtype_name(make(torch))
+
+
+def test_converting_to_an_integer_dtype_leaves_the_graph():
+    for lib in (minigrad, torch):
+        x = lib.ones(2, requires_grad=True)
+        assert not x.long().requires_grad
+        assert x.double().requires_grad
+
+
+# -- in-place rules -----------------------------------------------------------------------
+def test_in_place_ops_bump_the_version_and_share_memory():
+    for lib in (minigrad, torch):
+        x = lib.zeros(3)
+        before = x.numpy()
+        x.add_(1)
+        x += 1
+        x.mul_(2)
+        x[0] = 10.0
+        x.fill_(3.0)
+        x.zero_()
+        x.copy_(lib.ones(3))
+        assert x._version == 7
+        assert before.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_fill_and_copy_follow_pytorch_values():
+    for lib in (minigrad, torch):
+        x = lib.zeros(2, 3)
+        x.copy_(lib.tensor([1.0, 2.0, 3.0]))  # broadcast
+        assert x.tolist() == [[1.0, 2.0, 3.0]] * 2
+        x.fill_(2)
+        assert x.tolist() == [[2.0] * 3] * 2
+
+
+def test_requires_grad_flags():
+    x = minigrad.ones(2)
+    assert not x.requires_grad
+    assert x.requires_grad_() is x and x.requires_grad and x.is_leaf
+    y = x * 2
+    assert y.requires_grad and not y.is_leaf and y.grad_fn is not None
+    assert not y.detach().requires_grad
+    with minigrad.no_grad():
+        assert not (x * 2).requires_grad
