@@ -81,7 +81,7 @@ class Linear(Function):
         if need_w or need_b:
             g2 = grad.reshape(-1, grad.shape[-1])
             if need_w:
-                gw = g2.T @ x.reshape(-1, x.shape[-1])
+                gw = g2.T @ x.reshape(g2.shape[0], x.shape[-1])
             if need_b:
                 gb = g2.sum(axis=0)
         return gx, gw, gb
