@@ -1,0 +1,165 @@
+"""Activation layers, Dropout, LayerNorm and one_hot against PyTorch."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn
+
+DTYPES = st.sampled_from([np.float64, np.float32])
+SHAPES = st.sampled_from([(), (5,), (2, 3), (2, 3, 4)])
+
+
+def _tol(dtype):
+    return dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+
+
+def _compare(module, tmodule, x, seed, params=()):
+    outs = []
+    for lib, mod in ((minigrad, module), (torch, tmodule)):
+        xt = lib.tensor(x, requires_grad=True)
+        out = mod(xt)
+        cot = np.random.default_rng(seed).standard_normal(tuple(out.shape)).astype(x.dtype)
+        out.backward(lib.tensor(cot))
+        grads = [xt.grad.numpy()] + [getattr(mod, p).grad.numpy() for p in params if getattr(mod, p) is not None]
+        outs.append((out.detach().numpy(), grads))
+    (o, g), (to, tg) = outs
+    assert o.shape == to.shape and o.dtype == to.dtype
+    np.testing.assert_allclose(o, to, **_tol(x.dtype))
+    for a, b in zip(g, tg):
+        np.testing.assert_allclose(a, b, **_tol(x.dtype))
+
+
+ACTIVATIONS = [
+    ("ReLU", {}), ("LeakyReLU", {}), ("LeakyReLU", {"negative_slope": 0.3}), ("GELU", {}),
+    ("GELU", {"approximate": "tanh"}), ("Sigmoid", {}), ("Tanh", {}),
+]
+
+
+@given(st.sampled_from(ACTIVATIONS), SHAPES, DTYPES, st.integers(0, 2**31 - 1))
+def test_activations_match_torch(activation, shape, dtype, seed):
+    name, kw = activation
+    x = (np.random.default_rng(seed).standard_normal(shape) * 3).astype(dtype)
+    _compare(getattr(nn, name)(**kw), getattr(torch.nn, name)(**kw), x, seed)
+
+
+@given(st.sampled_from(["Softmax", "LogSoftmax"]), st.sampled_from([(5,), (2, 3), (2, 3, 4)]), DTYPES,
+       st.integers(0, 2**31 - 1), st.data())
+def test_softmax_layers_match_torch(name, shape, dtype, seed, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = (np.random.default_rng(seed).standard_normal(shape) * 3).astype(dtype)
+    _compare(getattr(nn, name)(dim=dim), getattr(torch.nn, name)(dim=dim), x, seed)
+
+
+def test_softmax_without_dim_warns_and_picks_torchs_dim():
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        out = F.softmax(minigrad.tensor(x))
+    with pytest.warns(UserWarning):
+        ref = torch.nn.functional.softmax(torch.tensor(x))
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12)
+
+
+def test_gelu_rejects_unknown_approximation():
+    with pytest.raises(RuntimeError, match="none or tanh"):
+        F.gelu(minigrad.zeros(2), approximate="erf")
+
+
+@given(st.sampled_from([(4,), (2, 3)]), st.sampled_from([(2,), (3, 4)]), DTYPES, st.booleans(), st.booleans(),
+       st.sampled_from([1e-5, 0.1]), st.integers(0, 2**31 - 1))
+def test_layer_norm_matches_torch(norm_shape, lead, dtype, affine, bias, eps, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(lead + norm_shape) * 2 + 1).astype(dtype)
+    ours = nn.LayerNorm(norm_shape, eps=eps, elementwise_affine=affine, bias=bias)
+    theirs = torch.nn.LayerNorm(norm_shape, eps=eps, elementwise_affine=affine, bias=bias)
+    if dtype == np.float64:
+        ours.double()
+        theirs.double()
+    if affine:  # non-trivial, identical affine parameters
+        w = rng.standard_normal(norm_shape).astype(dtype)
+        ours.weight.data[...] = w
+        theirs.weight.data.copy_(torch.from_numpy(w))
+        if bias:
+            b = rng.standard_normal(norm_shape).astype(dtype)
+            ours.bias.data[...] = b
+            theirs.bias.data.copy_(torch.from_numpy(b))
+    _compare(ours, theirs, x, seed, params=("weight", "bias") if affine else ())
+
+
+def test_layer_norm_shape_error_matches_torch():
+    with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[3\], expected input with shape \[\*, 3\], but got input of size\[2, 4\]"):
+        nn.LayerNorm(3)(minigrad.zeros(2, 4))
+
+
+def test_layer_norm_init_is_ones_and_zeros():
+    ln = nn.LayerNorm((2, 3))
+    assert (ln.weight.detach().numpy() == 1).all() and (ln.bias.detach().numpy() == 0).all()
+    assert [n for n, _ in nn.LayerNorm(3, elementwise_affine=False).named_parameters()] == []
+
+
+# -- Dropout -----------------------------------------------------------------------------------
+@given(st.sampled_from([0.0, 0.1, 0.5, 0.9]), DTYPES, st.integers(0, 2**31 - 1))
+def test_dropout_is_inverted_dropout_with_the_same_mask_in_backward(p, dtype, seed):
+    minigrad.manual_seed(seed)
+    x = minigrad.tensor(np.random.default_rng(seed).uniform(1, 2, (40, 50)).astype(dtype), requires_grad=True)
+    drop = nn.Dropout(p)
+    out = drop(x)
+    kept = out.detach().numpy() != 0
+    # kept elements are scaled by 1/(1-p), the others are zero
+    np.testing.assert_allclose(out.detach().numpy()[kept], x.detach().numpy()[kept] / (1 - p), rtol=1e-6)
+    out.backward(minigrad.ones(40, 50, dtype=dtype))
+    np.testing.assert_allclose(x.grad.numpy(), kept / (1 - p), rtol=1e-6)
+    assert out.dtype == dtype
+    if p > 0:
+        assert abs((~kept).mean() - p) < 0.05
+
+
+def test_dropout_is_identity_in_eval_and_p_one_zeros_everything():
+    x = minigrad.randn(3, 4)
+    drop = nn.Dropout(0.5).eval()
+    assert drop(x) is x
+    assert (F.dropout(x, 1.0).numpy() == 0).all()
+    assert F.dropout(x, 0.5, training=False) is x
+
+
+def test_dropout_is_reproducible_with_manual_seed():
+    x = minigrad.ones(10, 10)
+    minigrad.manual_seed(7)
+    a = F.dropout(x, 0.5).numpy()
+    minigrad.manual_seed(7)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), a)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_dropout_probability_is_validated_like_torch(p):
+    with pytest.raises(ValueError, match=f"dropout probability has to be between 0 and 1, but got {p}"):
+        nn.Dropout(p)
+    with pytest.raises(ValueError, match=f"dropout probability has to be between 0 and 1, but got {p}"):
+        F.dropout(minigrad.ones(2), p)
+    with pytest.raises(ValueError):
+        torch.nn.Dropout(p)
+
+
+# -- one_hot ---------------------------------------------------------------------------------
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=8), st.sampled_from([-1, 7, 9]), st.sampled_from([np.int64, np.int32]))
+def test_one_hot_matches_torch(values, num_classes, dtype):
+    idx = np.array(values)
+    out = F.one_hot(minigrad.tensor(idx.astype(dtype)), num_classes)
+    ref = torch.nn.functional.one_hot(torch.tensor(idx), num_classes)
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
+def test_one_hot_errors():
+    with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes."):
+        F.one_hot(minigrad.tensor([1, 3]), 3)
+    with pytest.raises(RuntimeError, match="Class values must be non-negative."):
+        F.one_hot(minigrad.tensor([1, -1]), 3)
+    with pytest.raises(TypeError, match="one_hot is only applicable to index tensor"):
+        F.one_hot(minigrad.tensor([1.0]))
+    with pytest.raises(RuntimeError, match="Can not infer total number of classes from empty tensor."):
+        F.one_hot(minigrad.tensor(np.zeros(0, np.int64)))
+    assert F.one_hot(minigrad.tensor(np.zeros((2, 0), np.int64)), 4).shape == (2, 0, 4)
