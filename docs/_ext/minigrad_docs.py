@@ -1,0 +1,187 @@
+"""Build helpers for minigrad's documentation (imported by ``docs/conf.py``).
+
+* :func:`stage_examples` copies ``examples/*.py`` into a git-ignored folder for
+  sphinx-gallery, adding the gallery header and a reST title to each script's
+  docstring when its first line is not one already;
+* :func:`gallery_argv` makes sphinx-gallery run every example with ``--quick``;
+* :func:`saved_figure_scraper` puts the figures the examples *save* (they close
+  them) on the gallery pages;
+* :func:`annotate_kernels` runs ``cython -a`` on the kernels into a git-ignored
+  folder whose HTML is copied to the site;
+* :func:`write_benchmark_snippet` shows the latest saved benchmark results, or
+  the command that produces them.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+GALLERY_HEADER = """\
+Examples
+========
+
+Runnable scripts that answer the questions minigrad was written for. The
+gallery runs each one with ``--quick`` (less data, fewer steps) so the
+documentation builds in seconds; run ``python examples/<name>.py`` for the full
+experiment, whose numbers are the ones quoted in the scripts' docstrings.
+"""
+
+#: The annotation page's name in the built site.
+ANNOTATION_NAME = "kernels_annotated.html"
+
+
+# -- gallery -------------------------------------------------------------------------
+def _with_title(source: str) -> str:
+    """Give a script's module docstring a reST title (its first line, underlined).
+
+    The examples open with a one-line summary ("Embedding vs Linear: the same
+    function, a different bill."), which reads well in a terminal but is not a
+    section title; sphinx-gallery needs one to name the page.
+    """
+    m = re.match(r'(\s*(?:#[^\n]*\n)*\s*)("""|\'\'\')([^\n]*)\n', source)
+    if m is None:
+        return source
+    first = m.group(3).strip()
+    rest = source[m.end():]
+    if re.match(r"\s*([=\-~^#*+])\1{2,}\s*\n", rest):   # already underlined
+        return source
+    title = first.rstrip(".")
+    return f"{m.group(1)}{m.group(2)}{title}\n{'=' * len(title)}\n\n{rest}"
+
+
+def _with_file(source: str, path: Path) -> str:
+    """Define ``__file__`` and ``__doc__`` in a hidden block, as ``python script.py`` does.
+
+    sphinx-gallery runs scripts without ``__file__`` and with an empty
+    ``__doc__``; the examples find their helper module and output folder from
+    the first and build their ``--help`` text from the second.
+    The block goes after the docstring and any ``from __future__`` import (which
+    must come first) and is executed but not shown.
+    """
+    doc = ast.get_docstring(ast.parse(source), clean=False) or ""
+    hidden = ("# sphinx_gallery_start_ignore\n"
+              f"__file__ = {str(path)!r}\n"
+              f"__doc__ = {doc!r}\n"
+              "# sphinx_gallery_end_ignore\n")
+    lines = source.splitlines(keepends=True)
+    futures = [i for i, line in enumerate(lines) if line.startswith("from __future__ import")]
+    if futures:
+        at = futures[-1] + 1
+    else:
+        # After the module docstring: the first line that closes it.
+        quote = '"""' if source.lstrip().startswith('"""') else "\'\'\'"
+        start = source.index(quote)
+        end = source.index(quote, start + 3) + 3
+        at = source[:end].count("\n") + 1
+    return "".join(lines[:at] + [hidden] + lines[at:])
+
+
+def stage_examples(src: Path, dst: Path) -> Path:
+    """Copy ``src/*.py`` into a fresh ``dst`` prepared for sphinx-gallery; return ``dst``."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    (dst / "GALLERY_HEADER.rst").write_text(GALLERY_HEADER, encoding="utf-8")
+    for path in sorted(src.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if not path.name.startswith("_"):
+            text = _with_file(_with_title(text), dst / path.name)
+        (dst / path.name).write_text(text, encoding="utf-8")
+    return dst
+
+
+def gallery_argv(gallery_conf, script_vars):
+    """Command-line arguments for every gallery script: the quick mode."""
+    return ["--quick"]
+
+
+_seen_figures: dict = {}
+
+
+def saved_figure_scraper(block, block_vars, gallery_conf):
+    """sphinx-gallery image scraper for figures saved to ``<script dir>/output/*.png``.
+
+    The examples save their figure with ``fig.savefig`` and close it (so that a
+    terminal run leaves no window open); matplotlib's own scraper only sees open
+    figures. New or rewritten PNGs since the last call are copied to the image
+    paths sphinx-gallery hands out.
+    """
+    from sphinx_gallery.scrapers import figure_rst
+
+    out_dir = Path(block_vars["src_file"]).parent / "output"
+    images = []
+    for png in sorted(out_dir.glob("*.png")) if out_dir.is_dir() else ():
+        stamp = png.stat().st_mtime_ns
+        if _seen_figures.get(png) == stamp:
+            continue
+        _seen_figures[png] = stamp
+        target = Path(next(block_vars["image_path_iterator"]))
+        shutil.copyfile(png, target)
+        images.append(str(target))
+    return figure_rst(images, gallery_conf["src_dir"])
+
+
+# -- cython -a -------------------------------------------------------------------------
+def annotate_kernels(pyx: Path, out_dir: Path) -> Path:
+    """Run ``cython -a`` on ``pyx`` into ``out_dir``; return the folder for html_extra_path.
+
+    The annotated HTML shows each line of the kernels shaded by how much Python
+    C-API it turns into (white: plain C). Nothing is written beside the sources.
+    """
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    work = out_dir / "work"
+    work.mkdir()
+    c_file = work / (pyx.stem + ".c")
+    subprocess.run(
+        [sys.executable, "-m", "cython", "-3", "-a", str(pyx), "-o", str(c_file)],
+        check=True, capture_output=True, text=True,
+    )
+    site = out_dir / "site"
+    site.mkdir()
+    shutil.copyfile(c_file.with_suffix(".html"), site / ANNOTATION_NAME)
+    return site
+
+
+# -- benchmarks ------------------------------------------------------------------------
+BENCH_COMMAND = "python benchmarks/bench_kernels.py --quick"
+
+
+def write_benchmark_snippet(bench_dir: Path, target: Path) -> None:
+    """Write the reST included by the kernels page under "Benchmarks".
+
+    If ``benchmarks/results/`` holds saved output of ``bench_kernels.py``
+    (``*.txt``), the newest file is shown verbatim with its date; otherwise the
+    page shows the command to produce it. Timings are never taken during the
+    docs build: they would be slow, and meaningless on a shared builder.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    results = sorted((bench_dir / "results").glob("*.txt"), key=lambda p: p.stat().st_mtime)
+    if results:
+        latest = results[-1]
+        when = time.strftime("%Y-%m-%d", time.localtime(latest.stat().st_mtime))
+        text = (
+            f"The latest saved run (``benchmarks/results/{latest.name}``, {when}):\n\n"
+            f".. literalinclude:: {latest.resolve()}\n   :language: text\n"
+        )
+    else:
+        text = (
+            "No saved results are in the repository (``benchmarks/results/*.txt``); the "
+            "numbers depend on the machine anyway. Produce them with::\n\n"
+            f"    {BENCH_COMMAND}\n\n"
+            "and, to keep them for this page, save the output as "
+            "``benchmarks/results/<machine>.txt``.\n"
+        )
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+
+
+def setup(app):
+    """A Sphinx extension only so that conf.py can list it; the work happens at import."""
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
