@@ -94,7 +94,7 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
 
 # -- layers --------------------------------------------------------------------------
 def linear(input, weight, bias=None):
-    """y = x Wᵀ + b: x (*, in), W (out, in), b (out,). One fused op (see ``nn_ops.Linear``)."""
+    """``y = x Wᵀ + b``: x ``(*, in)``, W ``(out, in)``, b ``(out,)``. One fused op (see ``nn_ops.Linear``)."""
     if weight.ndim != 2:
         raise RuntimeError(f"linear(): weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
@@ -378,19 +378,19 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
-    """Mean absolute error: ℓ = |x − y|."""
+    """Mean absolute error: ``ℓ = |x − y|``."""
     return _pointwise_loss(_F.L1Loss, input, target, _legacy_reduction(size_average, reduce, reduction))
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
-    """ℓ = ½d²/β if |d| < β else |d| − ½β, d = x − y."""
+    """``ℓ = ½d²/β if |d| < β else |d| − ½β``, ``d = x − y``."""
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     return _pointwise_loss(_F.SmoothL1Loss, input, target, _legacy_reduction(size_average, reduce, reduction), float(beta))
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
-    """ℓ = ½d² if |d| < δ else δ(|d| − ½δ), d = x − y."""
+    """``ℓ = ½d² if |d| < δ else δ(|d| − ½δ)``, ``d = x − y``."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     return _pointwise_loss(_F.HuberLoss, input, target, _legacy_reduction(None, None, reduction), float(delta))
@@ -537,7 +537,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """Sigmoid + binary cross-entropy in one stable op: finite for logits of any size.
 
     ℓ = w·((1 − y)·x + (1 + (p − 1)·y)·log(1 + e^{−x})), ``pos_weight`` p
-    broadcast over the last (class) dim, computed as log1p(e^{−|x|}) + max(−x, 0).
+    broadcast over the last (class) dim, computed as ``log1p(e^{−|x|}) + max(−x, 0)``.
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _as_tensor(target)

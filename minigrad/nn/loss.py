@@ -34,14 +34,14 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error: ℓ = |x − y|."""
+    """Mean absolute error: ``ℓ = |x − y|``."""
 
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """ℓ = ½d²/β if |d| < β else |d| − ½β, d = x − y: quadratic near 0, L1 beyond β."""
+    """``ℓ = ½d²/β if |d| < β else |d| − ½β``, ``d = x − y``: quadratic near 0, L1 beyond β."""
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
@@ -52,7 +52,7 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """ℓ = ½d² if |d| < δ else δ(|d| − ½δ) (= δ·SmoothL1 with β = δ)."""
+    """``ℓ = ½d² if |d| < δ else δ(|d| − ½δ)`` (= δ·SmoothL1 with β = δ)."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)

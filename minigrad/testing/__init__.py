@@ -61,34 +61,6 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
               raise_exception: bool = True) -> bool:
     """Check the gradients of ``fn`` at ``inputs`` against central finite differences.
 
-    How it works
-    ------------
-    Let ``y = fn(*inputs)`` and draw a random *cotangent* ``u`` shaped like ``y``.
-    The scalar ``φ(x) = ⟨u, fn(x)⟩ = Σ u·y`` has gradient ``∇φ = Jᵀu``, which is
-    exactly what reverse mode computes: ``minigrad.autograd.grad(y, x, grad_outputs=u)``.
-    For every element ``x_i`` of every input that requires grad the numeric value is
-    the central difference
-
-        (φ(x + eps·e_i) − φ(x − eps·e_i)) / (2·eps),
-
-    whose truncation error is O(eps²). The check passes when, for all elements,
-    ``|analytic − numeric| ≤ atol + rtol·|numeric|``. A random ``u`` (rather than
-    ``y.sum()``, i.e. ``u = 1``) matters: with ``u = 1`` an op whose backward forgets
-    to multiply by the incoming gradient, or returns ``ones_like``, can still pass.
-
-    It also runs backward a second time and requires the same result, bit for
-    bit: a backward that changes its saved state (or the incoming gradient) in
-    place is caught here.
-
-    Why float64
-    -----------
-    A difference quotient divides a rounding error by ``eps``. In float32 the
-    values of ``φ`` carry an error of about ``ulp·|φ| ≈ 1e-7·|φ|``, so with
-    ``eps = 1e-6`` the numeric derivative is off by roughly ``1e-7/1e-6 ≈ 0.1``:
-    useless. Every input that requires grad is therefore copied to float64
-    (the caller's tensors are not touched) and the whole check runs in float64,
-    where the same error is about ``1e-16/1e-6 = 1e-10``.
-
     Parameters
     ----------
     fn : callable
@@ -115,6 +87,34 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     GradcheckError
         Naming the worst element: which input, its index, the analytic and the
         numeric value.
+
+    Notes
+    -----
+    **How it works.**
+    Let ``y = fn(*inputs)`` and draw a random *cotangent* ``u`` shaped like ``y``.
+    The scalar ``φ(x) = ⟨u, fn(x)⟩ = Σ u·y`` has gradient ``∇φ = Jᵀu``, which is
+    exactly what reverse mode computes: ``minigrad.autograd.grad(y, x, grad_outputs=u)``.
+    For every element ``x_i`` of every input that requires grad the numeric value is
+    the central difference
+
+        (φ(x + eps·e_i) − φ(x − eps·e_i)) / (2·eps),
+
+    whose truncation error is O(eps²). The check passes when, for all elements,
+    ``|analytic − numeric| ≤ atol + rtol·|numeric|``. A random ``u`` (rather than
+    ``y.sum()``, i.e. ``u = 1``) matters: with ``u = 1`` an op whose backward forgets
+    to multiply by the incoming gradient, or returns ``ones_like``, can still pass.
+
+    It also runs backward a second time and requires the same result, bit for
+    bit: a backward that changes its saved state (or the incoming gradient) in
+    place is caught here.
+
+    **Why float64.**
+    A difference quotient divides a rounding error by ``eps``. In float32 the
+    values of ``φ`` carry an error of about ``ulp·|φ| ≈ 1e-7·|φ|``, so with
+    ``eps = 1e-6`` the numeric derivative is off by roughly ``1e-7/1e-6 ≈ 0.1``:
+    useless. Every input that requires grad is therefore copied to float64
+    (the caller's tensors are not touched) and the whole check runs in float64,
+    where the same error is about ``1e-16/1e-6 = 1e-10``.
 
     Examples
     --------

@@ -61,7 +61,7 @@ def _push_away(x: float, avoid, gap: float, lo: float, hi: float) -> float:
 def elements(min_value: float = -3.0, max_value: float = 3.0, avoid=(), gap: float = 1e-2):
     """Finite floats in ``[min_value, max_value]``, at least ``gap`` from each point in ``avoid``.
 
-    Finite differences straddling a kink (|x| at 0, relu at 0, clamp at a bound)
+    Finite differences straddling a kink (``|x|`` at 0, relu at 0, clamp at a bound)
     measure the average of two slopes, so gradient tests keep inputs ``gap``
     (≫ the step ``eps``) away from them.
     """
