@@ -149,6 +149,15 @@ def test_a_second_backward_through_a_freed_graph_raises_unless_retain_graph():
     close(m2.grad, t2.grad)
 
 
+def test_a_graph_that_saved_no_arrays_can_backward_twice_as_in_pytorch():
+    m, t = both([0.5, 1.0])
+    for x in (m, t):
+        y = (x + 1.0).sum()  # add and sum save no tensors
+        y.backward()
+        y.backward()
+    close(m.grad, t.grad)
+
+
 def test_backward_inputs_restricts_accumulation():
     (ma, ta), (mb, tb) = both([1.0]), both([2.0])
     (ma * mb).sum().backward(inputs=[ma])

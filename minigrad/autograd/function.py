@@ -27,7 +27,8 @@ Rules for op authors
   consumers.
 * Save with ``ctx.save_for_backward`` anything that is an input or the output
   (this is what the in-place version check watches); other arrays may be stored
-  as plain ``ctx`` attributes. Both are released after backward.
+  as plain ``ctx`` attributes. Both are released after backward (arrays, and
+  tuples or lists holding arrays; small attributes such as shapes stay).
 """
 from __future__ import annotations
 
@@ -145,15 +146,29 @@ class Node:
         self._hooks.append(fn)
 
     def release(self) -> None:
-        """Drop everything saved for backward (called by the engine unless retain_graph)."""
-        self._had_state = self._had_state or bool(self._saved) or bool(self.__dict__)
+        """Drop every array saved for backward (called by the engine unless retain_graph).
+
+        Small non-array attributes (shapes, axes, flags) stay, so - as in PyTorch -
+        a node that saved no arrays (``SumBackward``) can run backward again, while
+        one that did raises the "backward through the graph a second time" error.
+        """
+        d = self.__dict__
+        dropped = [k for k, v in d.items() if _holds_array(v)]
+        for k in dropped:
+            del d[k]
+        self._had_state = self._had_state or bool(self._saved) or bool(dropped)
         self._saved = ()
         self._saved_versions = ()
-        self.__dict__.clear()
         self._freed = True
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+def _holds_array(v) -> bool:
+    if isinstance(v, (tuple, list)):
+        return any(isinstance(e, np.ndarray) for e in v)
+    return isinstance(v, np.ndarray) or getattr(v, "is_sparse", False)
 
 
 _FREED_MESSAGE = (
