@@ -387,7 +387,7 @@ class MSELoss(_Pointwise):
 
 
 class L1Loss(_Pointwise):
-    """ℓ = |x − y|.   VJP: x̄ = sign(x − y)·ȳ (0 at x = y),  ȳ_target = −x̄."""
+    """``ℓ = |x − y|``.   VJP: x̄ = sign(x − y)·ȳ (0 at x = y),  ȳ_target = −x̄."""
 
     @staticmethod
     def _f(d, p):
@@ -399,9 +399,9 @@ class L1Loss(_Pointwise):
 
 
 class SmoothL1Loss(_Pointwise):
-    """ℓ = ½d²/β if |d| < β else |d| − ½β, d = x − y (β = 0: L1).
+    """``ℓ = ½d²/β if |d| < β else |d| − ½β``, d = x − y (β = 0: L1).
 
-    VJP: x̄ = ȳ·(d/β if |d| < β else sign d),  ȳ_target = −x̄.
+    VJP: ``x̄ = ȳ·(d/β if |d| < β else sign d)``,  ȳ_target = −x̄.
     """
 
     @staticmethod
@@ -419,9 +419,9 @@ class SmoothL1Loss(_Pointwise):
 
 
 class HuberLoss(_Pointwise):
-    """ℓ = ½d² if |d| < δ else δ(|d| − ½δ), d = x − y.
+    """``ℓ = ½d² if |d| < δ else δ(|d| − ½δ)``, d = x − y.
 
-    VJP: x̄ = ȳ·(d if |d| < δ else δ·sign d),  ȳ_target = −x̄.
+    VJP: ``x̄ = ȳ·(d if |d| < δ else δ·sign d)``,  ȳ_target = −x̄.
     """
 
     @staticmethod
@@ -591,7 +591,7 @@ class BCEWithLogits(Function):
     """Binary cross-entropy on logits, stable for any x (never exponentiates a positive number).
 
     ℓ = w·((1 − y)·x + l·softplus(−x)),  l = 1 + (pos_weight − 1)·y,
-    softplus(−x) = log1p(e^{−|x|}) + max(−x, 0).
+    ``softplus(−x) = log1p(e^{−|x|}) + max(−x, 0)``.
     VJP: x̄ = ȳ·w·((1 − y) − l·σ(−x)),   ȳ_target = ȳ·w·(−x + (pos_weight − 1)·softplus(−x)).
     """
 
