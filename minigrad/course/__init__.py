@@ -1,0 +1,37 @@
+"""Course kit: hand out minigrad with chosen function bodies missing, and grade the work.
+
+The assignments live in one declarative file, ``minigrad/course/tasks.toml``:
+each task names the functions students write (``path.py::Class.method``), a
+title, hints, points, and the project's own tests that grade it (pytest
+node-id patterns). Nothing in the source or the tests carries course markup:
+
+* ``python -m minigrad.course list`` prints the task sets;
+* ``python -m minigrad.course build starter --out DIR`` writes a student copy
+  of this checkout in which each task's function bodies are replaced by
+  ``raise NotImplementedError("Task N.M: <title>")`` (signature and docstring
+  kept, every other byte unchanged);
+* ``python -m minigrad.course grade DIR`` runs each task's grading tests in
+  ``DIR``, prints a score table and writes an autograder JSON file.
+
+``tests/conftest.py`` gives every grading test the marker of its task (and
+of its set), so ``pytest -m task_starter_1_1`` runs the tests of task 1.1.
+"""
+from minigrad.course._build import build, project_files, repo_root
+from minigrad.course._grade import GradeReport, TaskResult, grade
+from minigrad.course._spec import Task, TaskSet, load, marker_name
+from minigrad.course._stub import StubError, stub_source
+
+__all__ = [
+    "Task",
+    "TaskSet",
+    "TaskResult",
+    "GradeReport",
+    "StubError",
+    "load",
+    "marker_name",
+    "build",
+    "grade",
+    "project_files",
+    "repo_root",
+    "stub_source",
+]

@@ -1,0 +1,81 @@
+"""``python -m minigrad.course {list,show,build,grade}``: see :mod:`minigrad.course`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from minigrad.course import _spec
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m minigrad.course", description=__doc__)
+    p.add_argument("--tasks", metavar="FILE", help="task file (default: minigrad/course/tasks.toml)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="print the task sets, one per line: NAME  DESCRIPTION")
+
+    show = sub.add_parser("show", help="print the tasks of a set: id, points, title, targets, grading tests")
+    show.add_argument("set")
+
+    b = sub.add_parser("build", help="write a student copy with the set's function bodies removed")
+    b.add_argument("set")
+    b.add_argument("--out", required=True, metavar="DIR")
+    b.add_argument("--only", nargs="+", metavar="ID", help="remove only these tasks (e.g. 1.1 1.2)")
+    b.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+
+    g = sub.add_parser("grade", help="run each task's grading tests in DIR; print scores, write JSON")
+    g.add_argument("dir")
+    g.add_argument("--set", help="task set (default: the one DIR was built for, else the first)")
+    g.add_argument("--only", nargs="+", metavar="ID", help="grade only these tasks")
+    g.add_argument("--json", default="results.json", metavar="FILE",
+                   help="autograder output, Gradescope layout (default: results.json; '' for none)")
+    g.add_argument("--build-ext", dest="build_ext", action="store_true", default=None,
+                   help="compile the Cython kernels in DIR first (default: when the set needs them)")
+    g.add_argument("--no-build-ext", dest="build_ext", action="store_false")
+    g.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failing test")
+    g.add_argument("--timeout", type=float, help="seconds before the test run is stopped")
+    g.add_argument("--require-full", action="store_true", help="exit with status 1 unless every point is earned")
+    g.add_argument("-v", "--verbose", action="store_true", help="also print pytest's output")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            for name, ts in _spec.load(args.tasks).items():
+                print(f"{name:<10}  {ts.description}")
+        elif args.command == "show":
+            ts = _spec.load(args.tasks)[args.set]
+            for t in ts.tasks:
+                print(f"{t.id:<5} {t.points:>3g}  {t.title}   [-m {t.marker}]")
+                for target in t.targets:
+                    print(f"        writes  {target}")
+                for test in t.tests:
+                    print(f"        graded  {test}")
+        elif args.command == "build":
+            from minigrad.course._build import build
+
+            out = build(args.set, args.out, only=args.only, tasks_path=args.tasks, force=args.force)
+            print(f"wrote the {args.set!r} student copy to {out}")
+        else:
+            from minigrad.course._grade import grade
+
+            report = grade(args.dir, args.set, only=args.only, tasks_path=args.tasks, json_path=args.json or None,
+                           build_ext=args.build_ext, exitfirst=args.exitfirst, timeout=args.timeout)
+            if args.verbose:
+                print(report.log)
+            print(report.table())
+            if args.json:
+                print(f"wrote {args.json}")
+            if args.require_full and report.score < report.max_score:
+                return 1
+    except (KeyError, ValueError, FileNotFoundError, FileExistsError, RuntimeError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

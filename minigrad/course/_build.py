@@ -1,0 +1,198 @@
+"""Write a student copy of the repository with the tasks' function bodies removed."""
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import minigrad
+from minigrad.course import _spec
+from minigrad.course._stub import stub_source
+
+#: Written at the top of a student copy: which set it holds and which tasks were removed.
+MANIFEST = ".minigrad-course.json"
+
+# Never copied: version control, environments, build products, caches, outputs.
+_EXCLUDE_DIRS = {
+    ".git", ".hg", ".venv", "venv", "build", "dist", "__pycache__", ".hypothesis", ".pytest_cache",
+    ".mypy_cache", ".ruff_cache", ".tox", ".nox", ".eggs", "_build", "output",
+}
+_EXCLUDE_FILES = ("*.pyc", "*.pyo", "*.so", "*.pyd", "*.o", "*.egg-info", "minigrad/_kernels.c",
+                  "minigrad/_kernels.html", ".coverage", MANIFEST)
+
+
+def repo_root() -> pathlib.Path:
+    """The source checkout minigrad runs from (the directory holding ``minigrad/`` and ``pyproject.toml``).
+
+    Raises
+    ------
+    RuntimeError
+        When minigrad is installed as a wheel rather than from a checkout
+        (``pip install -e .``): there are no tests to hand out then.
+    """
+    root = pathlib.Path(minigrad.__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file() or not (root / "tests").is_dir():
+        raise RuntimeError(
+            f"minigrad is imported from {root}, which is not a source checkout (no pyproject.toml "
+            "and tests/ there); install it with `pip install -e <checkout>` to build course material"
+        )
+    return root
+
+
+def project_files(root) -> list:
+    """Relative paths (POSIX) of the files that make up the project at ``root``.
+
+    In a git checkout: tracked files plus untracked ones not ignored by
+    ``.gitignore`` (``git ls-files -co --exclude-standard``), as they are on disk.
+    Elsewhere: every file, minus caches, environments and build products.
+    The fixed exclusions apply in both cases.
+    """
+    root = pathlib.Path(root)
+    names = None
+    if (root / ".git").exists() and shutil.which("git"):
+        r = subprocess.run(
+            ["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=root, capture_output=True,
+        )
+        if r.returncode == 0:
+            names = [n for n in r.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    if names is None:
+        names = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in _EXCLUDE_DIRS and not d.endswith(".egg-info"))
+            rel = pathlib.Path(dirpath).relative_to(root)
+            names.extend((rel / f).as_posix() for f in sorted(filenames))
+    keep = []
+    for name in names:
+        parts = name.split("/")
+        if any(p in _EXCLUDE_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
+            continue
+        if any(fnmatch.fnmatch(name, pat) or fnmatch.fnmatch(parts[-1], pat) for pat in _EXCLUDE_FILES):
+            continue
+        if (root / name).is_file():  # deleted-but-tracked files are skipped
+            keep.append(name)
+    return sorted(keep)
+
+
+def _excluded(name: str, patterns) -> bool:
+    return any(name == p or fnmatch.fnmatch(name, p) or name.startswith(p.rstrip("/") + "/") for p in patterns)
+
+
+def _select(taskset: "_spec.TaskSet", only) -> list:
+    if not only:
+        return list(taskset.tasks)
+    return [taskset.task(t) for t in only]
+
+
+def stubbed_files(root, tasks) -> dict:
+    """``{relative path: new text}`` for every file that holds a target of ``tasks``."""
+    root = pathlib.Path(root)
+    by_file: dict = {}
+    for task in tasks:
+        for target in task.targets:
+            path, qualname = target.split("::", 1)
+            by_file.setdefault(path, []).append((task, qualname))
+    out = {}
+    for path, items in by_file.items():
+        file = root / path
+        if not file.is_file():
+            raise FileNotFoundError(f"task {items[0][0].id}: target file {path} does not exist in {root}")
+        with open(file, encoding="utf-8", newline="") as f:
+            text = f.read()
+        pyx = path.endswith((".pyx", ".pxd", ".pxi"))
+        # One task at a time, bottom-up within a task: each keeps its own message.
+        for task in {t.id: t for t, _ in items}.values():
+            names = [q for t, q in items if t.id == task.id]
+            text = stub_source(text, names, task.message(), kind=task.stub, pyx=pyx, where=f"{path} (task {task.id})")
+        out[path] = text
+    return out
+
+
+def build(set_name: str, out, *, only=None, tasks_path=None, root=None, force: bool = False) -> pathlib.Path:
+    """Write the student copy of task set ``set_name`` into the directory ``out``.
+
+    Parameters
+    ----------
+    set_name : str
+        A set of the task file (``python -m minigrad.course list``).
+    out : path-like
+        Must not exist, or be empty (or ``force``).
+    only : list of str, optional
+        Task ids to remove (default: every task of the set), e.g. to hand out
+        one chapter at a time.
+    tasks_path : path-like, optional
+        Another task file (default: the one shipped with minigrad).
+    root : path-like, optional
+        The solution checkout (default: where minigrad is imported from).
+    force : bool
+        Write into a non-empty ``out``, replacing files of the same name.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``. It holds the project (package, tests, build files, docs,
+        examples), the stubbed functions, ``ASSIGNMENT.md`` and a manifest that
+        ``grade`` reads.
+    """
+    sets = _spec.load(tasks_path)
+    if set_name not in sets:
+        raise KeyError(f"unknown task set {set_name!r}; choose one of {', '.join(sets)}")
+    taskset = sets[set_name]
+    tasks = _select(taskset, only)
+    root = pathlib.Path(root) if root is not None else repo_root()
+    out = pathlib.Path(out)
+    if out.exists() and any(out.iterdir()) and not force:
+        raise FileExistsError(f"{out} exists and is not empty (use --force to write into it)")
+    if out.resolve() == root.resolve() or root.resolve() in out.resolve().parents:
+        raise ValueError(f"{out} is inside the solution checkout {root}; choose a directory outside it")
+    new_text = stubbed_files(root, tasks)  # before copying: a bad target fails early
+    files = [f for f in project_files(root) if not _excluded(f, taskset.exclude)]
+    missing = sorted(set(new_text) - set(files))
+    if missing:
+        raise ValueError(f"target files {missing} would not be part of the copy (excluded or untracked?)")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        dest = out / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if name in new_text:
+            with open(dest, "w", encoding="utf-8", newline="") as f:
+                f.write(new_text[name])
+            shutil.copymode(root / name, dest)
+        else:
+            shutil.copy2(root / name, dest)
+    manifest = {"set": taskset.name, "tasks": [t.id for t in tasks]}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (out / "ASSIGNMENT.md").write_text(assignment_text(taskset, tasks), encoding="utf-8")
+    return out
+
+
+def assignment_text(taskset, tasks) -> str:
+    """The student's instructions: one section per removed task."""
+    lines = [
+        f"# Assignment: {taskset.name}",
+        "",
+        taskset.description,
+        "",
+        "Some function bodies in this copy of minigrad were replaced by",
+        '`raise NotImplementedError("Task N.M: ...")`. Write them. Everything else works.',
+        "",
+        "Run the tests that grade one task, e.g. task 1.1, from this directory:",
+        "",
+        "```",
+        f"MINIGRAD_KERNELS={taskset.kernels} python -m pytest -m {tasks[0].marker} -q",
+        "```",
+        "",
+        "and your score so far with `python -m minigrad.course grade .`.",
+        "",
+    ]
+    if taskset.build_extension:
+        lines += ["This set needs the compiled kernels: `python setup.py build_ext --inplace` after each change.", ""]
+    for t in tasks:
+        lines += [f"## Task {t.id}: {t.title}  ({t.points:g} point{'s' if t.points != 1 else ''})", ""]
+        lines += [f"- write `{target}`" for target in t.targets]
+        lines += [f"- graded by `pytest -m {t.marker}`", ""]
+        if t.hints:
+            lines += ["Hints:", ""] + [f"- {h}" for h in t.hints] + [""]
+    return "\n".join(lines)

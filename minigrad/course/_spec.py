@@ -1,0 +1,231 @@
+"""The task list: reading ``tasks.toml`` and matching tests to tasks.
+
+This module is imported by ``tests/conftest.py`` while pytest collects, so it
+depends on nothing but the standard library (and ``tomli`` on Python 3.10).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import re
+
+try:
+    import tomllib as _toml
+except ModuleNotFoundError:  # Python 3.10
+    try:
+        import tomli as _toml
+    except ModuleNotFoundError:  # pragma: no cover - depends on the environment
+        _toml = None
+
+#: The task list shipped with minigrad.
+DEFAULT_TASKS_FILE = pathlib.Path(__file__).with_name("tasks.toml")
+
+#: Environment variable naming another task file (used by ``grade`` and the pytest hook).
+TASKS_ENV = "MINIGRAD_COURSE_TASKS"
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One assignment: functions the student writes, and the tests that grade them.
+
+    Attributes
+    ----------
+    set_name : str
+        Name of the task set the task belongs to (``"starter"``).
+    id : str
+        ``"N.M"``: chapter N, item M. Shown in the stub's error message.
+    title : str
+        One line, used in the stub (``Task 1.1: <title>``) and the score table.
+    targets : tuple of str
+        ``"path/inside/repo.py::Qual.name"`` of each function or method whose body
+        is replaced by a stub. ``.pyx`` files are supported for plain ``def``/``cdef``
+        functions.
+    tests : tuple of str
+        Grading tests as pytest node-id patterns; ``*`` matches any run of
+        characters and is the only special character (``[`` is literal, so
+        parametrised ids can be written as they are). A pattern without ``::``
+        names whole files.
+    hints : tuple of str
+        Shown in the generated ``ASSIGNMENT.md``.
+    points : float
+        Maximum score; partial credit is proportional to the passing tests.
+    stub : str
+        ``"raise"`` (default): the body becomes ``raise NotImplementedError(...)``.
+        ``"pass"``: the body becomes ``pass``, for Cython functions that run
+        without the GIL and cannot raise.
+    """
+
+    set_name: str
+    id: str
+    title: str
+    targets: tuple
+    tests: tuple
+    hints: tuple = ()
+    points: float = 1.0
+    stub: str = "raise"
+
+    @property
+    def marker(self) -> str:
+        """The pytest marker of this task's grading tests, e.g. ``task_starter_1_1``."""
+        return marker_name(self.set_name, self.id)
+
+    def message(self) -> str:
+        """The stub's message: ``Task 1.1: <title>``."""
+        return f"Task {self.id}: {self.title}"
+
+    def selects(self, nodeid: str) -> bool:
+        """Whether the test ``nodeid`` is one of this task's grading tests."""
+        return any(_pattern(p).match(nodeid) for p in self.tests)
+
+    def test_files(self) -> tuple:
+        """The file part of every test pattern (may contain ``*``)."""
+        return tuple(dict.fromkeys(p.split("::", 1)[0] for p in self.tests))
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSet:
+    """A named, ordered list of tasks handed out together."""
+
+    name: str
+    description: str
+    tasks: tuple
+    kernels: str = "numpy"
+    build_extension: bool = False
+    exclude: tuple = ()
+
+    @property
+    def marker(self) -> str:
+        """Marker carried by every grading test of the set, e.g. ``task_starter``."""
+        return marker_name(self.name)
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(f"task set {self.name!r} has no task {task_id!r}; it has {[t.id for t in self.tasks]}")
+
+
+def marker_name(set_name: str, task_id: str | None = None) -> str:
+    """``task_<set>`` or ``task_<set>_<N>_<M>`` (dots and dashes become underscores)."""
+    parts = ["task", set_name] + ([task_id] if task_id is not None else [])
+    return re.sub(r"[^0-9A-Za-z_]", "_", "_".join(parts))
+
+
+_PATTERNS: dict = {}
+
+
+def _pattern(text: str) -> re.Pattern:
+    """Compile a node-id pattern: ``*`` is a wildcard, everything else literal."""
+    rx = _PATTERNS.get(text)
+    if rx is None:
+        if "::" not in text:
+            text = text.rstrip("/") + "*"  # a file (or directory): all of its tests
+        rx = re.compile("".join(".*" if c == "*" else re.escape(c) for c in text) + r"\Z", re.S)
+        _PATTERNS[text] = rx
+    return rx
+
+
+def tasks_file() -> pathlib.Path:
+    """The task file in use: ``$MINIGRAD_COURSE_TASKS`` or the one shipped with minigrad."""
+    env = os.environ.get(TASKS_ENV, "").strip()
+    return pathlib.Path(env) if env else DEFAULT_TASKS_FILE
+
+
+def _tuple(value, where: str) -> tuple:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where} must be a string or a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def load(path=None) -> dict:
+    """Read a task file and return ``{set name: TaskSet}`` in file order.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default: :func:`tasks_file`.
+
+    Raises
+    ------
+    ValueError
+        A malformed file: unknown keys, a task without targets or tests,
+        duplicate ids, a bad ``stub`` value.
+    """
+    if _toml is None:  # pragma: no cover - Python 3.10 without tomli
+        raise RuntimeError("reading the course task list needs Python >= 3.11 or the 'tomli' package")
+    path = pathlib.Path(path) if path is not None else tasks_file()
+    with open(path, "rb") as f:
+        data = _toml.load(f)
+    sets = data.get("sets")
+    if not isinstance(sets, dict) or not sets:
+        raise ValueError(f"{path}: expected one or more [sets.<name>] tables")
+    out = {}
+    set_keys = {"description", "kernels", "build_extension", "exclude", "tasks"}
+    task_keys = {"id", "title", "targets", "tests", "hints", "points", "stub"}
+    for name, spec in sets.items():
+        unknown = set(spec) - set_keys
+        if unknown:
+            raise ValueError(f"{path}: set {name!r}: unknown keys {sorted(unknown)}")
+        tasks, seen = [], set()
+        for k, t in enumerate(spec.get("tasks", [])):
+            where = f"{path}: set {name!r}, task #{k + 1}"
+            unknown = set(t) - task_keys
+            if unknown:
+                raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+            for key in ("id", "title", "targets", "tests"):
+                if not t.get(key):
+                    raise ValueError(f"{where}: missing {key!r}")
+            if t["id"] in seen:
+                raise ValueError(f"{where}: duplicate id {t['id']!r}")
+            seen.add(t["id"])
+            stub = t.get("stub", "raise")
+            if stub not in ("raise", "pass"):
+                raise ValueError(f"{where}: stub must be 'raise' or 'pass', got {stub!r}")
+            targets = _tuple(t["targets"], f"{where}: targets")
+            for target in targets:
+                if "::" not in target:
+                    raise ValueError(f"{where}: target {target!r} must look like 'path/file.py::Qual.name'")
+            tasks.append(Task(
+                set_name=name, id=str(t["id"]), title=t["title"], targets=targets,
+                tests=_tuple(t["tests"], f"{where}: tests"), hints=_tuple(t.get("hints", []), f"{where}: hints"),
+                points=float(t.get("points", 1.0)), stub=stub,
+            ))
+        if not tasks:
+            raise ValueError(f"{path}: set {name!r} has no tasks")
+        kernels = spec.get("kernels", "numpy")
+        if kernels not in ("numpy", "cython"):
+            raise ValueError(f"{path}: set {name!r}: kernels must be 'numpy' or 'cython', got {kernels!r}")
+        out[name] = TaskSet(
+            name=name, description=spec.get("description", ""), tasks=tuple(tasks), kernels=kernels,
+            build_extension=bool(spec.get("build_extension", False)),
+            exclude=_tuple(spec.get("exclude", []), f"{path}: set {name!r}: exclude"),
+        )
+    return out
+
+
+def mark_grading_tests(config, items, path=None) -> None:
+    """Add each task's marker (and its set's) to the tests that grade it.
+
+    Called from ``tests/conftest.py`` during collection, so that
+    ``pytest -m task_starter_1_1`` selects the grading tests of task 1.1 and
+    no test file needs a decorator.
+    """
+    sets = load(path)
+    import pytest
+
+    for ts in sets.values():
+        config.addinivalue_line("markers", f"{ts.marker}: grading tests of course task set {ts.name!r}")
+        for task in ts.tasks:
+            config.addinivalue_line("markers", f"{task.marker}: grading tests of task {task.message()}")
+    for item in items:
+        for ts in sets.values():
+            hit = False
+            for task in ts.tasks:
+                if task.selects(item.nodeid):
+                    item.add_marker(getattr(pytest.mark, task.marker))
+                    hit = True
+            if hit:
+                item.add_marker(getattr(pytest.mark, ts.marker))
