@@ -37,40 +37,160 @@ def from_numpy(arr: np.ndarray) -> Tensor:
 
 
 def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with 0.
+
+    Parameters
+    ----------
+    *size : int or tuple of int
+    dtype : dtype, optional
+        Default float32.
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.zeros(2, 3).shape
+    (2, 3)
+    """
     return _new(np.zeros(_shape_arg(size), dtype=_float(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with 1.
+
+    Parameters
+    ----------
+    *size : int or tuple of int
+    dtype : dtype, optional
+        Default float32.
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
     return _new(np.ones(_shape_arg(size), dtype=_float(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (its values are arbitrary).
+
+    Parameters
+    ----------
+    *size : int or tuple of int
+    dtype : dtype, optional
+        Default float32.
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
     return _new(np.empty(_shape_arg(size), dtype=_float(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value``.
+
+    Parameters
+    ----------
+    size : tuple of int
+    fill_value : number
+    dtype : dtype, optional
+        Inferred from ``fill_value`` as in PyTorch when omitted.
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else _DEFAULT_FLOAT
     return _new(np.full(tuple(size), fill_value, dtype=dtype), requires_grad)
 
 
 def zeros_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and, by default, the dtype) of ``input``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dtype : dtype, optional
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
     return _new(np.zeros(input.shape, dtype=input.dtype if dtype is None else dtype), requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and, by default, the dtype) of ``input``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dtype : dtype, optional
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
     return _new(np.ones(input.shape, dtype=input.dtype if dtype is None else dtype), requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with the shape (and, by default, the dtype) of ``input``.
+
+    Parameters
+    ----------
+    input : Tensor
+    fill_value : number
+    dtype : dtype, optional
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
     return _new(np.full(input.shape, fill_value, dtype=input.dtype if dtype is None else dtype), requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
+    """U[0, 1) samples with the shape of ``input``, from minigrad's generator.
+
+    Parameters
+    ----------
+    input : Tensor
+    dtype : dtype, optional
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
     return rand(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def randn_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
+    """N(0, 1) samples with the shape of ``input``, from minigrad's generator.
+
+    Parameters
+    ----------
+    input : Tensor
+    dtype : dtype, optional
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
     return randn(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
@@ -85,10 +205,44 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included.
+
+    Parameters
+    ----------
+    start, end : float
+    steps : int
+    dtype : dtype, optional
+        Default float32.
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     return _new(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (``n`` × ``m``, square by default).
+
+    Parameters
+    ----------
+    n : int
+    m : int, optional
+    dtype : dtype, optional
+        Default float32.
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
     return _new(np.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
@@ -116,4 +270,16 @@ def randint(low, high=None, size=None, dtype=None, requires_grad: bool = False) 
 
 
 def randperm(n: int, dtype=None) -> Tensor:
+    """A random permutation of ``0..n-1`` from minigrad's generator.
+
+    Parameters
+    ----------
+    n : int
+    dtype : dtype, optional
+        Default int64.
+
+    Returns
+    -------
+    Tensor
+    """
     return _new(_generator().permutation(n).astype(np.int64 if dtype is None else dtype), False)

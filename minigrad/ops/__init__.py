@@ -124,58 +124,260 @@ def _data(x):
 
 # -- elementwise -------------------------------------------------------------------
 def add(input, other):
+    """Sum of two tensors.
+
+    ``y = input + other``, elementwise, with broadcasting and PyTorch's type promotion.
+    Vector-Jacobian product: ``ā = ȳ``, ``b̄ = ȳ`` (summed over broadcast dimensions by the engine).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.add(minigrad.tensor([1.0, 2.0]), 10)
+    tensor([11., 12.])
+    """
     return _binary(Add, input, other)
 
 
 def sub(input, other):
+    """Difference of two tensors.
+
+    ``y = input - other``, elementwise, with broadcasting and PyTorch's type promotion.
+    Vector-Jacobian product: ``ā = ȳ``, ``b̄ = −ȳ``.
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
     return _binary(Sub, input, other)
 
 
 def mul(input, other):
+    """Product of two tensors.
+
+    ``y = input * other``, elementwise, with broadcasting and PyTorch's type promotion.
+    Vector-Jacobian product: ``ā = ȳ·b``, ``b̄ = ȳ·a``.
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
     return _binary(Mul, input, other)
 
 
 def div(input, other):
+    """True division (integers divide to float32, as in PyTorch).
+
+    ``y = input / other``, elementwise, with broadcasting and PyTorch's type promotion.
+    Vector-Jacobian product: ``ā = ȳ/b``, ``b̄ = −ȳ·a/b²``.
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
     return _binary(Div, input, other)
 
 
 def neg(input):
+    """Negation.
+
+    ``y = −x``, elementwise. Vector-Jacobian product: ``x̄ = −ȳ``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
     return Neg.apply(input)
 
 
 def pow(input, exponent):
+    """Power.
+
+    ``y = input ** exponent``, elementwise, with broadcasting and PyTorch's type promotion.
+    Vector-Jacobian product: ``ā = ȳ·b·a^(b−1)``, ``b̄ = ȳ·y·log(a)`` (0 where ``a = 0``).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    exponent : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
     return _binary(Pow, input, exponent)
 
 
 def exp(input):
+    """Exponential.
+
+    ``y = eˣ``, elementwise. Vector-Jacobian product: ``x̄ = ȳ·y``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
     return Exp.apply(input)
 
 
 def log(input):
+    """Natural logarithm.
+
+    ``y = log x``, elementwise. Vector-Jacobian product: ``x̄ = ȳ/x``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
     return Log.apply(input)
 
 
 def sqrt(input):
+    """Square root.
+
+    ``y = √x``, elementwise. Vector-Jacobian product: ``x̄ = ȳ/(2y)``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
     return Sqrt.apply(input)
 
 
 def abs(input):
+    """Absolute value.
+
+    ``y = |x|``, elementwise. Vector-Jacobian product: ``x̄ = ȳ·sign(x)`` (0 at 0, as in PyTorch).
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
     return Abs.apply(input)
 
 
 def tanh(input):
+    """Hyperbolic tangent.
+
+    ``y = tanh x``, elementwise. Vector-Jacobian product: ``x̄ = ȳ·(1 − y²)``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
     return Tanh.apply(input)
 
 
 def sigmoid(input):
+    """Logistic sigmoid.
+
+    ``y = 1/(1 + e⁻ˣ)``, elementwise. Vector-Jacobian product: ``x̄ = ȳ·y·(1 − y)``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.sigmoid(minigrad.tensor([0.0]))
+    tensor([0.5000])
+    """
     return Sigmoid.apply(input)
 
 
 def relu(input):
+    """Rectified linear unit.
+
+    ``y = max(x, 0)``, elementwise. Vector-Jacobian product: ``x̄ = ȳ·[x > 0]`` (0 at 0).
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
     return ReLU.apply(input)
 
 
 def clamp(input, min=None, max=None):
+    """Clamp every element into ``[min, max]`` (``clip`` is the same function).
+
+    ``y = min(max(x, min), max)``. Vector-Jacobian product: ``x̄ = ȳ`` where ``min ≤ x ≤ max``, else 0.
+
+    Parameters
+    ----------
+    input : Tensor
+    min, max : number, optional
+        Bounds; at least one must be given.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    RuntimeError
+        If both bounds are None.
+    """
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     return Clamp.apply(input, min, max)
@@ -185,14 +387,58 @@ clip = clamp
 
 
 def maximum(input, other):
+    """Elementwise maximum.
+
+    ``y = max(input, other)``, elementwise, with broadcasting and PyTorch's type promotion.
+    Vector-Jacobian product: ``ȳ`` goes to the larger input; on ties it is split equally, as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
     return _binary(Maximum, input, other)
 
 
 def minimum(input, other):
+    """Elementwise minimum.
+
+    ``y = min(input, other)``, elementwise, with broadcasting and PyTorch's type promotion.
+    Vector-Jacobian product: ``ȳ`` goes to the smaller input; on ties it is split equally, as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
     return _binary(Minimum, input, other)
 
 
 def where(condition, input, other):
+    """Pick from ``input`` where ``condition`` holds, else from ``other``.
+
+    Vector-Jacobian product: ``ā = ȳ·[condition]``, ``b̄ = ȳ·[not condition]``.
+
+    Parameters
+    ----------
+    condition : Tensor of bool
+    input, other : Tensor or number
+        All three broadcast together.
+
+    Returns
+    -------
+    Tensor
+    """
     try:
         return Where.apply(_operand(condition), _operand(input), _operand(other))
     except ValueError:
@@ -215,15 +461,67 @@ def to_dtype(input, dtype):
 
 
 def clone(input):
+    """A copy that stays in the graph.
+
+    ``y = x``, elementwise. Vector-Jacobian product: ``x̄ = ȳ``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
     return Clone.apply(input)
 
 
 # -- reductions --------------------------------------------------------------------
 def sum(input, dim=None, keepdim: bool = False):
+    """Sum of elements.
+
+    ``y = Σ x`` over ``dim``.
+    Vector-Jacobian product: ``x̄ = ȳ`` broadcast back over the reduced dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        Dimensions to reduce; all when None.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.sum(minigrad.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0)
+    tensor([4., 6.])
+    """
     return Sum.apply(input, normalize_dims(dim, input.ndim), keepdim)
 
 
 def mean(input, dim=None, keepdim: bool = False):
+    """Mean of elements (floating-point input only).
+
+    ``y = Σ x / n`` over ``dim``.
+    Vector-Jacobian product: ``x̄ = ȳ / n`` broadcast back.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        Dimensions to reduce; all when None.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
     if input.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {input.dtype}")
     return Mean.apply(input, normalize_dims(dim, input.ndim), keepdim)
@@ -255,26 +553,127 @@ def min(input, dim=None, keepdim: bool = False):
 
 
 def amax(input, dim=(), keepdim: bool = False):
+    """Largest element along ``dim`` (values only).
+
+    ``y = max x`` over ``dim``.
+    Vector-Jacobian product: ``ȳ`` is shared equally among the tied maxima, as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        All dimensions when omitted.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
     return Amax.apply(input, normalize_dims(dim if dim != () else None, input.ndim), keepdim)
 
 
 def amin(input, dim=(), keepdim: bool = False):
+    """Smallest element along ``dim`` (values only).
+
+    ``y = min x`` over ``dim``.
+    Vector-Jacobian product: ``ȳ`` is shared equally among the tied minima, as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        All dimensions when omitted.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
     return Amin.apply(input, normalize_dims(dim if dim != () else None, input.ndim), keepdim)
 
 
 def var(input, dim=None, correction: int = 1, keepdim: bool = False):
+    """Variance with Bessel's ``correction``.
+
+    ``y = Σ (x − x̄)² / (n − correction)`` over ``dim``.
+    Vector-Jacobian product: ``x̄ = ȳ·2(x − mean)/(n − correction)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        Dimensions to reduce; all when None.
+    correction : int, default 1
+        1 for the unbiased estimate, 0 for the population variance.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
     return Var.apply(input, normalize_dims(dim, input.ndim), correction, keepdim)
 
 
 def std(input, dim=None, correction: int = 1, keepdim: bool = False):
+    """Standard deviation, ``sqrt(var(...))``.
+
+    ``y = √var(x)`` over ``dim``.
+    Vector-Jacobian product: through ``sqrt`` and ``var``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        Dimensions to reduce; all when None.
+    correction : int, default 1
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
     return sqrt(var(input, dim, correction, keepdim))
 
 
 def logsumexp(input, dim, keepdim: bool = False):
+    """Stable ``log Σ exp(x)``.
+
+    ``y = m + log Σ exp(x − m)``, ``m = max x``, over ``dim``.
+    Vector-Jacobian product: ``x̄ = ȳ·softmax(x)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
     return LogSumExp.apply(input, normalize_dims(dim, input.ndim), keepdim)
 
 
 def argmax(input, dim=None, keepdim: bool = False):
+    """Index of the largest element (first on ties); not differentiable.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+        Over the flattened tensor when None.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor of int64
+    """
     Tensor = _tensor_cls()
     if dim is None:
         return Tensor._make(np.asarray(np.argmax(input.data), dtype=np.int64), False, None)
@@ -283,6 +682,20 @@ def argmax(input, dim=None, keepdim: bool = False):
 
 
 def argmin(input, dim=None, keepdim: bool = False):
+    """Index of the smallest element (first on ties); not differentiable.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+        Over the flattened tensor when None.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor of int64
+    """
     Tensor = _tensor_cls()
     if dim is None:
         return Tensor._make(np.asarray(np.argmin(input.data), dtype=np.int64), False, None)
@@ -291,24 +704,101 @@ def argmin(input, dim=None, keepdim: bool = False):
 
 
 def softmax(input, dim: int):
+    """Softmax along ``dim``.
+
+    ``y = exp(x − max x) / Σ exp(x − max x)``. Vector-Jacobian product: ``x̄ = y·(ȳ − Σ ȳ·y)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.softmax(minigrad.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
     return Softmax.apply(input, _dim(dim, input.ndim))
 
 
 def log_softmax(input, dim: int):
+    """Logarithm of the softmax along ``dim``, computed stably.
+
+    ``y = x − logsumexp(x)``. Vector-Jacobian product: ``x̄ = ȳ − softmax(x)·Σ ȳ``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+
+    Returns
+    -------
+    Tensor
+    """
     return LogSoftmax.apply(input, _dim(dim, input.ndim))
 
 
 # -- linear algebra ----------------------------------------------------------------
 def matmul(input, other):
+    """Matrix product with NumPy/PyTorch broadcasting of batch dimensions.
+
+    ``y = a @ b``. Vector-Jacobian product: ``ā = ȳ @ bᵀ``, ``b̄ = aᵀ @ ȳ`` (1-D operands are treated as a row or column vector).
+
+    Parameters
+    ----------
+    input, other : Tensor
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.matmul(minigrad.eye(2), minigrad.tensor([[1.0], [2.0]]))
+    tensor([[1.],
+            [2.]])
+    """
     return MatMul.apply(_operand(input), _operand(other))
 
 
 # -- shape -------------------------------------------------------------------------
 def reshape(input, shape):
+    """The same elements in a new shape (one dimension may be -1).
+
+    Vector-Jacobian product: ``x̄ = ȳ`` reshaped back.
+
+    Parameters
+    ----------
+    input : Tensor
+    shape : tuple of int
+
+    Returns
+    -------
+    Tensor
+    """
     return Reshape.apply(input, tuple(int(s) for s in shape))
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    """Merge dimensions ``start_dim..end_dim`` into one.
+
+    Vector-Jacobian product: ``x̄ = ȳ`` reshaped back.
+
+    Parameters
+    ----------
+    input : Tensor
+    start_dim, end_dim : int
+
+    Returns
+    -------
+    Tensor
+    """
     if input.ndim == 0:
         return reshape(input, (1,))
     s, e = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
@@ -319,6 +809,19 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
 
 
 def squeeze(input, dim=None):
+    """Remove dimensions of size 1 (only ``dim`` when given).
+
+    Vector-Jacobian product: ``x̄ = ȳ`` reshaped back.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+
+    Returns
+    -------
+    Tensor
+    """
     shape = input.shape
     if dim is None:
         return reshape(input, tuple(n for n in shape if n != 1))
@@ -327,12 +830,38 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim: int):
+    """Insert a dimension of size 1 at ``dim``.
+
+    Vector-Jacobian product: ``x̄ = ȳ`` reshaped back.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+
+    Returns
+    -------
+    Tensor
+    """
     d = normalize_dims(dim, input.ndim + 1)[0]
     shape = input.shape
     return reshape(input, shape[:d] + (1,) + shape[d:])
 
 
 def transpose(input, dim0: int, dim1: int):
+    """Swap dimensions ``dim0`` and ``dim1``.
+
+    Vector-Jacobian product: ``x̄ = ȳ`` with the same two dimensions swapped back.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim0, dim1 : int
+
+    Returns
+    -------
+    Tensor
+    """
     if input.ndim == 0:
         return input
     dims = list(range(input.ndim))
@@ -342,6 +871,19 @@ def transpose(input, dim0: int, dim1: int):
 
 
 def permute(input, dims):
+    """Reorder the dimensions.
+
+    Vector-Jacobian product: ``x̄ = ȳ`` permuted by the inverse permutation.
+
+    Parameters
+    ----------
+    input : Tensor
+    dims : tuple of int
+
+    Returns
+    -------
+    Tensor
+    """
     dims = tuple(int(d) for d in dims)
     if len(dims) != input.ndim:
         raise RuntimeError(
@@ -372,6 +914,20 @@ def broadcast_to(input, shape):
 
 
 def cat(tensors, dim: int = 0):
+    """Concatenate tensors along an existing dimension.
+
+    Vector-Jacobian product: each input receives its slice of ``ȳ``.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+        Same shape except along ``dim``.
+    dim : int, default 0
+
+    Returns
+    -------
+    Tensor
+    """
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -382,6 +938,19 @@ def cat(tensors, dim: int = 0):
 
 
 def stack(tensors, dim: int = 0):
+    """Stack tensors of equal shape along a new dimension.
+
+    Vector-Jacobian product: each input receives its slice of ``ȳ``.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+    dim : int, default 0
+
+    Returns
+    -------
+    Tensor
+    """
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -392,6 +961,21 @@ def stack(tensors, dim: int = 0):
 
 
 def split(input, split_size_or_sections, dim: int = 0):
+    """Split into pieces along ``dim``.
+
+    Each piece is a differentiable slice of the input.
+
+    Parameters
+    ----------
+    input : Tensor
+    split_size_or_sections : int or list of int
+        The size of every piece (the last may be smaller), or the list of sizes.
+    dim : int, default 0
+
+    Returns
+    -------
+    tuple of Tensor
+    """
     d = _dim(dim, input.ndim)
     n = input.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -413,6 +997,18 @@ def split(input, split_size_or_sections, dim: int = 0):
 
 
 def chunk(input, chunks: int, dim: int = 0):
+    """Split into ``chunks`` pieces of (nearly) equal size along ``dim``.
+
+    Parameters
+    ----------
+    input : Tensor
+    chunks : int
+    dim : int, default 0
+
+    Returns
+    -------
+    tuple of Tensor
+    """
     n = input.shape[_dim(dim, input.ndim)]
     return split(input, builtins.max(1, -(-n // chunks)), dim)
 
