@@ -1,0 +1,425 @@
+"""Training steps, minigrad vs PyTorch (CPU), measured side by side in one run.
+
+Usage::
+
+    python benchmarks/bench_training.py            # every workload, ~2 minutes
+    python benchmarks/bench_training.py --quick    # shorter timings, same workloads
+    python benchmarks/bench_training.py --threads 2
+
+Workloads (one training step = forward, loss, ``zero_grad``, ``backward``, optimizer step):
+
+* ``bag``: EmbeddingBag(10,000, 64, mode='mean') over bags of 32 tokens → Linear(64, 128) → ReLU →
+  Linear(128, 10), cross-entropy, Adam; batch 256 and 4,096.
+* ``mlp``: 784 → 256 → ReLU → 10, cross-entropy, SGD(lr=0.01, momentum=0.9); batch 64 and 1,024.
+* ``skipgram``: skip-gram with negative sampling: two Embedding(100,000, 128, sparse=True) tables,
+  5 negatives per pair, binary cross-entropy on the logits, SparseAdam; batch 1,024.
+
+Fairness:
+
+* the same model: torch's parameters are copies of minigrad's freshly initialised ones;
+* the same data: batches are drawn once with NumPy and shared (``torch.from_numpy``);
+* the same optimizer with the same hyper-parameters; torch's optimizers run with their
+  default implementation choices (``foreach``/``fused`` left at ``None``);
+* the same threads: ``--threads N`` (default 1) sets ``torch.set_num_threads(N)``, minigrad's
+  kernel threads (``minigrad.kernels.set_num_threads(N)``) and NumPy's BLAS threads
+  (``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``MKL_NUM_THREADS``, set before NumPy loads;
+  check the printed line: the environment wins if you set these yourself). One thread is the
+  default because benchmarks on a small shared machine are otherwise dominated by threads
+  fighting over cores;
+* the two frameworks alternate, block by block, so that a noisy neighbour slows both.
+
+Reported: the median time per step of each framework, and the ratio
+``minigrad / torch`` (< 1: minigrad is faster).
+
+Also measured:
+
+* import time: ``import minigrad`` and ``import torch`` in fresh interpreters (the time of the
+  import statement alone, interpreter start-up excluded), median of several;
+* peak memory of the skip-gram workload: a fresh interpreter per framework imports it, records
+  its resident set size (RSS) after resetting the kernel's peak-RSS mark
+  (``/proc/self/clear_refs``), builds the model and optimizer, trains a few steps, and reports
+  ``ru_maxrss`` (the peak RSS) minus that RSS. Both frameworks are measured
+  the same way: the number covers parameters, optimizer state, activations and gradients, and
+  excludes the framework's own code and libraries.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def _threads_from_argv(argv) -> int:
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return int(argv[i + 1])
+        if a.startswith("--threads="):
+            return int(a.split("=", 1)[1])
+    return 1
+
+
+# BLAS thread pools read their size when the library loads: set it before NumPy (and torch) import.
+_THREADS = _threads_from_argv(sys.argv)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, str(_THREADS))
+
+import numpy as np  # noqa: E402
+
+_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, _ROOT)
+
+V_BAG, D_BAG, BAG_LEN, CLASSES = 10_000, 64, 32, 10
+V_SG, D_SG, NEG_K = 100_000, 128, 5
+N_BATCHES = 8  # distinct batches cycled through during timing
+
+
+# ---------------------------------------------------------------------------
+# Models (built in both frameworks; torch gets copies of minigrad's weights)
+# ---------------------------------------------------------------------------
+
+
+def _copy_params(mg_model, tt_model):
+    import torch
+
+    mg = dict(mg_model.named_parameters())
+    tt = dict(tt_model.named_parameters())
+    assert mg.keys() == tt.keys(), (mg.keys(), tt.keys())
+    with torch.no_grad():
+        for name, p in tt.items():
+            p.copy_(torch.from_numpy(np.ascontiguousarray(mg[name].data)))
+
+
+def _bag_models():
+    import minigrad.nn as mnn
+    import torch.nn as tnn
+
+    def build(nn):
+        class BagClassifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bag = nn.EmbeddingBag(V_BAG, D_BAG, mode="mean")
+                self.fc1 = nn.Linear(D_BAG, 128)
+                self.act = nn.ReLU()
+                self.fc2 = nn.Linear(128, CLASSES)
+
+            def forward(self, idx):
+                return self.fc2(self.act(self.fc1(self.bag(idx))))
+
+        return BagClassifier()
+
+    return build(mnn), build(tnn)
+
+
+def _mlp_models():
+    import minigrad.nn as mnn
+    import torch.nn as tnn
+
+    def build(nn):
+        return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, CLASSES))
+
+    return build(mnn), build(tnn)
+
+
+def _skipgram_model(nn, F, cat, zeros_like):
+    class SkipGram(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = nn.Embedding(V_SG, D_SG, sparse=True)
+            self.out = nn.Embedding(V_SG, D_SG, sparse=True)
+
+        def forward(self, centre, context, negatives):
+            c = self.inp(centre)                                     # (B, D)
+            pos = (c * self.out(context)).sum(-1, keepdim=True)      # (B, 1)
+            neg = (c.unsqueeze(1) * self.out(negatives)).sum(-1)     # (B, K)
+            logits = cat([pos, neg], dim=1)
+            target = zeros_like(logits)
+            target[:, 0] = 1.0
+            return F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / centre.shape[0]
+
+    return SkipGram()
+
+
+def _skipgram_models():
+    import minigrad
+    import minigrad.nn as mnn
+    import minigrad.nn.functional as mF
+    import torch
+    import torch.nn as tnn
+    import torch.nn.functional as tF
+
+    return (_skipgram_model(mnn, mF, minigrad.cat, minigrad.zeros_like),
+            _skipgram_model(tnn, tF, torch.cat, torch.zeros_like))
+
+
+# ---------------------------------------------------------------------------
+# Data (NumPy, shared by both frameworks)
+# ---------------------------------------------------------------------------
+
+
+def _zipf_indices(rng, shape, n_rows):
+    """Word-frequency-like indices: rank r with probability ~ 1/r^1.1, ranks scattered over rows."""
+    ranks = (rng.zipf(1.1, size=shape) - 1) % n_rows
+    return rng.permutation(n_rows)[ranks]
+
+
+def _bag_data(rng, batch):
+    return [(_zipf_indices(rng, (batch, BAG_LEN), V_BAG), rng.integers(0, CLASSES, batch))
+            for _ in range(N_BATCHES)]
+
+
+def _mlp_data(rng, batch):
+    return [(rng.standard_normal((batch, 784)).astype(np.float32), rng.integers(0, CLASSES, batch))
+            for _ in range(N_BATCHES)]
+
+
+def _skipgram_data(rng, batch):
+    return [(_zipf_indices(rng, (batch,), V_SG), _zipf_indices(rng, (batch,), V_SG),
+             _zipf_indices(rng, (batch, NEG_K), V_SG)) for _ in range(N_BATCHES)]
+
+
+# ---------------------------------------------------------------------------
+# Training steps
+# ---------------------------------------------------------------------------
+
+
+def _step_fns(workload, batch, seed=0):
+    """Return (minigrad_step, torch_step): each runs one training step on batch number i."""
+    import minigrad
+    import minigrad.nn.functional as mF
+    import minigrad.optim as moptim
+    import torch
+    import torch.nn.functional as tF
+
+    minigrad.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    if workload == "bag":
+        mg_model, tt_model = _bag_models()
+        data = _bag_data(rng, batch)
+        mg_opt, tt_opt = moptim.Adam(mg_model.parameters()), torch.optim.Adam(tt_model.parameters())
+    elif workload == "mlp":
+        mg_model, tt_model = _mlp_models()
+        data = _mlp_data(rng, batch)
+        mg_opt = moptim.SGD(mg_model.parameters(), lr=0.01, momentum=0.9)
+        tt_opt = torch.optim.SGD(tt_model.parameters(), lr=0.01, momentum=0.9)
+    elif workload == "skipgram":
+        mg_model, tt_model = _skipgram_models()
+        data = _skipgram_data(rng, batch)
+        mg_opt = moptim.SparseAdam(list(mg_model.parameters()), lr=1e-3)
+        tt_opt = torch.optim.SparseAdam(list(tt_model.parameters()), lr=1e-3)
+    else:
+        raise ValueError(workload)
+    _copy_params(mg_model, tt_model)
+    mg_data = [tuple(minigrad.from_numpy(a) for a in b) for b in data]
+    tt_data = [tuple(torch.from_numpy(a) for a in b) for b in data]
+
+    if workload == "skipgram":
+        def mg_step(i):
+            mg_opt.zero_grad()
+            loss = mg_model(*mg_data[i % N_BATCHES])
+            loss.backward()
+            mg_opt.step()
+            return loss
+
+        def tt_step(i):
+            tt_opt.zero_grad()
+            loss = tt_model(*tt_data[i % N_BATCHES])
+            loss.backward()
+            tt_opt.step()
+            return loss
+    else:
+        def mg_step(i):
+            x, y = mg_data[i % N_BATCHES]
+            mg_opt.zero_grad()
+            loss = mF.cross_entropy(mg_model(x), y)
+            loss.backward()
+            mg_opt.step()
+            return loss
+
+        def tt_step(i):
+            x, y = tt_data[i % N_BATCHES]
+            tt_opt.zero_grad()
+            loss = tF.cross_entropy(tt_model(x), y)
+            loss.backward()
+            tt_opt.step()
+            return loss
+
+    return mg_step, tt_step
+
+
+def _time_block(step, steps, start):
+    t0 = time.perf_counter()
+    for i in range(start, start + steps):
+        step(i)
+    return (time.perf_counter() - t0) / steps
+
+
+def compare(workload, batch, budget):
+    """Median seconds per step for minigrad and torch, alternating blocks of steps."""
+    mg_step, tt_step = _step_fns(workload, batch)
+    # Same losses on the first batch: a check that the two models really are the same.
+    l_mg, l_tt = float(mg_step(0).item()), float(tt_step(0).item())
+    if abs(l_mg - l_tt) > 1e-3 * max(1.0, abs(l_tt)):
+        print(f"  warning: first losses differ: minigrad {l_mg:.6f}, torch {l_tt:.6f}")
+    for i in range(1, 3):  # warm-up: optimizer state, allocator, caches
+        mg_step(i)
+        tt_step(i)
+    once = max(_time_block(mg_step, 1, 3), _time_block(tt_step, 1, 3), 1e-6)
+    steps = max(1, int(0.05 / once))        # blocks of ~50 ms
+    blocks = max(5, min(60, int(budget / (2 * steps * once))))
+    mg_times, tt_times = [], []
+    i = 4
+    for _ in range(blocks):
+        mg_times.append(_time_block(mg_step, steps, i))
+        tt_times.append(_time_block(tt_step, steps, i))
+        i += steps
+    return statistics.median(mg_times), statistics.median(tt_times)
+
+
+# ---------------------------------------------------------------------------
+# Import time and peak memory (fresh interpreters)
+# ---------------------------------------------------------------------------
+
+
+def _child_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = _ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def import_time(module, repeats):
+    code = ("import time; t = time.perf_counter(); import {m}; "
+            "print(time.perf_counter() - t)").format(m=module)
+    times = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=_child_env(), check=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
+
+
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _memory_child(framework, steps, threads):
+    """Run in a fresh interpreter: print peak RSS growth (bytes) of the skip-gram workload."""
+    import resource
+
+    if framework == "minigrad":
+        import minigrad
+        import minigrad.nn as nn
+        import minigrad.nn.functional as F
+        import minigrad.optim as optim
+
+        minigrad.kernels.set_num_threads(threads)
+        cat, zeros_like, from_numpy = minigrad.cat, minigrad.zeros_like, minigrad.from_numpy
+    else:
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        import torch.optim as optim
+
+        torch.set_num_threads(threads)
+        cat, zeros_like, from_numpy = torch.cat, torch.zeros_like, torch.from_numpy
+    rng = np.random.default_rng(0)
+    data = [tuple(from_numpy(a) for a in b) for b in _skipgram_data(rng, 1024)]
+    try:
+        # Reset the peak-RSS mark (Linux >= 4.0), so a transient peak during the import
+        # does not hide the workload's own peak.
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    base = _rss_bytes()
+    if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 > base + (1 << 20):
+        # The peak could not be reset and the import peaked above where it settled:
+        # ru_maxrss could not see the workload's peak. Say so instead of a wrong number.
+        print("nan")
+        return
+    model = _skipgram_model(nn, F, cat, zeros_like)
+    opt = optim.SparseAdam(list(model.parameters()), lr=1e-3)
+    for i in range(steps):
+        opt.zero_grad()
+        model(*data[i % N_BATCHES]).backward()
+        opt.step()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    print(peak - base)
+
+
+def peak_memory(framework, steps, threads):
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--_memory", framework,
+                          "--steps", str(steps), "--threads", str(threads)],
+                         capture_output=True, text=True, env=_child_env(), check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+
+WORKLOADS = [
+    ("bag", 256, "EmbeddingBag(mean) classifier, Adam", "small"),
+    ("bag", 4096, "EmbeddingBag(mean) classifier, Adam", "large"),
+    ("mlp", 64, "MLP 784-256-10, SGD momentum", "small"),
+    ("mlp", 1024, "MLP 784-256-10, SGD momentum", "large"),
+    ("skipgram", 1024, "skip-gram, sparse Embedding + SparseAdam", "small"),
+]
+TARGET = {"small": 0.7, "large": 0.8}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timings")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for both frameworks (torch, minigrad kernels, BLAS)")
+    parser.add_argument("--only", choices=["bag", "mlp", "skipgram"], help="one workload only")
+    parser.add_argument("--_memory", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args._memory:
+        _memory_child(args._memory, args.steps, args.threads)
+        return
+
+    import torch
+
+    import minigrad
+
+    torch.set_num_threads(args.threads)
+    minigrad.kernels.set_num_threads(args.threads)
+    budget = 1.0 if args.quick else 4.0
+    print(f"threads: torch.get_num_threads() = {torch.get_num_threads()}, "
+          f"minigrad.kernels.get_num_threads() = {minigrad.kernels.get_num_threads()}, "
+          + ", ".join(f"{v}={os.environ.get(v)}" for v in
+                      ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY")))
+    print(f"torch {torch.__version__}, numpy {np.__version__}, minigrad {minigrad.__version__} "
+          f"(kernels: {minigrad.kernels.BACKEND})")
+    print()
+    print(f"{'workload':<44}{'batch':>7}{'minigrad ms':>13}{'torch ms':>11}{'ratio':>8}{'target':>8}")
+    for name, batch, label, size in WORKLOADS:
+        if args.only and name != args.only:
+            continue
+        mg, tt = compare(name, batch, budget)
+        ratio = mg / tt
+        ok = "ok" if ratio <= TARGET[size] else "MISS"
+        print(f"{label:<44}{batch:>7}{mg * 1e3:>13.3f}{tt * 1e3:>11.3f}{ratio:>8.2f}"
+              f"{'≤' + str(TARGET[size]):>6} {ok}", flush=True)
+
+    if args.only:
+        return
+    repeats = 3 if args.quick else 7
+    print()
+    t_mg, t_tt = import_time("minigrad", repeats), import_time("torch", repeats)
+    print(f"import (fresh interpreter, median of {repeats}): minigrad {t_mg * 1e3:.0f} ms, "
+          f"torch {t_tt * 1e3:.0f} ms, torch / minigrad = {t_tt / t_mg:.1f}x (target ≥ 10x)")
+    steps = 10 if args.quick else 30
+    m_mg = peak_memory("minigrad", steps, args.threads)
+    m_tt = peak_memory("torch", steps, args.threads)
+    print(f"skip-gram peak memory above the post-import RSS ({steps} steps, ru_maxrss, fresh "
+          f"interpreters): minigrad {m_mg / 2**20:.0f} MiB, torch {m_tt / 2**20:.0f} MiB, "
+          f"ratio {m_mg / m_tt:.2f} (target ≤ 1)")
+
+
+if __name__ == "__main__":
+    main()
