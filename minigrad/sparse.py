@@ -70,15 +70,18 @@ class SparseTensor:
         return 2
 
     def dim(self) -> int:
+        """Number of dimensions (always 2)."""
         return 2
 
     def size(self, dim=None):
+        """The dense shape ``(V, D)``, or its size along ``dim``."""
         return self.shape if dim is None else self.shape[dim]
 
     def _nnz(self) -> int:
         return int(self._idx.shape[0])
 
     def is_coalesced(self) -> bool:
+        """True when the row indices are sorted and unique (after :meth:`coalesce`)."""
         return self._coalesced
 
     def indices(self):
@@ -113,10 +116,12 @@ class SparseTensor:
         return Tensor(self.dense_array())
 
     def dense_array(self) -> np.ndarray:
+        """The dense ``(V, D)`` NumPy array, duplicates summed."""
         out = np.zeros(self.shape, dtype=self._val.dtype)
         return kernels.index_add(out, self._idx, self._val)
 
     def numpy(self) -> np.ndarray:
+        """The dense ``(V, D)`` NumPy array (as :meth:`dense_array`)."""
         return self.dense_array()
 
     # -- arithmetic the engine and the optimizers need -------------------------

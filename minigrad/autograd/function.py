@@ -138,9 +138,11 @@ class Node:
         ]
 
     def name(self) -> str:
+        """The node's name as shown in a tensor's repr, e.g. ``'MulBackward'``."""
         return f"{self.fn.__name__}Backward"
 
     def register_hook(self, fn) -> None:
+        """Call ``fn(grad)`` on the gradient of this node's output before its backward; a non-None result replaces it."""
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(fn)
@@ -192,10 +194,38 @@ class Function:
 
     @staticmethod
     def forward(ctx: Node, *args, **kwargs):  # pragma: no cover - abstract
+        """Compute the op's output from NumPy arrays.
+
+        Parameters
+        ----------
+        ctx : Node
+            Save what backward needs with ``ctx.save_for_backward`` or as attributes.
+        *args
+            The inputs: arrays where ``apply`` received tensors, other values unchanged.
+
+        Returns
+        -------
+        ndarray
+        """
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Node, grad):  # pragma: no cover - abstract
+        """The vector-Jacobian product: the gradient of each positional input.
+
+        Parameters
+        ----------
+        ctx : Node
+            The context ``forward`` filled in.
+        grad : ndarray
+            Gradient of the loss with respect to the output; never modify it in place.
+
+        Returns
+        -------
+        ndarray or None, or a tuple with one per positional input
+            ``None`` for inputs that need no gradient (see ``ctx.needs_input_grad``);
+            a gradient in the broadcast shape is summed back by the engine.
+        """
         raise NotImplementedError
 
     @classmethod

@@ -58,10 +58,12 @@ def gelu(input, approximate: str = "none"):
 
 
 def sigmoid(input):
+    """Logistic sigmoid, ``1/(1 + e⁻ˣ)``; the same as :func:`minigrad.sigmoid`."""
     return _ops.sigmoid(input)
 
 
 def tanh(input):
+    """Hyperbolic tangent; the same as :func:`minigrad.tanh`."""
     return _ops.tanh(input)
 
 

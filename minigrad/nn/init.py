@@ -95,10 +95,12 @@ def constant_(tensor, val: float):
 
 
 def zeros_(tensor):
+    """Fill ``tensor`` with 0, in place and without recording gradients; returns it."""
     return _fill(tensor, 0)
 
 
 def ones_(tensor):
+    """Fill ``tensor`` with 1, in place and without recording gradients; returns it."""
     return _fill(tensor, 1)
 
 

@@ -67,6 +67,10 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
 
     def forward(self, *args, **kwargs):
+        """The computation of the module; call the module (``m(x)``), not ``forward``, so hooks and checks run.
+
+        Subclasses override it. The base class raises ``NotImplementedError``.
+        """
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
@@ -172,6 +176,7 @@ class Module:
             raise KeyError(f"attribute '{name}' already exists")
 
     def get_submodule(self, target: str) -> "Module":
+        """The submodule at the dotted path ``target`` (``''`` is the module itself)."""
         mod = self
         for item in target.split(".") if target else ():
             if item not in mod._modules:
@@ -195,10 +200,12 @@ class Module:
             yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     def modules(self) -> Iterator["Module"]:
+        """Iterate over this module and all its submodules, each once."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """Iterate over ``(name, module)`` for the direct submodules."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -206,6 +213,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator["Module"]:
+        """Iterate over the direct submodules."""
         for _, m in self.named_children():
             yield m
 
@@ -224,13 +232,16 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Iterate over the parameters of this module and (with ``recurse``) its submodules, each once."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """Iterate over ``(dotted name, tensor)`` for the registered buffers."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Iterate over the registered buffers."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -248,6 +259,7 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set ``requires_grad`` of every parameter; returns the module."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -292,6 +304,7 @@ class Module:
         return self._apply_to_tensors(lambda a: a.astype(np.float64) if a.dtype.kind == "f" else a)
 
     def to(self, dtype) -> "Module":
+        """Convert parameters and floating buffers to ``dtype`` in place; devices other than 'cpu' are not supported. Returns the module."""
         if isinstance(dtype, str) and dtype == "cpu":
             return self
         dt = np.dtype(dtype)
@@ -300,6 +313,7 @@ class Module:
         return self._apply_to_tensors(lambda a: a.astype(dt) if a.dtype.kind == "f" else a)
 
     def cpu(self) -> "Module":
+        """Return the module itself (minigrad has only the CPU)."""
         return self
 
     # -- state dict ----------------------------------------------------------------
@@ -464,6 +478,7 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module) -> "Sequential":
+        """Add ``module`` at the end; returns the container."""
         self.add_module(str(len(self)), module)
         return self
 
@@ -507,15 +522,18 @@ class ModuleList(Module):
         return self.extend(modules)
 
     def append(self, module) -> "ModuleList":
+        """Add ``module`` at the end; returns the list."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules) -> "ModuleList":
+        """Add every module of ``modules`` at the end; returns the list."""
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index: int, module) -> None:
+        """Insert ``module`` before position ``index``."""
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
@@ -553,21 +571,27 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The names, in insertion order."""
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self):
+        """``(name, module)`` pairs, in insertion order."""
         return self._modules.items()
 
     def pop(self, key: str) -> Module:
+        """Remove the module called ``key`` and return it."""
         return self._modules.pop(key)
 
     def clear(self) -> None:
+        """Remove every module."""
         self._modules.clear()
 
     def update(self, modules) -> None:
+        """Add or replace modules from a mapping or an iterable of ``(name, module)`` pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for key, m in items:
             self[key] = m
