@@ -294,3 +294,22 @@ def test_full_check_solution_passes_every_task_and_a_fresh_copy_fails_every_task
     assert not failing, failing
     assert solution.score == solution.max_score == sum(starter.task(i).points for i in ids)
     assert [r.total for r in solution.results] == [r.total for r in copy.results]
+
+
+def test_full_check_of_the_kernels_set_builds_the_stubbed_extension_and_grades_it(tmp_path, monkeypatch):
+    """The Cython set: the stubbed copy compiles, scores 0; the solution's compiled kernels score full marks."""
+    from minigrad import kernels
+
+    if importlib.util.find_spec("Cython") is None or shutil.which("cc") is None:
+        pytest.skip("compiling the kernels needs Cython and a C compiler in this environment")
+    if "cython" not in kernels.available_backends():
+        pytest.skip("the solution's compiled kernels are not built")
+    for k in ("PYTHONPATH", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("MINIGRAD_NO_OPENMP", "1")  # a quicker compile; the graded loops are serial
+    out = course.build("kernels", tmp_path / "student")
+    copy = course.grade(out, timeout=600)
+    assert all(r.total > 0 and r.passed == 0 for r in copy.results), [(r.task.id, r.output) for r in copy.results]
+    assert list(out.glob("minigrad/_kernels*.so")) or list(out.glob("minigrad/_kernels*.pyd"))
+    solution = course.grade(ROOT, "kernels", build_ext=False, timeout=300)
+    assert solution.score == solution.max_score, [(r.task.id, r.output) for r in solution.results]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import importlib.util
 import json
 import os
 import pathlib
@@ -182,7 +183,10 @@ def grade(directory, set_name=None, *, only=None, tasks_path=None, json_path=Non
         report = pathlib.Path(tmp) / "report.jsonl"
         env = _env(directory, taskset, tasks_path, report, tmp)
         build_failed = None
-        if build_ext if build_ext is not None else taskset.build_extension:
+        if (build_ext if build_ext is not None else taskset.build_extension) and importlib.util.find_spec("Cython") is None:
+            build_failed = ("task set {!r} compiles the Cython kernels, but Cython is not installed where "
+                            "grading runs: pip install 'Cython>=3' (and have a C compiler)").format(taskset.name)
+        elif build_ext if build_ext is not None else taskset.build_extension:
             r = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=directory, env=env,
                                capture_output=True, text=True, timeout=timeout)
             log.append(r.stdout + r.stderr)
