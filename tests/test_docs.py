@@ -96,6 +96,8 @@ API_PAGES = {
     "minigrad.testing": "api/testing.rst",
     "minigrad.testing.strategies": "api/testing.rst",
     "minigrad.serialization": "api/serialization.rst",
+    "minigrad.viz": "api/viz.rst",
+    "minigrad.course": "api/course.rst",
 }
 
 
