@@ -37,7 +37,9 @@ class BuildExt(build_ext):
             and _compiler_supports_openmp(self.compiler)
         )
         for ext in self.extensions:
-            ext.extra_compile_args = ["-O3"] + (["-fopenmp"] if use_openmp else [])
+            # -fno-math-errno: sqrt need not set errno (nothing reads it), which lets the
+            # compiler vectorise the fused optimizer loops (4-8 square roots per instruction).
+            ext.extra_compile_args = ["-O3", "-fno-math-errno"] + (["-fopenmp"] if use_openmp else [])
             ext.extra_link_args = ["-fopenmp"] if use_openmp else []
         super().build_extensions()
 

@@ -59,6 +59,7 @@ serially and the results are the same.
 cimport cython
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.math cimport sqrt, sqrtf
 from libc.stdlib cimport calloc, free
 
 cimport numpy as cnp
@@ -380,3 +381,264 @@ def index_add(cnp.ndarray out not None, cnp.ndarray idx not None, cnp.ndarray sr
     if it == cnp.NPY_INT32:
         return _index_add_checked[double, int32_t](out, idx, src, num_threads, strategy)
     return _index_add_checked[double, int64_t](out, idx, src, num_threads, strategy)
+
+
+# ---------------------------------------------------------------------------
+# Fused kernels: one pass over memory where NumPy would make several.
+#
+# A training step of a small model is a few dozen small array operations, and
+# in NumPy each is a separate pass over memory with its own temporary. These
+# loops do the same arithmetic, in the same order and precision as PyTorch's
+# CPU kernels, element by element in one pass. They run on one thread: their
+# work is a few hundred thousand elements, where starting OpenMP threads (and
+# competing with BLAS's threads for the cores) costs more than it saves.
+# The door (minigrad/kernels.py) checks shapes, dtypes and contiguity first.
+# ---------------------------------------------------------------------------
+
+cdef inline value_t _sqrt(value_t x) noexcept nogil:
+    # sqrtf for float32: the double sqrt would round the same but costs two conversions
+    # and keeps the compiler from vectorising the loop.
+    if value_t is float:
+        return sqrtf(x)
+    else:
+        return sqrt(x)
+
+
+cdef inline value_t _lerp(value_t a, value_t b, value_t w) noexcept nogil:
+    """torch.lerp's rounding: evaluate from the nearer end, so w = 1 gives exactly b."""
+    if w < 0.5:
+        return a + w * (b - a)
+    return b - (b - a) * (1 - w)
+
+
+cdef void _adam(value_t[::1] p, const value_t[::1] g, value_t[::1] m, value_t[::1] v,
+                value_t[::1] vmax, bint amsgrad, bint maximize, double weight_decay,
+                bint decoupled, double lr, double beta1, double beta2, double step_size,
+                double bc2_sqrt, double eps) noexcept nogil:
+    # Scalars are rounded to the array's precision once, as PyTorch's kernels do.
+    cdef value_t w1 = <value_t>(1 - beta1), b2 = <value_t>beta2, c2 = <value_t>(1 - beta2)
+    cdef value_t wd = <value_t>weight_decay, decay = <value_t>(1 - lr * weight_decay)
+    cdef value_t neg_step = <value_t>(-step_size), bc2s = <value_t>bc2_sqrt, e = <value_t>eps
+    cdef value_t gi, pi, mi, vi
+    cdef Py_ssize_t i, n = p.shape[0]
+    if n == 0:
+        return
+    # Raw pointers: memoryview indexing would hide from the compiler that the loop is a
+    # plain stream over arrays, and it would not vectorise it.
+    cdef value_t* pp = &p[0]
+    cdef const value_t* gp = &g[0]
+    cdef value_t* mp = &m[0]
+    cdef value_t* vp = &v[0]
+    if not (amsgrad or maximize or weight_decay != 0):
+        # The default options: no branch in the loop, so it is vectorised.
+        for i in range(n):
+            gi = gp[i]
+            mi = _lerp(mp[i], gi, w1)                # m ← lerp(m, g, 1 − β₁)
+            mp[i] = mi
+            vi = vp[i] * b2 + c2 * gi * gi           # v ← β₂v + (1 − β₂)g²  (two roundings)
+            vp[i] = vi
+            # θ ← θ − step_size · m / (√v / √(1 − β₂ᵗ) + eps)   (addcdiv's order: (s·m)/d)
+            pp[i] = pp[i] + neg_step * mi / (_sqrt(vi) / bc2s + e)
+        return
+    for i in range(n):                               # the same, with every option
+        gi = -gp[i] if maximize else gp[i]
+        pi = pp[i]
+        if weight_decay != 0:
+            if decoupled:
+                pi = pi * decay                      # θ ← θ(1 − lr λ)
+            else:
+                gi = gi + wd * pi                    # g ← g + λθ
+        mi = _lerp(mp[i], gi, w1)
+        mp[i] = mi
+        vi = vp[i] * b2 + c2 * gi * gi
+        vp[i] = vi
+        if amsgrad:
+            if vmax[i] > vi:
+                vi = vmax[i]
+            vmax[i] = vi                             # v̂ ← max(v̂, v)
+        pp[i] = pi + neg_step * mi / (_sqrt(vi) / bc2s + e)
+
+
+def adam(cnp.ndarray p not None, cnp.ndarray g not None, cnp.ndarray m not None,
+         cnp.ndarray v not None, cnp.ndarray vmax not None, bint amsgrad, bint maximize,
+         double weight_decay, bint decoupled, double lr, double beta1, double beta2,
+         double step_size, double bc2_sqrt, double eps):
+    """One Adam step on flat C-contiguous arrays of one dtype (vmax: empty unless amsgrad)."""
+    if cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32:
+        _adam[float](p, g, m, v, vmax, amsgrad, maximize, weight_decay, decoupled, lr, beta1,
+                     beta2, step_size, bc2_sqrt, eps)
+    else:
+        _adam[double](p, g, m, v, vmax, amsgrad, maximize, weight_decay, decoupled, lr, beta1,
+                      beta2, step_size, bc2_sqrt, eps)
+
+
+cdef void _sgd(value_t[::1] p, const value_t[::1] g, value_t[::1] buf, bint has_momentum,
+               bint first, double lr, double momentum, double dampening, double weight_decay,
+               bint nesterov, bint maximize) noexcept nogil:
+    cdef value_t mu = <value_t>momentum, damp = <value_t>(1 - dampening)
+    cdef value_t wd = <value_t>weight_decay, neg_lr = <value_t>(-lr)
+    cdef value_t gi, bi
+    cdef Py_ssize_t i, n = p.shape[0]
+    if n == 0:
+        return
+    cdef value_t* pp = &p[0]
+    cdef const value_t* gp = &g[0]
+    cdef value_t* bp = &buf[0] if has_momentum else NULL
+    if has_momentum and not (first or nesterov or maximize or weight_decay != 0):
+        # Plain momentum after the first step: a branch-free, vectorised loop.
+        for i in range(n):
+            bi = bp[i] * mu + damp * gp[i]           # b ← μb + (1 − τ)g
+            bp[i] = bi
+            pp[i] = pp[i] + neg_lr * bi              # θ ← θ − lr·b
+        return
+    for i in range(n):                               # the same, with every option
+        gi = -gp[i] if maximize else gp[i]
+        if weight_decay != 0:
+            gi = gi + wd * pp[i]                     # g ← g + λθ
+        if has_momentum:
+            if first:
+                bi = gi                              # b ← g at the first step
+            else:
+                bi = bp[i] * mu + damp * gi
+            bp[i] = bi
+            gi = gi + mu * bi if nesterov else bi
+        pp[i] = pp[i] + neg_lr * gi
+
+
+def sgd(cnp.ndarray p not None, cnp.ndarray g not None, cnp.ndarray buf not None,
+        bint has_momentum, bint first, double lr, double momentum, double dampening,
+        double weight_decay, bint nesterov, bint maximize):
+    """One SGD step on flat C-contiguous arrays of one dtype (buf: empty without momentum)."""
+    if cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32:
+        _sgd[float](p, g, buf, has_momentum, first, lr, momentum, dampening, weight_decay,
+                    nesterov, maximize)
+    else:
+        _sgd[double](p, g, buf, has_momentum, first, lr, momentum, dampening, weight_decay,
+                     nesterov, maximize)
+
+
+cdef Py_ssize_t _bag_sum(const value_t[:, ::1] weight, const index_t[:] idx,
+                         const int64_t[::1] starts, const int64_t[::1] lengths,
+                         const value_t[::1] scale, const value_t[::1] psw, int64_t padding_idx,
+                         value_t[:, ::1] out) noexcept nogil:
+    """out[b] = scale[b] · Σ_{i ∈ bag b, idx_i ≠ pad} psw[i] · W[idx[i]]; -1 or a bad position."""
+    cdef Py_ssize_t bad = _first_out_of_range(idx, weight.shape[0])
+    if bad >= 0:
+        return bad
+    cdef Py_ssize_t b, i, j, d = weight.shape[1]
+    cdef bint has_scale = scale.shape[0] > 0, has_psw = psw.shape[0] > 0
+    cdef value_t s, wi
+    cdef value_t* o
+    cdef const value_t* row
+    for b in range(starts.shape[0]):
+        o = &out[b, 0]
+        for j in range(d):
+            o[j] = 0
+        for i in range(starts[b], starts[b] + lengths[b]):
+            if idx[i] == padding_idx:
+                continue
+            row = &weight[idx[i], 0]
+            if has_psw:
+                wi = psw[i]
+                for j in range(d):
+                    o[j] += wi * row[j]
+            else:
+                for j in range(d):
+                    o[j] += row[j]
+        if has_scale:
+            s = scale[b]
+            for j in range(d):
+                o[j] *= s
+    return -1
+
+
+cdef int _check_bags(const int64_t[::1] starts, const int64_t[::1] lengths, Py_ssize_t n) except -1:
+    """The bags must lie inside idx: the bag loops below read idx without bounds checks."""
+    cdef Py_ssize_t b
+    if lengths.shape[0] != starts.shape[0]:
+        raise ValueError("bags: starts and lengths differ in length")
+    for b in range(starts.shape[0]):
+        if starts[b] < 0 or lengths[b] < 0 or starts[b] + lengths[b] > n:
+            raise ValueError(f"bag {b} = [{starts[b]}, {starts[b] + lengths[b]}) is not inside idx of length {n}")
+    return 0
+
+
+def bag_sum(cnp.ndarray weight not None, cnp.ndarray idx not None, cnp.ndarray starts not None,
+            cnp.ndarray lengths not None, cnp.ndarray scale not None, cnp.ndarray psw not None,
+            int64_t padding_idx, cnp.ndarray out not None):
+    """EmbeddingBag sum/mean forward (scale, psw: empty when absent); -1 or a bad position.
+
+    The door guarantees: weight C-contiguous (V, D) float32/float64; idx 1-D int32/int64;
+    starts, lengths int64 C-contiguous; scale (B,) and psw (n,) of weight's dtype or empty;
+    out C-contiguous (B, D). Nothing is written when an index is out of range.
+    """
+    _check_bags(starts, lengths, idx.shape[0])
+    if scale.shape[0] not in (0, starts.shape[0]) or psw.shape[0] not in (0, idx.shape[0]) \
+            or out.shape[0] != starts.shape[0] or out.shape[1] != weight.shape[1]:
+        raise ValueError("bag_sum: inconsistent shapes")
+    cdef int vt = cnp.PyArray_TYPE(weight), it = cnp.PyArray_TYPE(idx)
+    if vt == cnp.NPY_FLOAT32:
+        if it == cnp.NPY_INT32:
+            return _bag_sum[float, int32_t](weight, idx, starts, lengths, scale, psw, padding_idx, out)
+        return _bag_sum[float, int64_t](weight, idx, starts, lengths, scale, psw, padding_idx, out)
+    if it == cnp.NPY_INT32:
+        return _bag_sum[double, int32_t](weight, idx, starts, lengths, scale, psw, padding_idx, out)
+    return _bag_sum[double, int64_t](weight, idx, starts, lengths, scale, psw, padding_idx, out)
+
+
+cdef void _bag_sum_backward(const value_t[:, ::1] grad, const index_t[:] idx,
+                            const int64_t[::1] starts, const int64_t[::1] lengths,
+                            const value_t[::1] scale, int64_t padding_idx,
+                            value_t[:, ::1] out) noexcept nogil:
+    """out[idx[i]] += scale[b] · grad[b] for every non-pad entry i of bag b, in index order."""
+    cdef Py_ssize_t b, i, j, d = grad.shape[1]
+    cdef bint has_scale = scale.shape[0] > 0
+    cdef value_t s
+    cdef value_t* o
+    cdef const value_t* gb
+    for b in range(starts.shape[0]):
+        gb = &grad[b, 0]
+        s = scale[b] if has_scale else 1
+        for i in range(starts[b], starts[b] + lengths[b]):
+            if idx[i] == padding_idx:
+                continue
+            o = &out[idx[i], 0]
+            if has_scale:
+                for j in range(d):
+                    o[j] += gb[j] * s
+            else:
+                for j in range(d):
+                    o[j] += gb[j]
+
+
+def bag_sum_backward(cnp.ndarray grad not None, cnp.ndarray idx not None,
+                     cnp.ndarray starts not None, cnp.ndarray lengths not None,
+                     cnp.ndarray scale not None, int64_t padding_idx, cnp.ndarray out not None):
+    """EmbeddingBag sum/mean backward: ``out[idx[i]] += scale[b] * grad[b]``; -1 or a bad position.
+
+    Same guarantees as :func:`bag_sum`, with grad C-contiguous (B, D) and out C-contiguous
+    (V, D) of grad's dtype. Nothing is written when an index is out of range.
+    """
+    _check_bags(starts, lengths, idx.shape[0])
+    if scale.shape[0] not in (0, starts.shape[0]) or grad.shape[0] != starts.shape[0] \
+            or out.shape[1] != grad.shape[1]:
+        raise ValueError("bag_sum_backward: inconsistent shapes")
+    cdef Py_ssize_t bad
+    cdef int it = cnp.PyArray_TYPE(idx)
+    if it == cnp.NPY_INT32:
+        bad = _first_out_of_range[int32_t](idx, out.shape[0])
+    else:
+        bad = _first_out_of_range[int64_t](idx, out.shape[0])
+    if bad >= 0:
+        return bad
+    cdef int vt = cnp.PyArray_TYPE(grad)
+    if vt == cnp.NPY_FLOAT32:
+        if it == cnp.NPY_INT32:
+            _bag_sum_backward[float, int32_t](grad, idx, starts, lengths, scale, padding_idx, out)
+        else:
+            _bag_sum_backward[float, int64_t](grad, idx, starts, lengths, scale, padding_idx, out)
+    elif it == cnp.NPY_INT32:
+        _bag_sum_backward[double, int32_t](grad, idx, starts, lengths, scale, padding_idx, out)
+    else:
+        _bag_sum_backward[double, int64_t](grad, idx, starts, lengths, scale, padding_idx, out)
+    return -1

@@ -55,6 +55,10 @@ __all__ = [
     "use_backend",
     "get_num_threads",
     "set_num_threads",
+    "adam_update_",
+    "sgd_update_",
+    "bag_sum",
+    "bag_sum_backward",
 ]
 
 _ndarray = np.ndarray
@@ -480,3 +484,137 @@ def _force_strategy(name: str):
         yield
     finally:
         _strategy = previous
+
+
+# ---------------------------------------------------------------------------
+# Fused kernels: the optimizers' updates and EmbeddingBag's sum/mean, each one
+# pass over memory instead of several NumPy passes with temporaries. Each door
+# returns None (or False) when it cannot take the arrays as they are - NumPy
+# backend selected, extension missing, non-contiguous or mixed-dtype arrays -
+# and the caller then runs its own NumPy code, which is the reference.
+# ---------------------------------------------------------------------------
+
+
+def _flat_same(*arrays):
+    """The arrays as flat views when all are C-contiguous float32/float64 of one dtype and shape."""
+    first = arrays[0]
+    dtype, shape = first.dtype, first.shape
+    if dtype is not _F32 and dtype is not _F64:
+        return None
+    flat = []
+    for a in arrays:
+        if type(a) is not _ndarray or a.dtype is not dtype or a.shape != shape or not a.flags.c_contiguous:
+            return None
+        flat.append(a.reshape(-1))
+    return flat
+
+
+def adam_update_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1, beta2, eps,
+                 weight_decay, decoupled_weight_decay, maximize, step) -> bool:
+    """One fused Adam/AdamW step in place; False (nothing done) if the compiled kernel cannot run.
+
+    The arithmetic and its rounding follow ``torch.optim.Adam``'s single-tensor
+    path element by element (see :class:`minigrad.optim.Adam` for the rule);
+    ``max_exp_avg_sq`` is None unless amsgrad. ``param`` must be writable.
+    """
+    if BACKEND != "cython" or not param.flags.writeable:
+        return False
+    arrays = (param, grad, exp_avg, exp_avg_sq) + ((max_exp_avg_sq,) if max_exp_avg_sq is not None else ())
+    flat = _flat_same(*arrays)
+    if flat is None:
+        return False
+    vmax = flat[4] if max_exp_avg_sq is not None else _EMPTY[param.dtype]
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    _ext.adam(flat[0], flat[1], flat[2], flat[3], vmax, max_exp_avg_sq is not None, bool(maximize),
+              float(weight_decay), bool(decoupled_weight_decay), float(lr), float(beta1), float(beta2),
+              lr / bias_correction1, bias_correction2 ** 0.5, float(eps))
+    return True
+
+
+def sgd_update_(param, grad, momentum_buffer, *, first, lr, momentum, dampening, weight_decay,
+                nesterov, maximize) -> bool:
+    """One fused SGD step in place; False (nothing done) if the compiled kernel cannot run.
+
+    ``momentum_buffer`` is None without momentum; with ``first`` it is filled
+    with the (decayed, maximize-negated) gradient, as PyTorch's first step does.
+    """
+    if BACKEND != "cython" or not param.flags.writeable:
+        return False
+    arrays = (param, grad) + ((momentum_buffer,) if momentum_buffer is not None else ())
+    flat = _flat_same(*arrays)
+    if flat is None:
+        return False
+    buf = flat[2] if momentum_buffer is not None else _EMPTY[param.dtype]
+    _ext.sgd(flat[0], flat[1], buf, momentum_buffer is not None, bool(first), float(lr),
+             float(momentum), float(dampening), float(weight_decay), bool(nesterov), bool(maximize))
+    return True
+
+
+_EMPTY = {_F32: np.empty(0, _F32), _F64: np.empty(0, _F64)}
+
+
+def _bag_index(idx):
+    if type(idx) is not _ndarray or idx.ndim != 1 or (idx.dtype is not _I64 and idx.dtype is not _I32):
+        return None
+    return idx
+
+
+def bag_sum(weight, idx, starts, lengths, scale=None, per_sample_weights=None, padding_idx=-1):
+    """Fused EmbeddingBag sum/mean forward, or None if the compiled kernel cannot run.
+
+    ``out[b] = scale[b] * sum(per_sample_weights[i] * weight[idx[i]])`` over the
+    entries ``i`` of bag ``b`` (``[starts[b], starts[b] + lengths[b])``) that are
+    not ``padding_idx``; a missing ``scale`` or ``per_sample_weights`` counts as 1.
+    One pass: no ``(n, D)`` array of gathered rows is built.
+
+    Raises
+    ------
+    IndexError
+        An index outside ``[0, V)``.
+    """
+    if BACKEND != "cython" or type(weight) is not _ndarray or not weight.flags.c_contiguous \
+            or weight.ndim != 2 or (weight.dtype is not _F32 and weight.dtype is not _F64):
+        return None
+    flat = _bag_index(idx)
+    dtype = weight.dtype
+    if flat is None:
+        return None
+    for extra in (scale, per_sample_weights):
+        if extra is not None and (type(extra) is not _ndarray or extra.dtype is not dtype or extra.ndim != 1):
+            return None
+    starts = np.ascontiguousarray(starts, dtype=_I64)
+    lengths = np.ascontiguousarray(lengths, dtype=_I64)
+    out = np.empty((starts.shape[0], weight.shape[1]), dtype)
+    bad = _ext.bag_sum(weight, flat, starts, lengths,
+                       _EMPTY[dtype] if scale is None else np.ascontiguousarray(scale),
+                       _EMPTY[dtype] if per_sample_weights is None else np.ascontiguousarray(per_sample_weights),
+                       padding_idx, out)
+    if bad >= 0:
+        raise _out_of_range_error(idx, bad, weight.shape[0], "weight")
+    return out
+
+
+def bag_sum_backward(grad, idx, starts, lengths, num_rows, scale=None, padding_idx=-1):
+    """The VJP of :func:`bag_sum` (no per-sample weights) as a dense (V, D) gradient, or None.
+
+    ``out[idx[i]] += scale[b] * grad[b]`` for every non-pad entry ``i`` of bag ``b``, in
+    index order: the result of gathering ``scale * grad`` per entry and index-adding it,
+    without the ``(n, D)`` array in between.
+    """
+    if BACKEND != "cython" or type(grad) is not _ndarray or grad.ndim != 2 \
+            or (grad.dtype is not _F32 and grad.dtype is not _F64):
+        return None
+    flat = _bag_index(idx)
+    dtype = grad.dtype
+    if flat is None or (scale is not None and (type(scale) is not _ndarray or scale.dtype is not dtype)):
+        return None
+    starts = np.ascontiguousarray(starts, dtype=_I64)
+    lengths = np.ascontiguousarray(lengths, dtype=_I64)
+    out = np.zeros((num_rows, grad.shape[1]), dtype)
+    bad = _ext.bag_sum_backward(np.ascontiguousarray(grad), flat, starts, lengths,
+                                _EMPTY[dtype] if scale is None else np.ascontiguousarray(scale),
+                                padding_idx, out)
+    if bad >= 0:
+        raise _out_of_range_error(idx, bad, num_rows, "weight")
+    return out
