@@ -228,6 +228,12 @@ class Clamp(Function):
         return grad * mask, None, None
 
 
+def _split_by_comparison(grad, a, b, wins):
+    """ȳ to whichever input ``wins`` the comparison; half to each on a tie (as PyTorch)."""
+    share_a = wins(a, b) + 0.5 * (a == b)
+    return grad * share_a, grad * (1 - share_a)
+
+
 class Maximum(Function):
     """y = max(a, b) elementwise.   VJP: ȳ goes to the larger input; on ties it is split in half (as PyTorch)."""
 
@@ -239,8 +245,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = (a > b) + 0.5 * (a == b)
-        return grad * share_a, grad * (1 - share_a)
+        return _split_by_comparison(grad, a, b, np.greater)
 
 
 class Minimum(Function):
@@ -254,8 +259,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = (a < b) + 0.5 * (a == b)
-        return grad * share_a, grad * (1 - share_a)
+        return _split_by_comparison(grad, a, b, np.less)
 
 
 class Where(Function):

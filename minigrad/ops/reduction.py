@@ -66,22 +66,29 @@ class Mean(Function):
         return np.broadcast_to(g, ctx.in_shape), None, None
 
 
+def _extremum_forward(ctx, x, axes, keepdim, reduce):
+    y = np.asarray(reduce(x, axis=axes, keepdims=True))
+    ctx.save_for_backward(x)
+    ctx.y, ctx.axes, ctx.keepdim = y, axes, keepdim
+    return y if keepdim else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+
+def _extremum_backward(ctx, grad):
+    # Every position equal to the extremum shares ȳ equally (PyTorch's amax/amin rule).
+    (x,) = ctx.saved_tensors
+    hit = x == ctx.y
+    g = _expand_back(grad, x.shape, ctx.axes, ctx.keepdim)
+    return g * hit / hit.sum(axis=ctx.axes, keepdims=True), None, None
+
+
 class Amax(Function):
     """y = max_dims x.   VJP: ȳ shared equally among the positions that attain the max."""
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        y = np.asarray(x.max(axis=axes, keepdims=True))
-        ctx.save_for_backward(x)
-        ctx.y, ctx.axes, ctx.keepdim = y, axes, keepdim
-        return y if keepdim else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        return _extremum_forward(ctx, x, axes, keepdim, np.max)
 
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        hit = x == ctx.y
-        g = _expand_back(grad, x.shape, ctx.axes, ctx.keepdim)
-        return g * hit / hit.sum(axis=ctx.axes, keepdims=True), None, None
+    backward = staticmethod(_extremum_backward)
 
 
 class Amin(Function):
@@ -89,17 +96,9 @@ class Amin(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        y = np.asarray(x.min(axis=axes, keepdims=True))
-        ctx.save_for_backward(x)
-        ctx.y, ctx.axes, ctx.keepdim = y, axes, keepdim
-        return y if keepdim else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        return _extremum_forward(ctx, x, axes, keepdim, np.min)
 
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        hit = x == ctx.y
-        g = _expand_back(grad, x.shape, ctx.axes, ctx.keepdim)
-        return g * hit / hit.sum(axis=ctx.axes, keepdims=True), None, None
+    backward = staticmethod(_extremum_backward)
 
 
 class MaxDim(Function):
