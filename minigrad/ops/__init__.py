@@ -659,6 +659,15 @@ def logsumexp(input, dim, keepdim: bool = False):
     return LogSumExp.apply(input, normalize_dims(dim, input.ndim), keepdim)
 
 
+def _arg_extremum(input, dim, keepdim, arg):
+    """``arg`` (np.argmax or np.argmin) as an int64 tensor, over all elements when dim is None."""
+    if dim is None:
+        out = np.asarray(arg(input.data), dtype=np.int64)
+    else:
+        out = arg(input.data, axis=_dim(dim, input.ndim), keepdims=keepdim).astype(np.int64)
+    return _tensor_cls()._make(out, False, None)
+
+
 def argmax(input, dim=None, keepdim: bool = False):
     """Index of the largest element (first on ties); not differentiable.
 
@@ -674,11 +683,7 @@ def argmax(input, dim=None, keepdim: bool = False):
     -------
     Tensor of int64
     """
-    Tensor = _tensor_cls()
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmax(input.data), dtype=np.int64), False, None)
-    d = _dim(dim, input.ndim)
-    return Tensor._make(np.argmax(input.data, axis=d, keepdims=keepdim).astype(np.int64), False, None)
+    return _arg_extremum(input, dim, keepdim, np.argmax)
 
 
 def argmin(input, dim=None, keepdim: bool = False):
@@ -696,11 +701,7 @@ def argmin(input, dim=None, keepdim: bool = False):
     -------
     Tensor of int64
     """
-    Tensor = _tensor_cls()
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmin(input.data), dtype=np.int64), False, None)
-    d = _dim(dim, input.ndim)
-    return Tensor._make(np.argmin(input.data, axis=d, keepdims=keepdim).astype(np.int64), False, None)
+    return _arg_extremum(input, dim, keepdim, np.argmin)
 
 
 def softmax(input, dim: int):
