@@ -201,3 +201,17 @@ def test_requires_grad_flags():
     assert not y.detach().requires_grad
     with minigrad.no_grad():
         assert not (x * 2).requires_grad
+
+
+@given(data=st.data(), arr=mst.arrays(mst.shapes(min_dims=1)))
+def test_argmax_and_argmin_match_pytorch_first_index_on_ties(data, arr):
+    # Rounding to a coarse grid makes ties common, where "first index" matters.
+    arr = np.round(arr)
+    dim = data.draw(st.none() | st.integers(-arr.ndim, arr.ndim - 1))
+    keepdim = data.draw(st.booleans()) and dim is not None
+    x, t = minigrad.tensor(arr), torch.tensor(arr)
+    for name in ("argmax", "argmin"):
+        got = getattr(x, name)(dim=dim, keepdim=keepdim)
+        want = getattr(t, name)(dim=dim, keepdim=keepdim)
+        assert got.dtype == np.int64 and got.shape == tuple(want.shape)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
