@@ -642,3 +642,61 @@ def bag_sum_backward(cnp.ndarray grad not None, cnp.ndarray idx not None,
     else:
         _bag_sum_backward[double, int64_t](grad, idx, starts, lengths, scale, padding_idx, out)
     return -1
+
+
+cdef void _sparse_adam(value_t[:, ::1] p, value_t[:, ::1] m, value_t[:, ::1] v,
+                       const index_t[:] idx, const value_t[:, ::1] vals, double beta1,
+                       double beta2, double step_size, double eps) noexcept nogil:
+    # PyTorch's SparseAdam, row by row, with its rounding: the moment updates are formed
+    # first, then added; the new moments are the old ones plus those updates.
+    cdef value_t c1 = <value_t>(1 - beta1), c2 = <value_t>(1 - beta2)
+    cdef value_t neg_step = <value_t>(-step_size), e = <value_t>eps
+    cdef value_t gj, um, uv, mo, vo
+    cdef Py_ssize_t k, j, r, d = p.shape[1]
+    cdef value_t* pr
+    cdef value_t* mr
+    cdef value_t* vr
+    cdef const value_t* gr
+    for k in range(idx.shape[0]):
+        r = idx[k]
+        pr, mr, vr, gr = &p[r, 0], &m[r, 0], &v[r, 0], &vals[k, 0]
+        for j in range(d):
+            gj, mo, vo = gr[j], mr[j], vr[j]
+            um = (gj - mo) * c1                      # m_R ← m_R + (1 − β₁)(g − m_R)
+            mr[j] = mo + um
+            uv = (gj * gj - vo) * c2                 # v_R ← v_R + (1 − β₂)(g² − v_R)
+            vr[j] = vo + uv
+            # θ_R ← θ_R − step_size · m_R / (√v_R + eps)
+            pr[j] = pr[j] + ((um + mo) / (_sqrt(uv + vo) + e)) * neg_step
+
+
+def sparse_adam(cnp.ndarray p not None, cnp.ndarray m not None, cnp.ndarray v not None,
+                cnp.ndarray idx not None, cnp.ndarray vals not None, double beta1, double beta2,
+                double step_size, double eps):
+    """SparseAdam on the rows ``idx`` (unique: a coalesced gradient); -1 or a bad position.
+
+    The door guarantees: p, m, v C-contiguous (V, D) of one dtype, vals C-contiguous
+    (len(idx), D) of that dtype, idx 1-D int32/int64. Nothing is written when an index
+    is out of range.
+    """
+    if vals.shape[0] != idx.shape[0] or vals.shape[1] != p.shape[1] or m.shape[0] != p.shape[0] \
+            or v.shape[0] != p.shape[0] or m.shape[1] != p.shape[1] or v.shape[1] != p.shape[1]:
+        raise ValueError("sparse_adam: inconsistent shapes")
+    cdef Py_ssize_t bad
+    cdef int vt = cnp.PyArray_TYPE(p), it = cnp.PyArray_TYPE(idx)
+    if it == cnp.NPY_INT32:
+        bad = _first_out_of_range[int32_t](idx, p.shape[0])
+    else:
+        bad = _first_out_of_range[int64_t](idx, p.shape[0])
+    if bad >= 0:
+        return bad
+    if vt == cnp.NPY_FLOAT32:
+        if it == cnp.NPY_INT32:
+            _sparse_adam[float, int32_t](p, m, v, idx, vals, beta1, beta2, step_size, eps)
+        else:
+            _sparse_adam[float, int64_t](p, m, v, idx, vals, beta1, beta2, step_size, eps)
+    elif it == cnp.NPY_INT32:
+        _sparse_adam[double, int32_t](p, m, v, idx, vals, beta1, beta2, step_size, eps)
+    else:
+        _sparse_adam[double, int64_t](p, m, v, idx, vals, beta1, beta2, step_size, eps)
+    return -1

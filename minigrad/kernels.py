@@ -59,6 +59,7 @@ __all__ = [
     "sgd_update_",
     "bag_sum",
     "bag_sum_backward",
+    "sparse_adam_rows_",
 ]
 
 _ndarray = np.ndarray
@@ -618,3 +619,28 @@ def bag_sum_backward(grad, idx, starts, lengths, num_rows, scale=None, padding_i
     if bad >= 0:
         raise _out_of_range_error(idx, bad, num_rows, "weight")
     return out
+
+
+def sparse_adam_rows_(param, exp_avg, exp_avg_sq, idx, values, *, beta1, beta2, step_size, eps) -> bool:
+    """SparseAdam's update of the rows ``idx`` (unique, as after coalescing), fused; False if not run.
+
+    For each listed row ``r`` with gradient row ``g``: ``m[r] += (1 - beta1)(g - m[r])``,
+    ``v[r] += (1 - beta2)(g**2 - v[r])``, ``param[r] -= step_size * m[r] / (sqrt(v[r]) + eps)``,
+    in one pass, with no gathered copies of the rows (PyTorch's rounding).
+
+    Raises
+    ------
+    IndexError
+        An index outside ``[0, V)``; nothing is changed then.
+    """
+    if BACKEND != "cython" or not param.flags.writeable or _flat_same(param, exp_avg, exp_avg_sq) is None \
+            or param.ndim != 2:
+        return False
+    flat = _bag_index(idx)
+    if flat is None or type(values) is not _ndarray or values.dtype is not param.dtype:
+        return False
+    bad = _ext.sparse_adam(param, exp_avg, exp_avg_sq, flat, np.ascontiguousarray(values),
+                           float(beta1), float(beta2), float(step_size), float(eps))
+    if bad >= 0:
+        raise _out_of_range_error(idx, bad, param.shape[0], "param")
+    return True

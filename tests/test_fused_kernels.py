@@ -164,3 +164,31 @@ def test_fused_bag_sum_rejects_out_of_range_indices_and_bags_outside_idx():
     with pytest.raises(ValueError, match="not inside idx"):
         kernels.bag_sum(weight, np.array([0]), starts, lengths)
     assert kernels.bag_sum(weight[:, ::-1], np.array([0, 1]), starts, lengths) is None  # not contiguous
+
+
+@needs_ext
+@given(steps=st.lists(st.lists(st.integers(0, 9), min_size=0, max_size=12), min_size=1, max_size=4),
+       lr=st.floats(1e-4, 0.1), betas=st.tuples(st.floats(0.0, 0.99), st.floats(0.0, 0.9999)),
+       seed=st.integers(0, 2**16))
+def test_fused_sparse_adam_matches_torch_float32_and_the_numpy_reference(steps, lr, betas, seed):
+    rng = np.random.default_rng(seed)
+    start = rng.normal(size=(10, 3)).astype(np.float32)
+    grads = [(np.array(rows, dtype=np.int64), rng.normal(size=(len(rows), 3)).astype(np.float32))
+             for rows in steps]
+    results = {}
+    for backend in ("cython", "numpy"):
+        p = Parameter(start.copy())
+        opt = optim.SparseAdam([p], lr=lr, betas=betas)
+        with kernels.use_backend(backend):
+            for rows, vals in grads:   # uncoalesced: repeated rows are summed first
+                p.grad = minigrad.SparseTensor(rows, vals.copy(), (10, 3))
+                opt.step()
+        results[backend] = p.data
+    tp = torch.nn.Parameter(torch.from_numpy(start.copy()))
+    topt = torch.optim.SparseAdam([tp], lr=lr, betas=betas)
+    for rows, vals in grads:
+        tp.grad = torch.sparse_coo_tensor(torch.from_numpy(rows)[None], torch.from_numpy(vals), (10, 3),
+                                          check_invariants=True)
+        topt.step()
+    np.testing.assert_allclose(results["cython"], tp.detach().numpy(), rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(results["cython"], results["numpy"], rtol=2e-6, atol=1e-7)
