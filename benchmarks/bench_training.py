@@ -29,7 +29,8 @@ Fairness:
 * the two frameworks alternate, block by block, so that a noisy neighbour slows both.
 
 Reported: the median time per step of each framework, and the ratio
-``minigrad / torch`` (< 1: minigrad is faster).
+``minigrad / torch`` (< 1: minigrad is faster): the median over neighbouring pairs of blocks
+of their ratio, which is robust to the load of a shared machine drifting during the run.
 
 Also measured:
 
@@ -38,7 +39,7 @@ Also measured:
 * peak memory of the skip-gram workload: a fresh interpreter per framework imports it, records
   its resident set size (RSS) after resetting the kernel's peak-RSS mark
   (``/proc/self/clear_refs``), builds the model and optimizer, trains a few steps, and reports
-  ``ru_maxrss`` (the peak RSS) minus that RSS. Both frameworks are measured
+  the peak RSS (``VmHWM``) minus that RSS. Both frameworks are measured
   the same way: the number covers parameters, optimizer state, activations and gradients, and
   excludes the framework's own code and libraries.
 """
@@ -265,7 +266,7 @@ def compare(workload, batch, budget):
         mg_step(i)
         tt_step(i)
     once = max(_time_block(mg_step, 1, 3), _time_block(tt_step, 1, 3), 1e-6)
-    steps = max(1, int(0.05 / once))        # blocks of ~50 ms
+    steps = max(1, int(0.02 / once))        # blocks of ~20 ms
     blocks = max(5, min(60, int(budget / (2 * steps * once))))
     mg_times, tt_times = [], []
     i = 4
@@ -273,7 +274,10 @@ def compare(workload, batch, budget):
         mg_times.append(_time_block(mg_step, steps, i))
         tt_times.append(_time_block(tt_step, steps, i))
         i += steps
-    return statistics.median(mg_times), statistics.median(tt_times)
+    # The ratio is the median of the ratios of neighbouring blocks: on a shared machine the
+    # load drifts over seconds, and neighbours see nearly the same load.
+    ratio = statistics.median(m / t for m, t in zip(mg_times, tt_times))
+    return statistics.median(mg_times), statistics.median(tt_times), ratio
 
 
 # ---------------------------------------------------------------------------
@@ -303,10 +307,18 @@ def _rss_bytes():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _peak_rss_bytes():
+    # VmHWM, the peak RSS of this address space. (ru_maxrss is not used: after exec it
+    # starts from the parent's peak, which for this benchmark is a process holding torch.)
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def _memory_child(framework, steps, threads):
     """Run in a fresh interpreter: print peak RSS growth (bytes) of the skip-gram workload."""
-    import resource
-
     if framework == "minigrad":
         import minigrad
         import minigrad.nn as nn
@@ -333,9 +345,9 @@ def _memory_child(framework, steps, threads):
     except OSError:
         pass
     base = _rss_bytes()
-    if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 > base + (1 << 20):
+    if _peak_rss_bytes() > base + (1 << 20):
         # The peak could not be reset and the import peaked above where it settled:
-        # ru_maxrss could not see the workload's peak. Say so instead of a wrong number.
+        # the workload's peak would be hidden. Say so instead of a wrong number.
         print("nan")
         return
     model = _skipgram_model(nn, F, cat, zeros_like)
@@ -344,8 +356,7 @@ def _memory_child(framework, steps, threads):
         opt.zero_grad()
         model(*data[i % N_BATCHES]).backward()
         opt.step()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-    print(peak - base)
+    print(_peak_rss_bytes() - base)
 
 
 def peak_memory(framework, steps, threads):
@@ -400,8 +411,7 @@ def main():
     for name, batch, label, size in WORKLOADS:
         if args.only and name != args.only:
             continue
-        mg, tt = compare(name, batch, budget)
-        ratio = mg / tt
+        mg, tt, ratio = compare(name, batch, budget)
         ok = "ok" if ratio <= TARGET[size] else "MISS"
         print(f"{label:<44}{batch:>7}{mg * 1e3:>13.3f}{tt * 1e3:>11.3f}{ratio:>8.2f}"
               f"{'≤' + str(TARGET[size]):>6} {ok}", flush=True)
@@ -416,7 +426,7 @@ def main():
     steps = 10 if args.quick else 30
     m_mg = peak_memory("minigrad", steps, args.threads)
     m_tt = peak_memory("torch", steps, args.threads)
-    print(f"skip-gram peak memory above the post-import RSS ({steps} steps, ru_maxrss, fresh "
+    print(f"skip-gram peak memory above the post-import RSS ({steps} steps, VmHWM, fresh "
           f"interpreters): minigrad {m_mg / 2**20:.0f} MiB, torch {m_tt / 2**20:.0f} MiB, "
           f"ratio {m_mg / m_tt:.2f} (target ≤ 1)")
 

@@ -21,7 +21,23 @@ which one is in use, and :func:`use_backend` switches temporarily.
 
 Threads: the compiled kernels use at most :func:`get_num_threads` threads
 (default: the CPUs this process may run on, or ``MINIGRAD_NUM_THREADS``), and
-only for inputs large enough to repay starting them.
+only for inputs large enough to repay starting them. The policy, and why:
+
+* gather and index-add go parallel only above ~64k elements moved; below
+  that, starting an OpenMP team costs more than the copy;
+* the fused kernels (optimizer updates, EmbeddingBag sum/mean) always run on
+  one thread: a training step interleaves them with BLAS calls, and OpenMP
+  threads and BLAS threads competing for the same few cores made steps 2-4x
+  slower on a 2-core machine;
+* NumPy's BLAS (OpenBLAS in NumPy's wheels) has its own thread pool, by default
+  one thread per core. minigrad never changes it; to limit it, set
+  ``OPENBLAS_NUM_THREADS`` (or ``OMP_NUM_THREADS``/``MKL_NUM_THREADS``) before
+  NumPy is imported, or use ``threadpoolctl.threadpool_limits(n)`` at run
+  time. On small machines, or with several processes per machine, one BLAS
+  thread plus ``set_num_threads(1)`` is often fastest for small models;
+  ``benchmarks/bench_training.py`` measures both frameworks with equal settings.
+* ``OMP_WAIT_POLICY=PASSIVE`` is set (unless already set) before the
+  extension loads, so idle OpenMP workers sleep instead of spinning on a core.
 
 Accepted inputs, for both backends:
 
