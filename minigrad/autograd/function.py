@@ -231,19 +231,24 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the arrays of ``args`` and record the call if needed."""
+        # One pass over the arguments collects the arrays and, per input, the edge
+        # the node will need; the common no-grad case then builds nothing else.
         arrays = []
-        requires = False
-        for a in args:
+        edges = None
+        for k, a in enumerate(args):
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                requires = requires or a._requires_grad
+                if a._requires_grad:
+                    if edges is None:
+                        edges = [None] * len(args)
+                    edges[k] = a
             else:
                 arrays.append(a)
         ctx = Node(cls)
-        record = requires and is_grad_enabled()
+        record = edges is not None and is_grad_enabled()
         if record:
             ctx._inputs = args
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+            ctx.needs_input_grad = tuple(e is not None for e in edges)
         out = cls.forward(ctx, *arrays, **kwargs)
         if not record:
             result = Tensor._make(out, False, None)
@@ -252,14 +257,19 @@ class Function:
             return result
 
         ctx._inputs = ()
-        ctx.next_functions = tuple(
-            (a.grad_fn if a.grad_fn is not None else a) if need else None
-            for a, need in zip(args, ctx.needs_input_grad)
-        )
-        ctx.input_meta = tuple(
-            (a.data.shape, a.data.dtype) if need else None
-            for a, need in zip(args, ctx.needs_input_grad)
-        )
+        next_functions = []
+        input_meta = []
+        for a in edges:
+            if a is None:
+                next_functions.append(None)
+                input_meta.append(None)
+            else:
+                fn = a.grad_fn
+                next_functions.append(a if fn is None else fn)
+                data = a.data
+                input_meta.append((data.shape, data.dtype))
+        ctx.next_functions = tuple(next_functions)
+        ctx.input_meta = tuple(input_meta)
         result = Tensor._make(out, True, ctx)
         if cls.is_view and isinstance(args[0], Tensor) and np.may_share_memory(out, arrays[0]):
             result._vc = args[0]._vc
