@@ -71,12 +71,10 @@ __all__ = [
     "use_backend",
     "get_num_threads",
     "set_num_threads",
-    "adam_update_",
-    "sgd_update_",
-    "bag_sum",
-    "bag_sum_backward",
-    "sparse_adam_rows_",
 ]
+# The fused kernels at the end of this module (adam_update_, sgd_update_,
+# sparse_adam_rows_, bag_sum, bag_sum_backward) serve minigrad's optimizers and
+# EmbeddingBag; they are not part of the public API listed above.
 
 _ndarray = np.ndarray
 _F32 = np.dtype(np.float32)
