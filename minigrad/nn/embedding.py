@@ -18,13 +18,10 @@ def _check_weight(weight, num_embeddings, embedding_dim):
     return weight if isinstance(weight, Parameter) else Parameter(weight)
 
 
-def _normalize_padding_idx(padding_idx, num_embeddings: int, name: str):
-    """A negative ``padding_idx`` counts from the end; outside [-V, V) is PyTorch's AssertionError."""
-    if padding_idx is None:
-        return None
-    if not -num_embeddings <= padding_idx < num_embeddings:
-        raise AssertionError(f"{name} must be within num_embeddings")
-    return padding_idx % num_embeddings
+def _padding_row(padding_idx, num_embeddings: int, name: str):
+    """The module attribute: None, or the padding row counted from the start."""
+    row = F._normalize_padding_idx(padding_idx, num_embeddings, name)
+    return None if row < 0 else row
 
 
 class Embedding(Module):
@@ -100,8 +97,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        # PyTorch's own wording differs between the two classes; we keep each.
-        self.padding_idx = _normalize_padding_idx(padding_idx, num_embeddings, "Padding_idx")
+        self.padding_idx = _padding_row(padding_idx, num_embeddings, "Padding_idx")
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
@@ -188,7 +184,7 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        self.padding_idx = _normalize_padding_idx(padding_idx, num_embeddings, "padding_idx")
+        self.padding_idx = _padding_row(padding_idx, num_embeddings, "padding_idx")
         if _weight is None:
             self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=np.dtype(dtype or np.float32)))
             self.reset_parameters()

@@ -182,16 +182,18 @@ def _index_array(input, name: str) -> np.ndarray:
     return idx
 
 
-def _normalize_padding_idx(padding_idx, num_embeddings: int) -> int:
-    """-1 for none; a negative index counts from the end, as in PyTorch."""
+def _normalize_padding_idx(padding_idx, num_embeddings: int, name: str = "Padding_idx") -> int:
+    """-1 for none; a negative index counts from the end, as in PyTorch.
+
+    Outside [-V, V) it is PyTorch's AssertionError (whose wording differs between
+    Embedding, "Padding_idx", and EmbeddingBag, "padding_idx").
+    """
     if padding_idx is None:
         return -1
     padding_idx = int(padding_idx)
-    if padding_idx >= 0:
-        assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
-        return padding_idx
-    assert padding_idx >= -num_embeddings, "Padding_idx must be within num_embeddings"
-    return num_embeddings + padding_idx
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(f"{name} must be within num_embeddings")
+    return padding_idx % num_embeddings
 
 
 def _renorm_(weight, idx, max_norm: float, norm_type: float) -> None:
@@ -398,20 +400,25 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
     return _pointwise_loss(_F.HuberLoss, input, target, _legacy_reduction(None, None, reduction), float(delta))
 
 
+def _class_weight(weight, num_classes: int, dtype):
+    """The per-class weight as an array of the input's dtype (None stays None)."""
+    if weight is None:
+        return None
+    w = _arr(weight)
+    if w.shape != (num_classes,):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {num_classes} classes or no classes but got "
+            f"weight tensor of shape: {list(w.shape)}"
+        )
+    return w.astype(dtype, copy=False)
+
+
 def _class_layout(input, target, weight, name):
     """Check a classification input/target pair; return (input as (M, C), target (M,), out shape, weight)."""
     if input.ndim == 0:
         raise ValueError(f"Expected input to have at least 1 dimension, got a 0-d input ({name})")
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
-    w = None
-    if weight is not None:
-        w = _arr(weight)
-        if w.shape != (c,):
-            raise RuntimeError(
-                f"weight tensor should be defined either for all {c} classes or no classes but got weight tensor "
-                f"of shape: {list(w.shape)}"
-            )
-        w = w.astype(input.dtype, copy=False)
+    w = _class_weight(weight, c, input.dtype)
     if input.ndim == 1:
         out_shape = ()
         if target.ndim != 0:
@@ -475,15 +482,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         if ignore_index != -100:
             raise RuntimeError("ignore_index is not supported for floating point target")
         c = input.shape[0] if input.ndim == 1 else input.shape[1]
-        w = None
-        if weight is not None:
-            w = _arr(weight)
-            if w.shape != (c,):
-                raise RuntimeError(
-                    f"weight tensor should be defined either for all {c} classes or no classes but got weight "
-                    f"tensor of shape: {list(w.shape)}"
-                )
-            w = w.astype(input.dtype, copy=False)
+        w = _class_weight(weight, c, input.dtype)
         out_shape = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
         loss = _F.CrossEntropyProbs.apply(
             _to_rows(input), _to_rows(_as_tensor(target)), weight=w, reduction=reduction,
