@@ -35,7 +35,10 @@ of their ratio, which is robust to the load of a shared machine drifting during 
 Also measured:
 
 * import time: ``import minigrad`` and ``import torch`` in fresh interpreters (the time of the
-  import statement alone, interpreter start-up excluded), median of several;
+  import statement alone, interpreter start-up excluded), median of several, both with
+  bytecode caches written (``PYTHONDONTWRITEBYTECODE`` is dropped for these runs and one
+  untimed import comes first; otherwise minigrad would be compiled from source on every
+  import while torch's wheel ships compiled caches);
 * peak memory of the skip-gram workload: a fresh interpreter per framework imports it, records
   its resident set size (RSS) after resetting the kernel's peak-RSS mark
   (``/proc/self/clear_refs``), builds the model and optimizer, trains a few steps, and reports
@@ -294,10 +297,15 @@ def _child_env():
 def import_time(module, repeats):
     code = ("import time; t = time.perf_counter(); import {m}; "
             "print(time.perf_counter() - t)").format(m=module)
+    # Both with bytecode caches, as after any install (pip compiles torch's on install):
+    # bytecode writing is allowed and one untimed import writes the caches first.
+    env = _child_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=True)
     times = []
     for _ in range(repeats):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env=_child_env(), check=True)
+                             env=env, check=True)
         times.append(float(out.stdout.strip().splitlines()[-1]))
     return statistics.median(times)
 
