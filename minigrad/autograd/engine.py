@@ -180,12 +180,15 @@ def run_backward(roots, grads, retain_graph: bool = False, inputs=None, allow_un
 
     # 2. process nodes whose consumers have all reported.
     ready = [n for n in root_nodes if n not in deps]
+    ndarray = np.ndarray
     while ready:
         node = ready.pop()
         grad = pending.pop(node, None)
         if grad is not None:
-            grad = _run_output_hooks(node, grad, owner)
-            if node in capture_node:
+            # Hooks and retain_grad are rare: test for them here rather than pay a call per node.
+            if node._hooks or node._retained is not None:
+                grad = _run_output_hooks(node, grad, owner)
+            if capture_node and node in capture_node:
                 for k in capture_node[node]:
                     results[k] = grad
         if grad is None:
@@ -213,7 +216,11 @@ def run_backward(roots, grads, retain_graph: bool = False, inputs=None, allow_un
             if nxt is None:
                 continue
             if g is not None:
-                g = _check_and_reduce(node, i, g)
+                # Fast path, no call: a dense gradient already of the input's shape and dtype
+                # (the common case) needs neither a broadcast reduction nor a cast.
+                meta = node.input_meta[i]
+                if type(g) is not ndarray or g.shape != meta[0] or g.dtype != meta[1]:
+                    g = _check_and_reduce(node, i, g)
             if type(nxt) is Node:
                 if g is not None:
                     if nxt in pending:

@@ -105,7 +105,10 @@ def _binary(fn, a, b):
     a, b = _operand(a), _operand(b)
     da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
     if da != db or (fn is Div and da is not None and da.kind in "biu"):
-        a, b = _promote(fn, a, b, da, db)
+        # A floating tensor with a Python float keeps the tensor's dtype in NumPy too:
+        # skip the promotion rules for this common case (x * 0.5).
+        if not (db is None and type(b) is float and da is not None and da.kind == "f"):
+            a, b = _promote(fn, a, b, da, db)
     try:
         return fn.apply(a, b)
     except ValueError:
