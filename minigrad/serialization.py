@@ -23,8 +23,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
-import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -153,6 +151,8 @@ def save(obj, f) -> None:
         return
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
+    import tempfile  # here, not at the top: keeps `import minigrad` lean
+
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -238,6 +238,8 @@ def load(f, map_location=None, weights_only: bool = True):
         if raw.startswith(b"\x93NUMPY"):
             raise fail("it is a single .npy array, not a checkpoint archive")
         raise fail("it is not an .npz (zip) archive")
+    import zipfile  # here, not at the top: it pulls in the compression modules at import
+
     buf = io.BytesIO(raw)
     try:
         with zipfile.ZipFile(buf) as zf:
