@@ -157,17 +157,17 @@ def write_benchmark_snippet(bench_dir: Path, target: Path) -> None:
     """Write the reST included by the kernels page under "Benchmarks".
 
     If ``benchmarks/results/`` holds saved output of ``bench_kernels.py``
-    (``*.txt``), the newest file is shown verbatim with its date; otherwise the
+    (``kernels*.txt``), the last by name is shown verbatim; otherwise the
     page shows the command to produce it. Timings are never taken during the
     docs build: they would be slow, and meaningless on a shared builder.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    results = sorted((bench_dir / "results").glob("*.txt"), key=lambda p: p.stat().st_mtime)
+    # Only the kernel benchmark's files; a checkout's mtimes say nothing about when a run was made.
+    results = sorted((bench_dir / "results").glob("kernels*.txt"))
     if results:
         latest = results[-1]
-        when = time.strftime("%Y-%m-%d", time.localtime(latest.stat().st_mtime))
         text = (
-            f"The latest saved run (``benchmarks/results/{latest.name}``, {when}):\n\n"
+            f"A saved run (``benchmarks/results/{latest.name}``, two shared cores):\n\n"
             f".. literalinclude:: {latest.resolve()}\n   :language: text\n"
         )
     else:
@@ -176,7 +176,7 @@ def write_benchmark_snippet(bench_dir: Path, target: Path) -> None:
             "numbers depend on the machine anyway. Produce them with::\n\n"
             f"    {BENCH_COMMAND}\n\n"
             "and, to keep them for this page, save the output as "
-            "``benchmarks/results/<machine>.txt``.\n"
+            "``benchmarks/results/kernels_<machine>.txt``.\n"
         )
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
