@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -167,7 +168,9 @@ def write_benchmark_snippet(bench_dir: Path, target: Path) -> None:
         latest = results[-1]
         text = (
             f"A saved run (``benchmarks/results/{latest.name}``, two shared cores):\n\n"
-            f".. literalinclude:: {latest.resolve()}\n   :language: text\n"
+            # A leading "/" makes Sphinx resolve the path from the docs source directory.
+            f".. literalinclude:: /{os.path.relpath(latest.resolve(), target.parent.parent.resolve())}\n"
+            "   :language: text\n"
         )
     else:
         text = (
