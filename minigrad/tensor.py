@@ -109,25 +109,31 @@ class Tensor:
     # -- basic properties -----------------------------------------------------
     @property
     def shape(self) -> tuple:
+        """The size of each dimension, a tuple (PyTorch's ``torch.Size``)."""
         return self.data.shape
 
     @property
     def dtype(self) -> np.dtype:
+        """The element type, a NumPy dtype (``minigrad.float32`` is ``numpy.dtype('float32')``)."""
         return self.data.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def device(self) -> str:
+        """Always ``'cpu'``: minigrad computes with NumPy."""
         return "cpu"
 
     @property
     def is_sparse(self) -> bool:
+        """False: a dense tensor (row-sparse gradients are :class:`~minigrad.sparse.SparseTensor`)."""
         return False
 
     def dim(self) -> int:
+        """The number of dimensions (as :attr:`ndim`)."""
         return self.data.ndim
 
     def size(self, dim: int | None = None):
@@ -135,6 +141,7 @@ class Tensor:
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
+        """The number of elements."""
         return int(self.data.size)
 
     def __len__(self) -> int:
@@ -155,6 +162,7 @@ class Tensor:
         return self.data
 
     def tolist(self):
+        """The values as nested Python lists (a number for a 0-d tensor)."""
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -187,6 +195,7 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward (settable on leaves only)."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -202,6 +211,7 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set :attr:`requires_grad` in place and return the tensor."""
         self.requires_grad = requires_grad
         return self
 
@@ -231,6 +241,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """True when :meth:`retain_grad` was called on this non-leaf tensor."""
         return self.grad_fn is not None and self.grad_fn._retained is not None
 
     def retain_grad(self) -> None:
@@ -269,6 +280,7 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
+        """Cut this tensor out of the graph in place: it becomes a leaf that does not require grad."""
         if self.grad_fn is not None and self.grad_fn._retained is not None:
             self.grad_fn._retained = None
         self.grad_fn = None
@@ -317,30 +329,39 @@ class Tensor:
         return _ops.to_dtype(self, np.dtype(dtype))
 
     def type(self, dtype) -> "Tensor":
+        """Convert to ``dtype`` (as :meth:`to`)."""
         return self.to(dtype)
 
     def float(self) -> "Tensor":
+        """Convert to float32 (differentiable from float64)."""
         return self.to(np.float32)
 
     def double(self) -> "Tensor":
+        """Convert to float64 (differentiable from float32)."""
         return self.to(np.float64)
 
     def long(self) -> "Tensor":
+        """Convert to int64 (leaves the graph: integers carry no gradient)."""
         return self.to(np.int64)
 
     def int(self) -> "Tensor":
+        """Convert to int32 (leaves the graph: integers carry no gradient)."""
         return self.to(np.int32)
 
     def bool(self) -> "Tensor":
+        """Convert to bool (leaves the graph)."""
         return self.to(np.bool_)
 
     def clone(self) -> "Tensor":
+        """A copy in new memory that stays in the graph (gradient flows back unchanged)."""
         return _ops.clone(self)
 
     def contiguous(self) -> "Tensor":
+        """This tensor: NumPy handles any memory layout, so there is nothing to do."""
         return self
 
     def cpu(self) -> "Tensor":
+        """This tensor (minigrad has no other device)."""
         return self
 
     # -- arithmetic ----------------------------------------------------------------
@@ -418,21 +439,27 @@ class Tensor:
         return Tensor._make(self.data | _data(other), False, None)
 
     def eq(self, other):
+        """Elementwise ``==``, a bool tensor (not differentiable)."""
         return self == other
 
     def ne(self, other):
+        """Elementwise ``!=``, a bool tensor (not differentiable)."""
         return self != other
 
     def lt(self, other):
+        """Elementwise ``<``, a bool tensor (not differentiable)."""
         return self < other
 
     def le(self, other):
+        """Elementwise ``<=``, a bool tensor (not differentiable)."""
         return self <= other
 
     def gt(self, other):
+        """Elementwise ``>``, a bool tensor (not differentiable)."""
         return self > other
 
     def ge(self, other):
+        """Elementwise ``>=``, a bool tensor (not differentiable)."""
         return self >= other
 
     def add(self, other, alpha=1):
@@ -489,6 +516,7 @@ class Tensor:
         return _ops.minimum(self, other)
 
     def where(self, condition, other):
+        """``self`` where ``condition`` holds, else ``other``: ``minigrad.where(condition, self, other)``."""
         return _ops.where(condition, self, other)
 
     # -- reductions ----------------------------------------------------------------
@@ -559,9 +587,11 @@ class Tensor:
 
     @property
     def T(self):
+        """All dimensions reversed (the transpose of a matrix); a view."""
         return _ops.permute(self, tuple(range(self.ndim))[::-1])
 
     def t(self):
+        """The transpose of a tensor with at most two dimensions."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         return self.T
@@ -570,6 +600,7 @@ class Tensor:
         return _ops.expand(self, _shape_arg(sizes))
 
     def expand_as(self, other):
+        """Broadcast to ``other``'s shape (a view; the gradient is summed back)."""
         return _ops.expand(self, other.shape)
 
     def broadcast_to(self, shape):
@@ -629,22 +660,27 @@ class Tensor:
         return Tensor._make(self.data.copy(), self._requires_grad, self.grad_fn)
 
     def add_(self, other, alpha=1):
+        """In place: ``self += alpha * other``."""
         self._check_inplace()
         return self._inplace(self._snapshot(other).add(other, alpha=alpha))
 
     def sub_(self, other, alpha=1):
+        """In place: ``self -= alpha * other``."""
         self._check_inplace()
         return self._inplace(self._snapshot(other).sub(other, alpha=alpha))
 
     def mul_(self, other):
+        """In place: ``self *= other``."""
         self._check_inplace()
         return self._inplace(_ops.mul(self._snapshot(other), other))
 
     def div_(self, other):
+        """In place: ``self /= other``."""
         self._check_inplace()
         return self._inplace(_ops.div(self._snapshot(other), other))
 
     def clamp_(self, min=None, max=None):
+        """In place: ``self = clamp(self, min, max)``."""
         self._check_inplace()
         return self._inplace(_ops.clamp(self._snapshot(), min, max))
 
@@ -660,9 +696,11 @@ class Tensor:
         return self._inplace(result)
 
     def zero_(self):
+        """Fill with zeros in place."""
         return self.fill_(0)
 
     def fill_(self, value):
+        """Fill with ``value`` in place (the old history no longer matters)."""
         self._check_inplace()
         if self.grad_fn is not None and is_grad_enabled():
             self.grad_fn = None  # the old history no longer influences this tensor
@@ -705,3 +743,48 @@ def _shape_arg(shape):
 _register_tensor_type(Tensor)
 
 from minigrad import ops as _ops  # noqa: E402  (the ops module needs Tensor defined first)
+
+# The method forms of the ops share the functions' docstrings (forward math and VJP live there once).
+for _name in (
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "neg",
+    "pow",
+    "matmul",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "clamp",
+    "maximum",
+    "minimum",
+    "sum",
+    "mean",
+    "min",
+    "var",
+    "std",
+    "logsumexp",
+    "argmax",
+    "argmin",
+    "softmax",
+    "log_softmax",
+    "reshape",
+    "flatten",
+    "squeeze",
+    "unsqueeze",
+    "transpose",
+    "permute",
+    "expand",
+    "broadcast_to",
+    "split",
+    "chunk",
+):
+    _method = Tensor.__dict__[_name]
+    if _method.__doc__ is None:
+        _method.__doc__ = f"Method form of :func:`minigrad.{_name}`: ``x.{_name}(...)`` is ``minigrad.{_name}(x, ...)``."
+del _name, _method
