@@ -471,3 +471,10 @@ def test_single_threaded_results_equal_multi_threaded_results():
         kernels.set_num_threads(previous)
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="only CI promises a compiled build")
+def test_ci_builds_the_compiled_kernels_so_no_kernel_test_is_skipped_there():
+    # `pip install -e .` compiles the extension; if it silently did not, every
+    # Cython-vs-NumPy comparison above would skip and CI would still pass.
+    assert HAVE_CYTHON, "the Cython extension was not built: `pip install -e .` should compile it"
