@@ -373,11 +373,13 @@ class _Pointwise(Function):
     """Shared plumbing of the regression losses: ℓ = f(x − y) reduced; x̄ = f'(x − y)·ȳ, ȳ_t = −x̄."""
 
     @staticmethod
-    def _f(d, ctx):  # pragma: no cover - abstract
+    def _f(d, param):  # pragma: no cover - abstract
+        """The pointwise loss of the difference d (param: β or δ where the loss has one)."""
         raise NotImplementedError
 
     @staticmethod
-    def _df(d, ctx):  # pragma: no cover - abstract
+    def _df(d, param):  # pragma: no cover - abstract
+        """Its derivative with respect to d."""
         raise NotImplementedError
 
     @classmethod
