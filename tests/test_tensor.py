@@ -215,3 +215,32 @@ def test_argmax_and_argmin_match_pytorch_first_index_on_ties(data, arr):
         want = getattr(t, name)(dim=dim, keepdim=keepdim)
         assert got.dtype == np.int64 and got.shape == tuple(want.shape)
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda lib, x: lib.softmax(x, 0),
+        lambda lib, x: lib.log_softmax(x, -1) * 3,
+        lambda lib, x: lib.max(x, 0).values * 2,
+        lambda lib, x: lib.min(x, -1, keepdim=True).values,
+        lambda lib, x: lib.logsumexp(x, 0),
+        lambda lib, x: lib.sum(x, 0) * x,
+    ],
+    ids=["softmax", "log_softmax", "max", "min", "logsumexp", "sum"],
+)
+def test_dim_taking_ops_treat_a_0d_tensor_as_one_element_like_pytorch(op):
+    x = minigrad.tensor(np.float64(1.5), requires_grad=True)
+    t = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    y, ty = op(minigrad, x), op(torch, t)
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy())
+    y.backward()
+    ty.backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+
+
+def test_a_0d_tensor_rejects_dims_other_than_0_and_minus_1():
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)"):
+        minigrad.tensor(1.0).softmax(1)
+    assert minigrad.tensor(2.0).argmax(0).item() == 0

@@ -86,6 +86,16 @@ def _dim(dim: int, ndim: int) -> int:
     return normalize_dims(dim, ndim)[0]
 
 
+def _as_vector(input, dim):
+    """A 0-d tensor as shape (1,), for ops that take a ``dim``.
+
+    PyTorch lets such ops treat a 0-d tensor as one dimension of size 1 (``dim``
+    0 or -1); routing through a reshape keeps one implementation per op.
+    """
+    normalize_dims(dim, 0)  # raises for a dim other than 0 / -1
+    return reshape(input, (1,))
+
+
 def _broadcast_error(*operands) -> RuntimeError:
     """PyTorch's message for shapes that do not broadcast (checked from the last dimension)."""
     shapes = [np.shape(getattr(x, "data", x)) for x in operands]
@@ -537,6 +547,8 @@ def _max_min(input, dim, keepdim, largest):
         raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is None:
         return (Amax if largest else Amin).apply(input, normalize_dims(None, input.ndim), False)
+    if input.ndim == 0:
+        return _max_min(_as_vector(input, dim), 0, False, largest)
     d = _dim(dim, input.ndim)
     values = MaxDim.apply(input, d, keepdim, largest)
     arg = np.argmax(input.data, axis=d) if largest else np.argmin(input.data, axis=d)
@@ -664,7 +676,9 @@ def logsumexp(input, dim, keepdim: bool = False):
 
 def _arg_extremum(input, dim, keepdim, arg):
     """``arg`` (np.argmax or np.argmin) as an int64 tensor, over all elements when dim is None."""
-    if dim is None:
+    if dim is None or input.ndim == 0:
+        if dim is not None:
+            normalize_dims(dim, 0)  # a 0-d tensor takes dim 0 / -1 (its single element)
         out = np.asarray(arg(input.data), dtype=np.int64)
     else:
         out = arg(input.data, axis=_dim(dim, input.ndim), keepdims=keepdim).astype(np.int64)
@@ -727,6 +741,8 @@ def softmax(input, dim: int):
     >>> minigrad.softmax(minigrad.tensor([0.0, 0.0]), dim=0)
     tensor([0.5000, 0.5000])
     """
+    if input.ndim == 0:
+        return reshape(softmax(_as_vector(input, dim), 0), ())
     return Softmax.apply(input, _dim(dim, input.ndim))
 
 
@@ -744,6 +760,8 @@ def log_softmax(input, dim: int):
     -------
     Tensor
     """
+    if input.ndim == 0:
+        return reshape(log_softmax(_as_vector(input, dim), 0), ())
     return LogSoftmax.apply(input, _dim(dim, input.ndim))
 
 
