@@ -57,6 +57,17 @@ def _unreduce(grad: np.ndarray, reduction: str, n: int) -> np.ndarray:
     return grad
 
 
+def _weighted_reduce(ctx, loss: np.ndarray, wt: np.ndarray, reduction: str) -> np.ndarray:
+    """The class-loss reductions: 'mean' divides by the summed target weights Σ w_{t_n}
+    (not by N), which is why it is not :func:`_reduce`; the divisor is kept on ``ctx``."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(loss.sum(), dtype=loss.dtype)
+    ctx.denom = wt.sum()
+    return np.asarray(loss.sum() / ctx.denom, dtype=loss.dtype)
+
+
 # -- layers --------------------------------------------------------------------------
 class Linear(Function):
     """y = x Wᵀ + b, with x (*, in), W (out, in), b (out,) or None.
@@ -487,12 +498,7 @@ class CrossEntropy(Function):
         loss = loss.astype(x.dtype, copy=False)
         ctx.logp, ctx.safe_t, ctx.wt, ctx.mask, ctx.weight = logp, safe_t, wt, mask, weight
         ctx.reduction, ctx.eps = reduction, label_smoothing
-        if reduction == "none":
-            return loss
-        if reduction == "sum":
-            return np.asarray(loss.sum(), dtype=x.dtype)
-        ctx.denom = wt.sum()
-        return np.asarray(loss.sum() / ctx.denom, dtype=x.dtype)
+        return _weighted_reduce(ctx, loss, wt, reduction)
 
     @staticmethod
     def backward(ctx, grad):
@@ -560,12 +566,7 @@ class NLLLoss(Function):
         wt = ((weight[safe_t] if weight is not None else np.ones(m, x.dtype)) * mask).astype(x.dtype)
         loss = -wt * x[np.arange(m), safe_t]
         ctx.shape, ctx.safe_t, ctx.wt, ctx.reduction = x.shape, safe_t, wt, reduction
-        if reduction == "none":
-            return loss
-        if reduction == "sum":
-            return np.asarray(loss.sum(), dtype=x.dtype)
-        ctx.denom = wt.sum()
-        return np.asarray(loss.sum() / ctx.denom, dtype=x.dtype)
+        return _weighted_reduce(ctx, loss, wt, reduction)
 
     @staticmethod
     def backward(ctx, grad):
