@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import kernels
-from minigrad.optim import _sparse
 from minigrad.optim.optimizer import Optimizer, _lerp_, _step_tensor, _zeros_state
 
 __all__ = ["Adam", "AdamW"]
@@ -66,13 +65,9 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            # Check the whole group first, so a sparse grad leaves every parameter untouched.
-            with_grad = [p for p in group["params"] if p.grad is not None]
-            for p in with_grad:
-                if _sparse.is_sparse(p.grad):
-                    raise RuntimeError(
-                        "Adam does not support sparse gradients, please consider SparseAdam instead"
-                    )
+            with_grad = self._params_with_dense_grads(
+                group, "Adam does not support sparse gradients, please consider SparseAdam instead"
+            )
             for p in with_grad:
                 self._update(p, group)
                 p._bump_version()

@@ -189,6 +189,18 @@ class Optimizer:
         """
         raise NotImplementedError
 
+    @staticmethod
+    def _params_with_dense_grads(group, sparse_message: str) -> list:
+        """The group's parameters that have a gradient, after checking none is sparse.
+
+        The whole group is checked before anything is updated, so a rejected
+        sparse gradient leaves every parameter untouched.
+        """
+        with_grad = [p for p in group["params"] if p.grad is not None]
+        if any(isinstance(p.grad, SparseTensor) for p in with_grad):
+            raise RuntimeError(sparse_message)
+        return with_grad
+
     def _run_closure(self, closure):
         if closure is None:
             return None

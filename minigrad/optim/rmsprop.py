@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim import _sparse
 from minigrad.optim.optimizer import Optimizer, _lerp_, _step_tensor, _zeros_state
 
 __all__ = ["RMSprop"]
@@ -53,10 +52,7 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            with_grad = [p for p in group["params"] if p.grad is not None]
-            for p in with_grad:
-                if _sparse.is_sparse(p.grad):
-                    raise RuntimeError("RMSprop does not support sparse gradients")
+            with_grad = self._params_with_dense_grads(group, "RMSprop does not support sparse gradients")
             for p in with_grad:
                 self._update(p, group)
                 p._bump_version()
