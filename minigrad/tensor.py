@@ -169,6 +169,20 @@ class Tensor:
         arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return arr.copy() if copy else arr
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy ufuncs on tensors run minigrad's differentiable ops (see minigrad.ops._numpy_dispatch)."""
+        fn = _HANDLED.get(ufunc) if method == "__call__" else None
+        if fn is None:
+            return NotImplemented
+        return fn(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy functions on tensors run minigrad's differentiable ops (see minigrad.ops._numpy_dispatch)."""
+        fn = _HANDLED.get(func)
+        if fn is None:
+            return NotImplemented
+        return fn(*args, **kwargs)
+
     def __float__(self) -> float:
         return float(self.item())
 
@@ -743,6 +757,7 @@ def _shape_arg(shape):
 _register_tensor_type(Tensor)
 
 from minigrad import ops as _ops  # noqa: E402  (the ops module needs Tensor defined first)
+from minigrad.ops._numpy_dispatch import HANDLED as _HANDLED  # noqa: E402
 
 # The method forms of the ops share the functions' docstrings (forward math and VJP live there once).
 for _name in (

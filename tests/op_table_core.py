@@ -281,6 +281,37 @@ def embedding_samples(draw):
 
 
 @st.composite
+def gather_samples(draw):
+    V, D = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    idx = draw(hnp.arrays(np.int64, draw(mst.shapes(0, 2, 0, 5)), elements=st.integers(0, V - 1)))
+    return Sample((draw(A((V, D))), idx))
+
+
+@st.composite
+def index_add_samples(draw):
+    V, D = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    # Many repeats: the rows must accumulate.
+    idx = draw(hnp.arrays(np.int64, draw(mst.shapes(1, 1, 0, 6)), elements=st.integers(0, V - 1)))
+    return Sample((draw(A(idx.shape + (D,))), idx), {"num_rows": V})
+
+
+def _torch_index_add(src, idx, num_rows):
+    return torch.zeros(num_rows, src.shape[-1], dtype=src.dtype).index_add(0, idx, src)
+
+
+@st.composite
+def index_put_accumulate_samples(draw):
+    shape = draw(mst.shapes(1, 3, 1, 4))
+    n = shape[0]
+    idx = draw(hnp.arrays(np.int64, draw(mst.shapes(1, 2, 1, 5)), elements=st.integers(-n, n - 1)))
+    return Sample((draw(A(idx.shape + shape[1:])), idx), {"shape": shape})
+
+
+def _torch_index_put_accumulate(src, idx, shape):
+    return torch.zeros(shape, dtype=src.dtype).index_put((idx,), src, accumulate=True)
+
+
+@st.composite
 def where_samples(draw):
     sc, sa, sb = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3)).input_shapes
     return Sample((draw(hnp.arrays(np.bool_, sc)), draw(A(sa)), draw(A(sb))))
@@ -435,6 +466,11 @@ OPS = [
            lambda: [_e(np.ones((2, 3)), index=(0, 3), error=IndexError, match="out of bounds"),
                     _e(np.ones((2, 3)), np.array([0, 2]), how="array", error=IndexError, match="out of bounds")]),
     OpInfo("setitem", setitem_op, setitem_op, setitem_samples, (I.IndexPut,)),
+    OpInfo("gather", lambda w, idx: I.Gather.apply(w, idx), lambda w, idx: w[idx], gather_samples, (I.Gather,)),
+    OpInfo("index_add", lambda src, idx, num_rows: I.IndexAdd.apply(src, idx, num_rows), _torch_index_add,
+           index_add_samples, (I.IndexAdd,)),
+    OpInfo("index_put_accumulate", lambda src, idx, shape: I.IndexPutAccumulate.apply(src, idx, shape),
+           _torch_index_put_accumulate, index_put_accumulate_samples, (I.IndexPutAccumulate,)),
     OpInfo("embedding", minigrad.embedding, torch.nn.functional.embedding, embedding_samples, (I.Embedding,),
            lambda: [_e(np.array([0, 3]), np.ones((3, 2)), error=IndexError, match="out of range"),
                     _e(np.array([-1]), np.ones((3, 2)), error=IndexError, match="out of range")]),

@@ -1,5 +1,10 @@
 """Elementwise ops. Inputs broadcast as in NumPy; each backward returns the
-gradient in the broadcast shape and the engine sums it back to each input's shape."""
+gradient in the broadcast shape and the engine sums it back to each input's shape.
+
+Every backward is written in NumPy and serves every order: at first order it
+computes on arrays; recording a graph, its arguments are tensors and each NumPy
+call runs the matching minigrad op (see :mod:`minigrad.ops._numpy_dispatch`).
+Masks (comparisons, ``sign``) are constants at every order."""
 from __future__ import annotations
 
 import numpy as np
@@ -88,18 +93,17 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b, y = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = None
-        if need_a:
-            with np.errstate(divide="ignore", invalid="ignore"):
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
                 ga = grad * b * np.power(a, b - 1)
-            if np.any(np.asarray(b) == 0):
-                # d/da a**0 = 0 everywhere, even at a = 0 where 0 * 0**-1 = nan.
-                ga = np.where(np.asarray(b) == 0, 0, ga)
-        gb = None
-        if need_b:
-            # log(0) would give nan·0; PyTorch defines the term as 0 where a == 0.
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gb = np.where(np.asarray(a) == 0, 0.0, grad * y * np.log(a)).astype(np.result_type(y))
+                b_zero = np.equal(b, 0)
+                if np.any(b_zero):
+                    # d/da a**0 = 0 everywhere, even at a = 0 where 0 * 0**-1 = nan.
+                    ga = np.where(b_zero, 0.0, ga)
+            if need_b:
+                # log(0) would give nan·0; PyTorch defines the term as 0 where a == 0.
+                gb = np.where(np.equal(a, 0), 0.0, grad * y * np.log(a))
         return ga, gb
 
 
@@ -205,7 +209,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (y > 0)
+        return grad * np.greater(y, 0)
 
 
 class Clamp(Function):
@@ -220,17 +224,17 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        mask = np.ones(x.shape, dtype=bool)
+        mask = np.ones(np.shape(x), dtype=bool)
         if ctx.lo is not None:
-            mask &= x >= ctx.lo
+            mask &= np.greater_equal(x, ctx.lo)
         if ctx.hi is not None:
-            mask &= x <= ctx.hi
+            mask &= np.less_equal(x, ctx.hi)
         return grad * mask, None, None
 
 
 def _split_by_comparison(grad, a, b, wins):
     """ȳ to whichever input ``wins`` the comparison; half to each on a tie (as PyTorch)."""
-    share_a = wins(a, b) + 0.5 * (a == b)
+    share_a = wins(a, b) + 0.5 * np.equal(a, b)  # a constant mask
     return grad * share_a, grad * (1 - share_a)
 
 

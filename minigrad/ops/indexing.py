@@ -1,10 +1,16 @@
-"""Indexing: ``x[index]`` and the embedding lookup, both differentiated with index-add."""
+"""Indexing: ``x[index]``, the row gather and index-add kernels as ops, and the embedding lookup.
+
+Each pair here is each other's VJP - ``x[index]`` and :class:`IndexPutAccumulate`,
+:class:`Gather` and :class:`IndexAdd` - so indexing and lookups are differentiable
+to any order. Backward formulas reach the kernels through :func:`gather` and
+:func:`index_add`, which run the kernel on arrays (first order) and the op on
+tensors (when a graph is recorded)."""
 from __future__ import annotations
 
 import numpy as np
 
 from minigrad import kernels
-from minigrad.autograd import Function, sum_to_shape
+from minigrad.autograd import Function
 
 
 def _is_advanced(index) -> bool:
@@ -16,11 +22,8 @@ def _is_advanced(index) -> bool:
 class GetItem(Function):
     """y = x[index] (NumPy semantics: slices, ints, None, ..., bool masks, integer arrays).
 
-    VJP: x̄ = zeros like x, then x̄[index] += ȳ *with duplicates accumulated*:
-    ``x̄[index] += ȳ`` in NumPy would silently keep only one of two repeated
-    positions, so the scatter uses ``np.add.at`` (the general form of index-add).
-    Basic indexing (no arrays) selects each element at most once, so a plain
-    assignment is enough and faster.
+    VJP: x̄ = zeros like x, then x̄[index] += ȳ: :class:`IndexPutAccumulate`, whose own
+    VJP is this op again.
     """
 
     is_view = True  # basic indexing returns a view of x
@@ -28,7 +31,6 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.in_shape, ctx.index = x.shape, index
-        ctx.advanced = _is_advanced(index)
         y = x[index]
         if isinstance(y, np.ndarray):
             return y
@@ -41,18 +43,54 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.in_shape, dtype=grad.dtype)
-        index = ctx.index
-        if not ctx.advanced:
-            out[index] = grad
-        elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and out.ndim >= 1:
-            # x[idx] with one integer array selects whole rows: the row index-add kernel.
-            rows = out.reshape(out.shape[0], int(np.prod(out.shape[1:])))
-            idx = np.where(index < 0, index + out.shape[0], index)
-            kernels.index_add(rows, idx, grad.reshape(idx.shape + (rows.shape[1],)))
-        else:
-            np.add.at(out, index, grad)
-        return out, None
+        return index_put_accumulate(ctx.in_shape, ctx.index, grad), None
+
+
+def _take(g, index):
+    """``g[index]`` as an array (NumPy returns a scalar for all-integer indices) or a Tensor."""
+    y = g[index]
+    return np.asarray(y) if isinstance(y, np.generic) else y
+
+
+def _index_put_accumulate_array(shape, index, src):
+    out = np.zeros(shape, dtype=src.dtype)
+    if not _is_advanced(index):
+        # Basic indexing selects each element at most once: a plain assignment is enough.
+        out[index] = src
+    elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and out.ndim >= 1:
+        # out[idx] with one integer array is whole rows: the row index-add kernel.
+        rows = out.reshape(out.shape[0], int(np.prod(out.shape[1:])))
+        idx = np.where(index < 0, index + out.shape[0], index)
+        kernels.index_add(rows, idx, src.reshape(idx.shape + (rows.shape[1],)))
+    else:
+        # ``out[index] += src`` would keep only one of two repeated positions;
+        # np.add.at (the general index-add) accumulates them.
+        np.add.at(out, index, src)
+    return out
+
+
+class IndexPutAccumulate(Function):
+    """y = zeros(shape), then y[index] += src, repeated positions accumulating (the VJP of x[index]).
+
+    VJP: src̄ = ȳ[index], i.e. :class:`GetItem`. The two are each other's VJP,
+    so indexing can be differentiated to any order.
+    """
+
+    @staticmethod
+    def forward(ctx, src, index, shape):
+        ctx.index = index
+        return _index_put_accumulate_array(shape, index, src)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _take(grad, ctx.index), None, None
+
+
+def index_put_accumulate(shape, index, src):
+    """zeros(shape) with ``[index] += src``: NumPy on an array, :class:`IndexPutAccumulate` on a tensor."""
+    if isinstance(src, np.ndarray):
+        return _index_put_accumulate_array(shape, index, src)
+    return IndexPutAccumulate.apply(src, index, shape)
 
 
 class IndexPut(Function):
@@ -70,11 +108,21 @@ class IndexPut(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        gx = grad.copy()
-        gx[ctx.index] = 0
+        written = np.zeros(np.shape(grad), dtype=bool)
+        written[ctx.index] = True
+        gx = np.where(written, np.zeros((), dtype=grad.dtype), grad)
         gv = None
         if ctx.needs_input_grad[2]:
-            gv = sum_to_shape(np.asarray(grad[ctx.index]), ctx.fitted_shape).reshape(ctx.v_shape)
+            # ȳ at the written positions, summed over the dims that broadcasting gave v.
+            gv = _take(grad, ctx.index)
+            shape = np.shape(gv)
+            lead = len(shape) - len(ctx.fitted_shape)
+            axes = tuple(range(lead)) + tuple(
+                lead + i for i, n in enumerate(ctx.fitted_shape) if n == 1 and shape[lead + i] != 1
+            )
+            if axes:
+                gv = np.sum(gv, axis=axes, keepdims=True)
+            gv = np.reshape(gv, ctx.v_shape)
         return gx, None, gv
 
 
@@ -85,6 +133,62 @@ def fit_value(v: np.ndarray, target_ndim: int) -> np.ndarray:
     if extra > 0 and all(n == 1 for n in v.shape[:extra]):
         return v.reshape(v.shape[extra:])
     return v
+
+
+class Gather(Function):
+    """y[..., :] = W[idx[...], :]: rows of the table W (V, D) at the integer positions idx (the gather kernel).
+
+    VJP: W̄ = zeros (V, D), then W̄[idx[i], :] += ȳ[i, :]: :class:`IndexAdd` (the index-add
+    kernel). gather's VJP is index-add, and index-add's VJP is gather, so both are
+    differentiable to any order. The indices get no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, idx):
+        ctx.idx, ctx.num_rows = idx, weight.shape[0]
+        return kernels.gather(weight, idx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return index_add(ctx.num_rows, ctx.idx, grad), None
+
+
+class IndexAdd(Function):
+    """y = zeros (num_rows, D), then y[idx[i], :] += src[i, :], repeated rows accumulating (the index-add kernel).
+
+    VJP: src̄[i, :] = ȳ[idx[i], :]: :class:`Gather` (the gather kernel). index-add's
+    VJP is gather, and gather's VJP is index-add. The indices get no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, src, idx, num_rows):
+        ctx.idx = idx
+        return kernels.index_add(np.zeros((num_rows, src.shape[-1]), dtype=src.dtype), idx, src)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return gather(grad, ctx.idx), None, None
+
+
+def gather(weight, idx):
+    """Rows ``weight[idx]``: the gather kernel on an array, the differentiable :class:`Gather` on a tensor.
+
+    Backward formulas call this (not the kernel) so that they serve every order.
+    """
+    if isinstance(weight, np.ndarray):
+        return kernels.gather(weight, idx)
+    return Gather.apply(weight, idx)
+
+
+def index_add(num_rows, idx, src):
+    """zeros (num_rows, D) with rows ``src`` added at ``idx``: the index-add kernel on an
+    array, the differentiable :class:`IndexAdd` on a tensor.
+
+    Backward formulas call this (not the kernel) so that they serve every order.
+    """
+    if isinstance(src, np.ndarray):
+        return kernels.index_add(np.zeros((num_rows, src.shape[-1]), dtype=src.dtype), idx, src)
+    return IndexAdd.apply(src, idx, num_rows)
 
 
 class Embedding(Function):
@@ -105,6 +209,4 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grad_w = np.zeros((ctx.num_rows, grad.shape[-1]), dtype=grad.dtype)
-        kernels.index_add(grad_w, ctx.idx, grad)
-        return None, grad_w
+        return None, index_add(ctx.num_rows, ctx.idx, grad)

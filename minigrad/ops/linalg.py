@@ -41,9 +41,9 @@ class MatMul(Function):
         if need_a:
             ga = np.matmul(g, np.swapaxes(b2, -1, -2))
             if a.ndim == 1:
-                ga = ga.reshape(ga.shape[:-2] + (a.shape[0],))
+                ga = np.reshape(ga, ga.shape[:-2] + (a.shape[0],))
         if need_b:
             gb = np.matmul(np.swapaxes(a2, -1, -2), g)
             if b.ndim == 1:
-                gb = gb.reshape(gb.shape[:-2] + (b.shape[0],))
+                gb = np.reshape(gb, gb.shape[:-2] + (b.shape[0],))
         return ga, gb

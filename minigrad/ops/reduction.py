@@ -1,4 +1,8 @@
-"""Reductions over one or more dimensions (``dim`` an int, a tuple, or None for all)."""
+"""Reductions over one or more dimensions (``dim`` an int, a tuple, or None for all).
+
+The backward formulas are NumPy that serves every order (see
+:mod:`minigrad.ops._numpy_dispatch`): ``np.reshape``/``np.broadcast_to`` on a
+tensor gradient record the matching minigrad ops."""
 from __future__ import annotations
 
 import numpy as np
@@ -33,7 +37,7 @@ def _expand_back(grad, in_shape, axes, keepdim):
         shape = list(in_shape)
         for a in axes:
             shape[a] = 1
-        grad = grad.reshape(shape)
+        grad = np.reshape(grad, tuple(shape))
     return grad
 
 
@@ -74,11 +78,12 @@ def _extremum_forward(ctx, x, axes, keepdim, reduce):
 
 
 def _extremum_backward(ctx, grad):
-    # Every position equal to the extremum shares ȳ equally (PyTorch's amax/amin rule).
+    # Every position equal to the extremum shares ȳ equally (PyTorch's amax/amin rule);
+    # which positions those are is a constant mask at every order.
     (x,) = ctx.saved_tensors
-    hit = x == ctx.y
-    g = _expand_back(grad, x.shape, ctx.axes, ctx.keepdim)
-    return g * hit / hit.sum(axis=ctx.axes, keepdims=True), None, None
+    hit = np.equal(x, ctx.y)
+    g = _expand_back(grad, hit.shape, ctx.axes, ctx.keepdim)
+    return g * (hit / hit.sum(axis=ctx.axes, keepdims=True)), None, None
 
 
 class Amax(Function):
@@ -114,10 +119,11 @@ class MaxDim(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        # ȳ broadcast along dim, kept only at the arg-max: a scatter written as a
+        # select, so that it is differentiable in ȳ.
         g = grad if ctx.keepdim else np.expand_dims(grad, ctx.dim)
-        out = np.zeros(ctx.in_shape, dtype=grad.dtype)
-        np.put_along_axis(out, ctx.idx, g, axis=ctx.dim)
-        return out, None, None, None
+        at_arg = np.arange(ctx.in_shape[ctx.dim]).reshape((-1,) + (1,) * (len(ctx.in_shape) - ctx.dim - 1)) == ctx.idx
+        return np.where(at_arg, g, np.zeros((), dtype=grad.dtype)), None, None, None
 
 
 class Var(Function):
@@ -126,17 +132,20 @@ class Var(Function):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-        mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
-        ctx.centered, ctx.axes, ctx.keepdim, ctx.denom = centered, axes, keepdim, max(n - correction, 0)
+        centered = x - x.mean(axis=axes, keepdims=True)
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, max(n - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray((centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.denom).astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        g = _expand_back(grad, ctx.centered.shape, ctx.axes, ctx.keepdim)
+        (x,) = ctx.saved_tensors
+        # x - mean is recomputed (not kept from forward) so that it is differentiated at higher order.
+        centered = x - np.mean(x, axis=ctx.axes, keepdims=True)
+        g = _expand_back(grad, np.shape(x), ctx.axes, ctx.keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return g * 2 * ctx.centered / ctx.denom, None, None, None
+            return g * 2 * centered / ctx.denom, None, None, None
 
 
 class LogSumExp(Function):
@@ -147,12 +156,15 @@ class LogSumExp(Function):
         m = np.max(x, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)  # all -inf: keep -inf, never inf - inf
         y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        ctx.save_for_backward(x)
-        ctx.y, ctx.axes, ctx.keepdim = y, axes, keepdim
-        return y if keepdim else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        if not keepdim:
+            y = y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        ctx.save_for_backward(x, y)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        g = _expand_back(grad, x.shape, ctx.axes, ctx.keepdim)
-        return g * np.exp(x - ctx.y), None, None
+        x, y = ctx.saved_tensors
+        shape = np.shape(x)
+        g = _expand_back(grad, shape, ctx.axes, ctx.keepdim)
+        return g * np.exp(x - _expand_back(y, shape, ctx.axes, ctx.keepdim)), None, None

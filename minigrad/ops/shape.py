@@ -22,7 +22,7 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.in_shape), None
+        return np.reshape(grad, ctx.in_shape), None
 
 
 class Permute(Function):
@@ -97,4 +97,5 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (None,) + tuple(np.moveaxis(grad, ctx.dim, 0))
+        lead = (slice(None),) * ctx.dim
+        return (None,) + tuple(grad[lead + (k,)] for k in range(np.shape(grad)[ctx.dim]))

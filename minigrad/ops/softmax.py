@@ -20,7 +20,7 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return y * (grad - (grad * y).sum(axis=ctx.dim, keepdims=True)), None
+        return y * (grad - np.sum(grad * y, axis=ctx.dim, keepdims=True)), None
 
 
 class LogSoftmax(Function):
@@ -37,4 +37,4 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad - np.exp(y) * grad.sum(axis=ctx.dim, keepdims=True), None
+        return grad - np.exp(y) * np.sum(grad, axis=ctx.dim, keepdims=True), None
