@@ -65,7 +65,18 @@ def _weighted_reduce(ctx, loss: np.ndarray, wt: np.ndarray, reduction: str) -> n
     if reduction == "sum":
         return np.asarray(loss.sum(), dtype=loss.dtype)
     ctx.denom = wt.sum()
-    return np.asarray(loss.sum() / ctx.denom, dtype=loss.dtype)
+    # Nothing counted (all targets ignored, or zero weights): 0/0, which PyTorch reports as nan.
+    return np.asarray(loss.sum() / ctx.denom if ctx.denom != 0 else np.nan, dtype=loss.dtype)
+
+
+def _per_row_grad(grad, reduction, m, denom):
+    """ȳ_n of each row of a class loss (the VJP of :func:`_weighted_reduce`)."""
+    if reduction == "none":
+        return grad
+    if reduction == "sum":
+        return np.broadcast_to(grad, (m,))
+    with np.errstate(divide="ignore", invalid="ignore"):  # denom 0: the counted rows get nan, as in PyTorch
+        return np.broadcast_to(grad / denom, (m,))
 
 
 # -- layers --------------------------------------------------------------------------
@@ -467,8 +478,11 @@ class HuberLoss(_Pointwise):
 
 
 def _log_softmax_rows(x2):
-    shifted = x2 - x2.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    """log_softmax over dim 1. A row holding NaN, or +inf beside +inf, has no softmax: its
+    result is NaN without a warning (such rows are usually ignored ones, or the caller's NaN)."""
+    with np.errstate(invalid="ignore"):
+        shifted = x2 - x2.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 class CrossEntropy(Function):
@@ -476,9 +490,11 @@ class CrossEntropy(Function):
 
     With p = log_softmax(x), m_n = [t_n ≠ ignore_index], ε the label smoothing:
         ℓ_n = m_n·((1−ε)·(−w_{t_n} p_{n,t_n}) + (ε/C)·Σ_c −w_c p_{n,c});
-    'mean' divides Σℓ_n by Σ_n m_n w_{t_n}, 'sum' by 1.
+    'mean' divides Σℓ_n by Σ_n m_n w_{t_n}, 'sum' by 1 (nothing counted: 'mean' is nan).
     VJP: with a_{n,c} = −m_n·((1−ε)·w_{t_n}[c = t_n] + (ε/C)·w_c) (= ∂ℓ_n/∂p_{n,c}),
         x̄_n = ȳ_n·(a_n − softmax(x_n)·Σ_c a_{n,c}).
+    An ignored row is selected out, not multiplied by m_n = 0: its ℓ_n and x̄_n are exactly 0
+    even where its logits are NaN or ±inf (masked positions), so they cannot poison the rest.
     Stable for any logits: only x − max(x) is exponentiated.
     The caller moves the class dim last and flattens (x of shape (N, C, d…) → (N·d…, C)).
     """
@@ -491,11 +507,12 @@ class CrossEntropy(Function):
         safe_t = np.where(mask, target, 0)
         rows = np.arange(m)
         wt = (weight[safe_t] if weight is not None else np.ones(m, x.dtype)) * mask
-        loss = -wt * logp[rows, safe_t]
-        if label_smoothing > 0:
-            smooth = -(logp * weight).sum(axis=1) if weight is not None else -logp.sum(axis=1)
-            loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth * mask
-        loss = loss.astype(x.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # 0·(−inf) where a zero class weight meets a masked logit
+            loss = -wt * logp[rows, safe_t]
+            if label_smoothing > 0:
+                smooth = -(logp * weight).sum(axis=1) if weight is not None else -logp.sum(axis=1)
+                loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth
+        loss = np.where(mask, loss, 0).astype(x.dtype, copy=False)
         ctx.logp, ctx.safe_t, ctx.wt, ctx.mask, ctx.weight = logp, safe_t, wt, mask, weight
         ctx.reduction, ctx.eps = reduction, label_smoothing
         return _weighted_reduce(ctx, loss, wt, reduction)
@@ -505,19 +522,15 @@ class CrossEntropy(Function):
         logp, safe_t, wt, mask = ctx.logp, ctx.safe_t, ctx.wt, ctx.mask
         m, c = logp.shape
         eps = ctx.eps
-        if ctx.reduction == "none":
-            gn = grad
-        elif ctx.reduction == "sum":
-            gn = np.broadcast_to(grad, (m,))
-        else:
-            gn = np.broadcast_to(grad / ctx.denom, (m,))
+        gn = _per_row_grad(grad, ctx.reduction, m, getattr(ctx, "denom", None))
         a = np.zeros_like(logp)
         a[np.arange(m), safe_t] = -(1 - eps) * wt
         if eps > 0:
             wc = ctx.weight if ctx.weight is not None else np.ones(c, logp.dtype)
             a -= (eps / c) * wc[None, :] * mask[:, None]
-        gx = (a - np.exp(logp) * a.sum(axis=1, keepdims=True)) * gn[:, None]
-        return gx.astype(logp.dtype, copy=False), None
+        with np.errstate(invalid="ignore"):  # NaN rows are ignored ones (dropped below) or the caller's NaN
+            gx = (a - np.exp(logp) * a.sum(axis=1, keepdims=True)) * gn[:, None]
+        return np.where(mask[:, None], gx, 0).astype(logp.dtype, copy=False), None
 
 
 class CrossEntropyProbs(Function):
@@ -535,7 +548,8 @@ class CrossEntropyProbs(Function):
         yt = y * (1 - label_smoothing) + label_smoothing / c if label_smoothing > 0 else y
         a = -yt * weight if weight is not None else -yt
         ctx.logp, ctx.a, ctx.weight, ctx.reduction, ctx.eps = logp, a, weight, reduction, label_smoothing
-        loss = (a * logp).sum(axis=1).astype(x.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # 0·(−inf) = nan where a target 0 meets a −inf logit, as in PyTorch
+            loss = (a * logp).sum(axis=1).astype(x.dtype, copy=False)
         return _reduce(loss, reduction)
 
     @staticmethod
@@ -554,8 +568,10 @@ class CrossEntropyProbs(Function):
 class NLLLoss(Function):
     """Negative log-likelihood of log-probabilities x (M, C) at class indices t (M,).
 
-    ℓ_n = −w_{t_n} x_{n,t_n} · [t_n ≠ ignore_index]; 'mean' divides by Σ_n w_{t_n}[t_n ≠ ignore].
+    ℓ_n = −w_{t_n} x_{n,t_n} · [t_n ≠ ignore_index]; 'mean' divides by Σ_n w_{t_n}[t_n ≠ ignore]
+    (nothing counted: nan).
     VJP: x̄_{n,c} = −ȳ_n w_{t_n} [c = t_n] (masked), scaled like the reduction.
+    Ignored rows are selected out (ℓ_n = x̄_n = 0 even for a NaN or ±inf x_{n,·}).
     """
 
     @staticmethod
@@ -564,19 +580,18 @@ class NLLLoss(Function):
         mask = target != ignore_index
         safe_t = np.where(mask, target, 0)
         wt = ((weight[safe_t] if weight is not None else np.ones(m, x.dtype)) * mask).astype(x.dtype)
-        loss = -wt * x[np.arange(m), safe_t]
-        ctx.shape, ctx.safe_t, ctx.wt, ctx.reduction = x.shape, safe_t, wt, reduction
+        with np.errstate(invalid="ignore"):  # 0·(±inf) of a zero class weight, as in PyTorch
+            loss = np.where(mask, -wt * x[np.arange(m), safe_t], 0).astype(x.dtype, copy=False)
+        ctx.shape, ctx.safe_t, ctx.wt, ctx.mask, ctx.reduction = x.shape, safe_t, wt, mask, reduction
         return _weighted_reduce(ctx, loss, wt, reduction)
 
     @staticmethod
     def backward(ctx, grad):
         m = ctx.shape[0]
-        if ctx.reduction == "none":
-            gn = grad
-        else:
-            gn = np.broadcast_to(grad / ctx.denom if ctx.reduction == "mean" else grad, (m,))
+        gn = _per_row_grad(grad, ctx.reduction, m, getattr(ctx, "denom", None))
         gx = np.zeros(ctx.shape, dtype=ctx.wt.dtype)
-        gx[np.arange(m), ctx.safe_t] = -ctx.wt * gn
+        with np.errstate(invalid="ignore"):
+            gx[np.arange(m), ctx.safe_t] = np.where(ctx.mask, -ctx.wt * gn, 0)
         return gx, None
 
 
