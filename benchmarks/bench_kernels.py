@@ -41,6 +41,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from minigrad import kernels  # noqa: E402
 
+from _which import require_compiled_kernels  # noqa: E402  (benchmarks/_which.py)
+
 MAX_BYTES = 2 * 1024**3   # skip shapes whose arrays would need more than this
 
 
@@ -222,8 +224,12 @@ def main():
     with_torch = torch is not None and not args.no_torch
     rng = np.random.default_rng(0)
 
+    require_compiled_kernels()
     print(f"minigrad backend {kernels.BACKEND}, {kernels.get_num_threads()} threads; numpy {np.__version__}"
           + (f"; torch {torch.__version__}, {torch.get_num_threads()} threads" if with_torch else "; no torch"))
+    # Kernel figures depend on the thread setting (a busy core stalls a two-thread run): say which.
+    print("thread settings: " + ", ".join(f"{v}={os.environ.get(v, '(unset)')}" for v in
+                                          ("MINIGRAD_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY")))
     if args.strategies:
         run_strategies(args, rng)
         return

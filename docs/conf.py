@@ -77,7 +77,7 @@ sphinx_gallery_conf = {
     # Every script that is not a helper module (_common.py) is run...
     "filename_pattern": r"/[^_/][^/]*\.py$",
     "ignore_pattern": r"(^|/)_[^/]*\.py$",
-    # ...in its quick mode, so the whole gallery takes seconds.
+    # ...in full: the pages show the default run's numbers (MINIGRAD_DOCS_QUICK=1: --quick, labelled).
     "reset_argv": "minigrad_docs.gallery_argv",
     # The examples save their figure and close it; this scraper picks the saved files up.
     "image_scrapers": ("minigrad_docs.saved_figure_scraper",),
@@ -97,7 +97,7 @@ plot_formats = [("png", 100)]
 plot_rcparams = {"figure.figsize": (6.4, 3.6)}
 
 # -- Doctests in the pages (also run by tests/test_docs.py) --------------------------
-doctest_global_setup = "import numpy as np\nimport minigrad\n"
+# None: each page imports what it uses (tests/test_docs.py runs every page in a fresh interpreter).
 
 # -- HTML --------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"

@@ -15,8 +15,12 @@ import numpy as np
 
 import minigrad as mg
 
-#: Where every example writes its picture (git-ignored).
+#: Where an example writes its picture unless told otherwise (git-ignored).
 OUTPUT_DIR = Path(__file__).resolve().parent / "output"
+
+#: The first line of a ``--quick`` run's output: its numbers are not the documented ones.
+QUICK_LABEL = ("REDUCED RUN (--quick): less data and fewer steps than the default run; "
+               "its numbers are not the ones quoted in the documentation.")
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -26,7 +30,18 @@ def parser(description: str) -> argparse.ArgumentParser:
                    help="a few-second run with less data / fewer steps (used by the tests)")
     p.add_argument("--seed", type=int, default=0, help="seed for minigrad and NumPy")
     p.add_argument("--no-plot", action="store_true", help="skip writing the figure")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   default=Path(os.environ.get("MINIGRAD_EXAMPLES_OUT") or OUTPUT_DIR),
+                   help="folder for the figure (default: $MINIGRAD_EXAMPLES_OUT, else examples/output)")
     return p
+
+
+def parse_args(p: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """Parse the command line; a ``--quick`` run says first that its numbers are reduced."""
+    args = p.parse_args(argv)
+    if args.quick:
+        print(QUICK_LABEL)
+    return args
 
 
 def setup(seed: int) -> np.random.Generator:
@@ -87,14 +102,63 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, name: str) -> Path:
-    """Save ``fig`` as ``examples/output/<name>``, close it and return the path."""
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = OUTPUT_DIR / name
+def save_figure(fig, name: str, out_dir) -> Path:
+    """Save ``fig`` as ``<out_dir>/<name>`` (the ``--out`` folder), close it and return the path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / name
     fig.savefig(path, dpi=120, bbox_inches="tight")
     pyplot().close(fig)
     print(f"figure saved to {path}")
     return path
+
+
+def label_points(ax, xy, labels, colors=None, fontsize=7) -> list:
+    """Write each label next to its point where it covers no other label or point and stays inside the axes.
+
+    Greedy: each label tries eight positions around its point and keeps the first
+    that overlaps nothing placed so far (else the one that overlaps least).
+    Positions are measured on the drawn figure, so call this after the layout is
+    final (``fig.tight_layout()``, axis limits set). Returns the text artists.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    points = [ax.transData.transform(p) for p in xy]
+    pad = 3.0  # pixels around a point that a label must not cover
+    point_boxes = [(x - pad, y - pad, x + pad, y + pad) for x, y in points]
+    positions = [(4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right", "bottom"),
+                 (-4, -3, "right", "top"), (0, 5, "center", "bottom"), (0, -5, "center", "top"),
+                 (6, 0, "left", "center"), (-6, 0, "right", "center")]
+
+    def overlap(a, b):
+        w = min(a[2], b[2]) - max(a[0], b[0])
+        h = min(a[3], b[3]) - max(a[1], b[1])
+        return w * h if w > 0 and h > 0 else 0.0
+
+    placed, texts = [], []
+    for k, label in enumerate(labels):
+        best = None
+        for dx, dy, ha, va in positions:
+            t = ax.annotate(label, xy[k], xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                            fontsize=fontsize, color=None if colors is None else colors[k])
+            e = t.get_window_extent(renderer)
+            box = (e.x0 - 1, e.y0 - 1, e.x1 + 1, e.y1 + 1)
+            cost = sum(overlap(box, b) for b in placed)
+            cost += sum(overlap(box, b) for j, b in enumerate(point_boxes) if j != k)
+            cost += 10 * ((box[2] - box[0]) * (box[3] - box[1])
+                          - overlap(box, (inside.x0, inside.y0, inside.x1, inside.y1)))
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, t, box)
+            else:
+                t.remove()
+            if cost == 0:
+                break
+        placed.append(best[2])
+        texts.append(best[1])
+    return texts
 
 
 def batches(n: int, batch_size: int, rng: np.random.Generator):

@@ -20,7 +20,7 @@ Data: random indices drawn with a seeded NumPy Generator; nothing is downloaded.
 
 Run ``python examples/embedding_vs_linear.py`` (about 5 seconds) or add
 ``--quick`` (about 2 seconds). The figure goes to
-``examples/output/embedding_vs_linear.png``.
+``examples/output/embedding_vs_linear.png`` (``--out DIR`` for another folder).
 """
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ def loglog_slope(x, y) -> float:
     return float(np.polyfit(x[half:], y[half:], 1)[0])
 
 
-def plot(rows, n: int, d: int):
+def plot(rows, n: int, d: int, out_dir):
     plt = _common.pyplot()
     V = [r["V"] for r in rows]
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -194,12 +194,12 @@ def plot(rows, n: int, d: int):
     ax_m.legend(fontsize=8)
     ax_m.grid(True, which="both", alpha=0.3)
     fig.suptitle("Embedding lookup vs one-hot @ W: same numbers, O(n·d) vs O(n·V·d)")
-    return _common.save_figure(fig, "embedding_vs_linear.png")
+    return _common.save_figure(fig, "embedding_vs_linear.png", out_dir)
 
 
 def main(argv=None) -> dict:
     """Run the three demonstrations; return the numbers (for tests)."""
-    args = _common.parser(__doc__).parse_args(argv)
+    args = _common.parse_args(_common.parser(__doc__), argv)
     rng = _common.setup(args.seed)
 
     print("1. embedding(idx, W) vs one_hot(idx) @ W   (float64, random cotangent)")
@@ -244,7 +244,7 @@ def main(argv=None) -> dict:
           "one-hot inputs: same output, same gradient. But it reads only the looked-up rows: the "
           "one-hot product's time and memory grow linearly with V, while the lookup's only "
           "V-dependent cost is zero-filling a dense (V, d) gradient, which sparse=True removes.")
-    path = None if args.no_plot else plot(rows, n, d)
+    path = None if args.no_plot else plot(rows, n, d, args.out)
     return {"equality": eq, "scaling": rows, "slopes": slopes, "figure": path}
 
 

@@ -12,10 +12,10 @@ rate) to predict the standardised log sale price; only the encoding of the
 inputs changes:
 
 (a) continuous features only (standardised; areas log-transformed);
-(b) (a) + the neighbourhood's integer code (0..27, alphabetical), fed as a number;
-(c) (a) + the neighbourhood one-hot (28 columns);
-(d) (a) + the neighbourhood through ``nn.Embedding(28, 2)``;
-(e) (d) with living area replaced by its quantile bucket (16 buckets) through
+(b) as (a), plus the neighbourhood's integer code (0..27, alphabetical), fed as a number;
+(c) as (a), plus the neighbourhood one-hot (28 columns);
+(d) as (a), plus the neighbourhood through ``nn.Embedding(28, 2)``;
+(e) as (d), with living area replaced by its quantile bucket (16 buckets) through
     ``nn.Embedding(16, 2)``.
 
 Each variant is trained from several seeds on one fixed train/test split and
@@ -36,7 +36,7 @@ Following De Cock's own advice, the five sales above 4,000 sq ft of living area
 
 Run ``python examples/house_prices.py`` (10-25 seconds on two cores) or
 ``--quick`` for a few seconds. The figure goes to
-``examples/output/house_prices.png``.
+``examples/output/house_prices.png`` (``--out DIR`` for another folder).
 """
 from __future__ import annotations
 
@@ -264,9 +264,9 @@ def count_parameters(model) -> int:
 # ----------------------------------------------------------------------------
 # picture
 # ----------------------------------------------------------------------------
-def plot(model_d, meta, results, premium):
+def plot(model_d, meta, results, premium, out_dir):
     plt = _common.pyplot()
-    fig, (ax_e, ax_r) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [1.5, 1]})
+    fig, (ax_e, ax_r) = plt.subplots(1, 2, figsize=(15, 6.5), gridspec_kw={"width_ratios": [1.45, 1]})
     emb = model_d.neighbourhood.weight.detach().numpy()
     counts = meta["train_count"]
     # premium is in standardised log units; as a percentage of price:
@@ -274,30 +274,36 @@ def plot(model_d, meta, results, premium):
     lim = np.abs(pct[counts >= 5]).max()
     sc = ax_e.scatter(emb[:, 0], emb[:, 1], c=pct, cmap="coolwarm", vmin=-lim, vmax=lim,
                       s=20 + 200 * counts / counts.max(), edgecolors="k", linewidths=0.5)
-    for k, name in enumerate(meta["neighbourhoods"]):
-        label = SHORT_NAMES.get(name, name.replace("_", " "))
-        ax_e.annotate(label, emb[k], fontsize=7, xytext=(4, 3),
-                      textcoords="offset points")
     fig.colorbar(sc, ax=ax_e, label="location premium: mean training residual of model (a), % of price")
     ax_e.set_title("learned Embedding(28, 2) of the neighbourhood, variant (d)\n"
                    "(marker size = training sales)")
     ax_e.set_xlabel("embedding dim 0")
     ax_e.set_ylabel("embedding dim 1")
+    ax_e.margins(0.12)  # room for the labels of the outermost points
 
+    # A dot plot with error bars: a dot's position, not a bar's length, carries the value, so
+    # the axis need not start at zero (bars from 19 k$ exaggerated the differences).
     keys = list(results)
-    means = [results[k]["usd_mean"] / 1000 for k in keys]
-    stds = [results[k]["usd_std"] / 1000 for k in keys]
-    ax_r.barh(range(len(keys)), means, xerr=stds, color="tab:blue", alpha=0.8)
-    ax_r.set_yticks(range(len(keys)), [f"({k}) {VARIANTS[k]}" for k in keys], fontsize=8)
+    means = np.array([results[k]["usd_mean"] / 1000 for k in keys])
+    stds = np.array([results[k]["usd_std"] / 1000 for k in keys])
+    y = np.arange(len(keys))
+    ax_r.errorbar(means, y, xerr=stds, fmt="o", color="tab:blue", ecolor="black", capsize=4, markersize=7)
+    ax_r.set_yticks(y, [f"({k}) {VARIANTS[k]}" for k in keys], fontsize=9)
     ax_r.invert_yaxis()
-    ax_r.set_xlabel("test RMSE (k$), mean ± std over seeds")
-    ax_r.set_xlim(min(means) * 0.8, max(means) * 1.08)
-    for i, m in enumerate(means):
-        ax_r.text(m, i, f" {m:.1f}", va="center", fontsize=8)
+    ax_r.set_ylim(len(keys) - 0.5, -0.5)
+    ax_r.set_xlabel("test RMSE (k$), mean ± std over seeds (lower is better)")
+    span = (means + stds).max() - (means - stds).min()
+    ax_r.set_xlim((means - stds).min() - 0.25 * span, (means + stds).max() + 0.45 * span)
+    for i, (m, sd) in enumerate(zip(means, stds)):
+        ax_r.annotate(f"{m:.1f} ± {sd:.1f}", (m + sd, i), xytext=(6, 0), textcoords="offset points",
+                      va="center", fontsize=9)
+    ax_r.grid(axis="x", alpha=0.3)
     ax_r.set_title("same MLP, different input encodings")
     fig.suptitle("Ames house prices: neighbourhood as number, one-hot, or Embedding")
     fig.tight_layout()
-    return _common.save_figure(fig, "house_prices.png")
+    labels = [SHORT_NAMES.get(name, name.replace("_", " ")) for name in meta["neighbourhoods"]]
+    _common.label_points(ax_e, emb, labels, fontsize=7)
+    return _common.save_figure(fig, "house_prices.png", out_dir)
 
 
 # ----------------------------------------------------------------------------
@@ -306,7 +312,7 @@ def main(argv=None) -> dict:
     p = _common.parser(__doc__)
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--seeds", type=int, default=None, help="training seeds per variant")
-    args = p.parse_args(argv)
+    args = _common.parse_args(p, argv)
     epochs = args.epochs or (5 if args.quick else 30)
     n_seeds = args.seeds or (1 if args.quick else 5)
     batch_size = 64
@@ -359,7 +365,7 @@ def main(argv=None) -> dict:
     print()
     for line in lessons(results):
         print(line)
-    path = None if args.no_plot else plot(models_d[0], meta, results, premium)
+    path = None if args.no_plot else plot(models_d[0], meta, results, premium, args.out)
     return {"results": results, "baseline_log": base_log, "figure": path,
             "r2_before": r2_before, "r2_after": r2_after,
             "embedding": models_d[0].neighbourhood.weight.detach().numpy(), "meta": meta}

@@ -14,7 +14,7 @@ of 8x8 pixels with values 0-16, loaded offline. A fixed 75/25 split (seeded,
 stratified by class) is used.
 
 Run ``python examples/mlp_digits.py`` (a few seconds) or ``--quick``.
-The figure goes to ``examples/output/mlp_digits.png``.
+The figure goes to ``examples/output/mlp_digits.png`` (``--out DIR`` for another folder).
 """
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def confusion(model, X, y) -> np.ndarray:
     return cm
 
 
-def plot(hist_mlp, hist_lin, cm):
+def plot(hist_mlp, hist_lin, cm, out_dir):
     plt = _common.pyplot()
     fig, (ax_c, ax_m) = plt.subplots(1, 2, figsize=(11, 4.5))
     ep = np.arange(1, len(hist_mlp["test_acc"]) + 1)
@@ -108,14 +108,14 @@ def plot(hist_mlp, hist_lin, cm):
     ax_m.set_title("MLP confusion matrix (held out)")
     fig.suptitle("scikit-learn digits (8x8): Linear layers on pixel intensities")
     fig.tight_layout()
-    return _common.save_figure(fig, "mlp_digits.png")
+    return _common.save_figure(fig, "mlp_digits.png", out_dir)
 
 
 def main(argv=None) -> dict:
     """Train the MLP and the linear model; print and return held-out accuracies."""
     p = _common.parser(__doc__)
     p.add_argument("--epochs", type=int, default=None)
-    args = p.parse_args(argv)
+    args = _common.parse_args(p, argv)
     rng = _common.setup(args.seed)
     epochs = args.epochs or (5 if args.quick else 40)
     Xtr, ytr, Xte, yte, _ = load_data(rng)
@@ -134,7 +134,7 @@ def main(argv=None) -> dict:
           f"linear softmax regression {acc_lin:.2%}; chance 10%")
     print(f"train accuracy: MLP {accuracy(mlp, Xtr, ytr):.2%}; most frequent confusion: "
           f"true {i} predicted as {j} ({off[i, j]} times)")
-    path = None if args.no_plot else plot(hist_mlp, hist_lin, cm)
+    path = None if args.no_plot else plot(hist_mlp, hist_lin, cm, args.out)
     return {"test_accuracy": acc_mlp, "linear_test_accuracy": acc_lin, "confusion": cm, "figure": path}
 
 

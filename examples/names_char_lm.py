@@ -24,7 +24,7 @@ the PyPI package ``names`` (files ``dist.male.first`` and ``dist.female.first``)
 so they load offline. Names appearing in both lists are kept once: 5,163 names.
 
 Run ``python examples/names_char_lm.py`` (about 5 seconds) or ``--quick``.
-The figure goes to ``examples/output/names_char_lm.png``.
+The figure goes to ``examples/output/names_char_lm.png`` (``--out DIR`` for another folder).
 """
 from __future__ import annotations
 
@@ -139,9 +139,9 @@ def vowel_similarity(w: np.ndarray) -> tuple[float, float]:
     return float(vv), float(vc)
 
 
-def plot(model, history):
+def plot(model, history, out_dir):
     plt = _common.pyplot()
-    fig, (ax_l, ax_e) = plt.subplots(1, 2, figsize=(12, 5))
+    fig, (ax_l, ax_e) = plt.subplots(1, 2, figsize=(13, 5.5))
     ep = np.arange(1, len(history["train"]) + 1)
     ax_l.plot(ep, history["train"], label="train")
     ax_l.plot(ep, history["test"], label="held-out names")
@@ -154,26 +154,32 @@ def plot(model, history):
     ax_l.set_title("loss")
     ax_l.legend()
 
+    # What the text claims, shown directly: cosine similarities of the letter vectors, vowels
+    # first, so that the vowel block (top left) can be compared with the vowel-consonant block.
     w = model.emb.weight.detach().numpy()
-    x = w - w.mean(0)
-    xy = x @ np.linalg.svd(x, full_matrices=False)[2][:2].T
-    for i, ch in enumerate(ALPHABET):
-        colour = "tab:red" if ch in "aeiouy" else ("gray" if ch == "." else "tab:blue")
-        ax_e.scatter(*xy[i], color=colour, s=12)
-        ax_e.annotate(ch, xy[i], fontsize=12, color=colour, ha="center", va="bottom")
-    ax_e.set_title("learned 10-d letter embeddings, PCA to 2-D (red: vowels and y)", fontsize=10)
-    ax_e.set_xlabel("PC 1")
-    ax_e.set_ylabel("PC 2")
+    order = [STOI[c] for c in "aeiou"] + [STOI[c] for c in ALPHABET[1:] if c not in "aeiou"]
+    u = w[order] / np.linalg.norm(w[order], axis=1, keepdims=True)
+    sim = u @ u.T
+    np.fill_diagonal(sim, np.nan)  # a letter with itself (1) says nothing; blank
+    im = ax_e.imshow(sim, cmap="RdBu_r", vmin=-1, vmax=1)
+    ticks = [ALPHABET[i] for i in order]
+    ax_e.set_xticks(range(len(ticks)), ticks, fontsize=8)
+    ax_e.set_yticks(range(len(ticks)), ticks, fontsize=8)
+    ax_e.add_patch(plt.Rectangle((-0.5, -0.5), 5, 5, fill=False, edgecolor="black", lw=1.5))
+    vv, vc = vowel_similarity(w)
+    ax_e.set_title(f"cosine similarity of the learned letter vectors, vowels first\n"
+                   f"mean vowel-vowel {vv:+.2f} (boxed), vowel-consonant {vc:+.2f}", fontsize=10)
+    fig.colorbar(im, ax=ax_e, shrink=0.8)
     fig.suptitle("character-level MLP language model on US Census first names")
     fig.tight_layout()
-    return _common.save_figure(fig, "names_char_lm.png")
+    return _common.save_figure(fig, "names_char_lm.png", out_dir)
 
 
 def main(argv=None) -> dict:
     """Train the model; print held-out loss vs baselines and samples; return the numbers."""
     p = _common.parser(__doc__)
     p.add_argument("--epochs", type=int, default=None)
-    args = p.parse_args(argv)
+    args = _common.parse_args(p, argv)
     rng = _common.setup(args.seed)
     epochs = args.epochs or (3 if args.quick else 30)
     batch_size = 128
@@ -228,7 +234,7 @@ def main(argv=None) -> dict:
     train_set = set(train_words)
     print("samples (* = not in the training list): "
           + ", ".join(s + ("" if s in train_set else "*") for s in samples))
-    path = None if args.no_plot else plot(model, history)
+    path = None if args.no_plot else plot(model, history, args.out)
     return {"test_loss": test_loss, "train_loss": train_loss, "baselines": base,
             "samples": samples, "vowel_similarity": {"before": sim_before, "after": sim_after},
             "figure": path}

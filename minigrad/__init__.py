@@ -35,3 +35,25 @@ uint8 = _np.dtype(_np.uint8)
 bool = _np.dtype(_np.bool_)
 
 __version__ = "0.1.0"
+
+# Subpackages reachable as attributes after a bare ``import minigrad``, as ``torch.nn`` and
+# ``torch.optim`` are after ``import torch``, but imported on first use: ``import minigrad``
+# stays light, and code that never touches ``minigrad.nn`` never pays for it.
+_LAZY_SUBMODULES = ("nn", "optim", "utils", "testing", "viz", "course")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        # import_module binds the submodule as an attribute of this package, so this runs once.
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":  # the submodule exists but one of its imports failed
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))

@@ -201,7 +201,22 @@ def _assemble(node_lines, edge_lines) -> str:
     return "\n".join(head + node_lines + edge_lines + ["}"]) + "\n"
 
 
-def render(tensor, path, format: str = "svg", show_grads: bool = True, params=None) -> pathlib.Path:
+def _format_for(path: pathlib.Path, format) -> str:
+    """The picture format: ``format`` if given, else ``path``'s extension; they must agree."""
+    ext = path.suffix.lower().lstrip(".")
+    if format is None:
+        if ext not in _FORMATS:
+            raise ValueError(f"cannot tell the format from {path.name!r}: name the file .svg, .png or .pdf, "
+                             "or pass format=")
+        return ext
+    if format not in _FORMATS:
+        raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {format!r}")
+    if ext in _FORMATS and ext != format:
+        raise ValueError(f"format={format!r} does not match the file name {path.name!r}")
+    return format
+
+
+def render(tensor, path, format=None, show_grads: bool = True, params=None) -> pathlib.Path:
     """Draw the graph behind ``tensor`` into ``path`` with Graphviz's ``dot`` program.
 
     Parameters
@@ -209,8 +224,10 @@ def render(tensor, path, format: str = "svg", show_grads: bool = True, params=No
     tensor : Tensor
         As for :func:`to_dot`.
     path : str or path-like
-        The file to write.
-    format : {"svg", "png", "pdf"}
+        The file to write; its extension (``.svg``, ``.png``, ``.pdf``) chooses the format.
+    format : {"svg", "png", "pdf"}, optional
+        The format, for a file name without one of those extensions; when both are
+        given they must agree.
     show_grads, params
         As for :func:`to_dot`.
 
@@ -222,12 +239,12 @@ def render(tensor, path, format: str = "svg", show_grads: bool = True, params=No
     Raises
     ------
     ValueError
-        For another ``format``.
+        For another format, no format at all, or a ``format`` that contradicts the extension.
     RuntimeError
         When Graphviz is not installed (``dot`` not on ``PATH``), or ``dot`` fails.
     """
-    if format not in _FORMATS:
-        raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {format!r}")
+    path = pathlib.Path(path)
+    format = _format_for(path, format)
     dot = shutil.which("dot")
     if dot is None:
         raise RuntimeError(
@@ -236,7 +253,6 @@ def render(tensor, path, format: str = "svg", show_grads: bool = True, params=No
             "or call minigrad.viz.to_dot() and paste the text into any Graphviz viewer."
         )
     text = to_dot(tensor, show_grads=show_grads, params=params)
-    path = pathlib.Path(path)
     r = subprocess.run([dot, f"-T{format}", "-o", str(path)], input=text.encode("utf-8"), capture_output=True)
     if r.returncode != 0:
         raise RuntimeError(f"dot failed ({r.returncode}): {r.stderr.decode('utf-8', 'replace').strip()}")

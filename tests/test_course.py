@@ -226,6 +226,27 @@ def test_build_writes_the_copy_stubs_the_chosen_tasks_and_the_untouched_code_run
     assert r.returncode == 0, r.stderr
 
 
+def test_help_is_plain_text_and_shows_a_build_command_that_works_from_the_checkout(capsys):
+    with pytest.raises(SystemExit):
+        cli(["--help"])
+    text = capsys.readouterr().out
+    assert "``" not in text and ":mod:" not in text and ":func:" not in text
+    assert "build starter --out ../student/" in text
+
+
+def test_build_into_the_checkout_is_refused_with_a_way_out(tmp_path, capsys):
+    assert cli(["build", "starter", "--out", str(ROOT / "student")]) == 2
+    assert "outside" in capsys.readouterr().err
+    assert not (ROOT / "student").exists()
+
+
+def test_grade_writes_json_only_when_asked():
+    from minigrad.course.__main__ import _parser
+
+    assert _parser().parse_args(["grade", "student"]).json is None
+    assert _parser().parse_args(["grade", "student", "--json", "r.json"]).json == "r.json"
+
+
 def test_build_refuses_a_non_empty_directory_and_unknown_sets(tmp_path, capsys):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "keep.txt").write_text("mine")

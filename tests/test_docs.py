@@ -15,7 +15,11 @@ import doctest
 import importlib
 import inspect
 import pkgutil
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -60,12 +64,49 @@ def test_docstring_examples_run_as_written(module, fresh_state):
     _run(tests)
 
 
+# Run in a new interpreter: the page's ``>>>`` examples in order, with nothing imported beforehand.
+_RUN_PAGE = """
+import doctest, sys
+path = sys.argv[1]
+text = open(path, encoding="utf-8").read()
+test = doctest.DocTestParser().get_doctest(text, {"__name__": "__main__"}, path, path, 0)
+runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+runner.run(test)
+failed, attempted = runner.summarize(verbose=False)
+print(f"{attempted - failed} of {attempted} examples passed")
+sys.exit(1 if failed else 0)
+"""
+
+
+def _fresh_python(args, cwd):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIGRAD_", "PYTHON"))}
+    env.update(PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_documentation_page_examples_run_as_written(page, fresh_state):
-    text = (DOCS / page).read_text(encoding="utf-8")
-    parser = doctest.DocTestParser()
-    test = parser.get_doctest(text, {"np": np, "minigrad": minigrad}, page, str(DOCS / page), 0)
-    _run([test])
+def test_documentation_page_examples_run_pasted_into_a_fresh_interpreter(page, tmp_path):
+    """Each page alone, in page order, in a new interpreter (in a scratch folder), as a reader pastes them."""
+    r = _fresh_python(["-c", _RUN_PAGE, str(DOCS / page)], tmp_path)
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+
+
+def _plot_blocks(text: str) -> list:
+    """The bodies of the page's ``.. plot::`` directives (inline code, not a file argument)."""
+    blocks = []
+    for m in re.finditer(r"^\.\. plot::[ \t]*\n((?:[ \t]+:[^\n]*\n)*)((?:(?:[ \t]+[^\n]*)?\n)+)", text, re.MULTILINE):
+        blocks.append(textwrap.dedent(m.group(2)))
+    return blocks
+
+
+PLOTS = [(page, i) for page in PAGES for i, _ in enumerate(_plot_blocks((DOCS / page).read_text(encoding="utf-8")))]
+
+
+@pytest.mark.parametrize("page, index", PLOTS)
+def test_documentation_plot_code_runs_pasted_into_a_fresh_interpreter(page, index, tmp_path):
+    code = _plot_blocks((DOCS / page).read_text(encoding="utf-8"))[index]
+    r = _fresh_python(["-c", code], tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
 
 
 def _public_names(module) -> set:
@@ -111,3 +152,30 @@ def test_api_reference_lists_every_public_name(module):
         listed.add("kernels")  # imported by the module, not part of its API
     missing = sorted(_public_names(mod) - listed - {"kernels", "np"})
     assert not missing, f"{API_PAGES[module]} does not list {missing}"
+
+
+# -- README.md and .ci/run ------------------------------------------------------------------------
+def _bash_lines(markdown: str) -> list:
+    blocks = re.findall(r"^```bash\n(.*?)^```", markdown, re.MULTILINE | re.DOTALL)
+    return [line.strip() for b in blocks for line in b.splitlines() if line.strip()]
+
+
+def _ci_lines() -> list:
+    text = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_ci_runs_the_readme_commands_as_printed():
+    """The test command (split at its last ``&&`` around the course commands), the docs build and
+    the course commands; the main job and the benchmarks are run by the docs' gallery and by hand."""
+    readme = _bash_lines((ROOT / "README.md").read_text(encoding="utf-8"))
+    ci = _ci_lines()
+    test_cmd = next(c for c in readme if "-m pytest" in c)
+    install, run = test_cmd.rsplit(" && ", 1)
+    assert install in ci and ci[-1] == run, "steps 3 and 5 of .ci/run are not the README's test command"
+    assert ci.index(install) < ci.index(run)
+    run_elsewhere = ("examples/house_prices.py", "benchmarks/")
+    for command in readme:
+        if command != test_cmd and not any(part in command for part in run_elsewhere):
+            assert command in ci, f".ci/run does not run the README's command {command!r}"
+    assert any("minigrad.course build" in c for c in readme) and any("minigrad.course grade" in c for c in readme)

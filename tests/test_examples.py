@@ -2,7 +2,9 @@
 
 Each test calls an example's ``main([...])`` in-process and checks what the
 example is there to show (equal gradients, touched rows, learning beyond a
-baseline), not merely that it ran. They need the ``examples`` extra:
+baseline), not merely that it ran. Figures go to a temporary folder
+(``--out``): a test never overwrites the pictures of a user's default run in
+``examples/output/``. They need the ``examples`` extra:
 ``pip install -e '.[test,examples]'``.
 """
 from __future__ import annotations
@@ -33,10 +35,17 @@ def _load(name: str):
     return module
 
 
+def _files(folder: Path) -> dict:
+    """``{path: (size, mtime)}`` of the files under ``folder``, bytecode caches aside."""
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
 @pytest.fixture(autouse=True)
 def _quiet_and_restore(monkeypatch):
     """No progress-bar redraws in the log; undo the examples' one-BLAS-thread limit afterwards."""
     monkeypatch.setenv("MINIGRAD_EXAMPLES_NO_PROGRESS", "1")
+    monkeypatch.delenv("MINIGRAD_EXAMPLES_OUT", raising=False)
     yield
     common = sys.modules.get("_common")
     if common is not None and common._BLAS_LIMIT is not None:
@@ -44,13 +53,40 @@ def _quiet_and_restore(monkeypatch):
         common._BLAS_LIMIT = None
 
 
-def _assert_png(path):
+@pytest.fixture(autouse=True)
+def _examples_folder_is_not_written():
+    """Fail a test that writes into ``examples/`` (figures belong in ``--out``, a tmp_path)."""
+    before = _files(EXAMPLES)
+    yield
+    assert _files(EXAMPLES) == before, "the test wrote into examples/ (pass --out tmp_path)"
+
+
+def _run(name: str, tmp_path, *args):
+    """``examples/<name>.py --quick --out tmp_path *args``, in-process; its returned numbers."""
+    return _load(name).main(["--quick", "--out", str(tmp_path), *args])
+
+
+def _assert_png(path, tmp_path):
     assert path is not None and Path(path).is_file()
+    assert Path(path).parent == tmp_path
     assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_embedding_equals_one_hot_matmul_and_only_looked_up_rows_get_gradient():
-    out = _load("embedding_vs_linear").main(["--quick"])
+def test_quick_run_says_first_that_its_numbers_are_reduced(tmp_path, capsys):
+    _run("embedding_vs_linear", tmp_path, "--no-plot")
+    assert capsys.readouterr().out.splitlines()[0] == sys.modules["_common"].QUICK_LABEL
+
+
+def test_out_defaults_to_the_environment_variable_then_examples_output(tmp_path, monkeypatch):
+    common = _load("_common")
+    assert common.parser("x").parse_args([]).out == EXAMPLES / "output"
+    monkeypatch.setenv("MINIGRAD_EXAMPLES_OUT", str(tmp_path))
+    assert common.parser("x").parse_args([]).out == tmp_path
+    assert common.parser("x").parse_args(["--out", "elsewhere"]).out == Path("elsewhere")
+
+
+def test_embedding_equals_one_hot_matmul_and_only_looked_up_rows_get_gradient(tmp_path):
+    out = _run("embedding_vs_linear", tmp_path)
     eq = out["equality"]
     assert eq["forward_max_abs_diff"] < 1e-6
     assert eq["grad_max_abs_diff"] < 1e-6
@@ -61,11 +97,11 @@ def test_embedding_equals_one_hot_matmul_and_only_looked_up_rows_get_gradient():
     assert eq["sparse_grad_stored_rows"] == eq["n"]
     assert eq["sparse_grad_rows_after_coalesce"] == eq["unique_indices"]
     assert eq["sparse_grad_max_abs_diff"] < 1e-6
-    _assert_png(out["figure"])
+    _assert_png(out["figure"], tmp_path)
 
 
-def test_one_hot_path_allocates_the_n_by_v_matrix_and_sparse_lookup_does_not():
-    out = _load("embedding_vs_linear").main(["--quick", "--no-plot"])
+def test_one_hot_path_allocates_the_n_by_v_matrix_and_sparse_lookup_does_not(tmp_path):
+    out = _run("embedding_vs_linear", tmp_path, "--no-plot")
     rows = out["scaling"]
     for r in rows:
         assert r["mem_one_hot"] >= r["one_hot_bytes"]
@@ -74,8 +110,8 @@ def test_one_hot_path_allocates_the_n_by_v_matrix_and_sparse_lookup_does_not():
     assert rows[-1]["mem_one_hot"] > 50 * rows[-1]["mem_sparse"]
 
 
-def test_house_prices_table_has_five_finite_rows_that_beat_the_mean_predictor():
-    out = _load("house_prices").main(["--quick"])
+def test_house_prices_table_has_five_finite_rows_that_beat_the_mean_predictor(tmp_path):
+    out = _run("house_prices", tmp_path)
     res = out["results"]
     assert list(res) == ["a", "b", "c", "d", "e"]
     for r in res.values():
@@ -87,33 +123,33 @@ def test_house_prices_table_has_five_finite_rows_that_beat_the_mean_predictor():
     # Training organises the neighbourhood vectors by the location premium.
     assert out["r2_after"] > out["r2_before"] + 0.1
     assert out["embedding"].shape == (28, 2)
-    _assert_png(out["figure"])
+    _assert_png(out["figure"], tmp_path)
 
 
-def test_word_vectors_learn_classes_and_a_sparse_step_moves_only_looked_up_rows():
-    out = _load("word_vectors").main(["--quick"])
+def test_word_vectors_learn_classes_and_a_sparse_step_moves_only_looked_up_rows(tmp_path):
+    out = _run("word_vectors", tmp_path)
     assert out["score_after"] > out["score_before"] + 0.2
     loc = out["locality"]
     assert loc["grad_is_sparse"]
     assert loc["changed_in"] == loc["looked_up_in"] < loc["V"]
     assert loc["changed_out"] == loc["looked_up_out"] < loc["V"]
     assert out["final_loss"] < 6 * np.log(2)  # below the loss of all-zero scores
-    _assert_png(out["figure"])
+    _assert_png(out["figure"], tmp_path)
 
 
-def test_char_lm_beats_uniform_and_unigram_on_held_out_names():
-    out = _load("names_char_lm").main(["--quick"])
+def test_char_lm_beats_uniform_and_unigram_on_held_out_names(tmp_path):
+    out = _run("names_char_lm", tmp_path)
     base = out["baselines"]
     assert base["uniform"] == pytest.approx(np.log(27))
     assert out["test_loss"] < base["unigram"] < base["uniform"]
     assert all(s == "" or s.isalpha() and s.islower() for s in out["samples"])
-    _assert_png(out["figure"])
+    _assert_png(out["figure"], tmp_path)
 
 
-def test_mlp_reads_digits_well_above_chance():
-    out = _load("mlp_digits").main(["--quick"])
+def test_mlp_reads_digits_well_above_chance(tmp_path):
+    out = _run("mlp_digits", tmp_path)
     assert out["test_accuracy"] > 0.85
     cm = out["confusion"]
     assert cm.sum() == 450  # a quarter of the 1,797 images, per class
     assert np.trace(cm) / cm.sum() == pytest.approx(out["test_accuracy"])
-    _assert_png(out["figure"])
+    _assert_png(out["figure"], tmp_path)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -180,6 +181,33 @@ def test_render_rejects_unknown_formats(tmp_path):
     w = minigrad.tensor([1.0], requires_grad=True)
     with pytest.raises(ValueError, match="format must be one of svg, png, pdf"):
         viz.render(w * 2.0, tmp_path / "g.jpg", format="jpg")
+
+
+@pytest.fixture
+def fake_dot(monkeypatch):
+    """Record the command render() would run, as if Graphviz were installed."""
+    calls = []
+    monkeypatch.setattr(viz.shutil, "which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr(viz.subprocess, "run",
+                        lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0, b"", b""))
+    return calls
+
+
+@pytest.mark.parametrize("name, fmt", [("graph.png", "png"), ("graph.PDF", "pdf"), ("graph.svg", "svg")])
+def test_render_takes_the_format_from_the_file_extension(tmp_path, fake_dot, name, fmt):
+    w = minigrad.tensor([1.0], requires_grad=True)
+    viz.render(w * 2.0, tmp_path / name)
+    assert fake_dot[0][1] == f"-T{fmt}"
+
+
+def test_render_refuses_a_format_that_contradicts_the_extension(tmp_path, fake_dot):
+    w = minigrad.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="does not match"):
+        viz.render(w * 2.0, tmp_path / "graph.png", format="svg")
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        viz.render(w * 2.0, tmp_path / "graph")
+    viz.render(w * 2.0, tmp_path / "graph", format="svg")
+    assert fake_dot == [[fake_dot[0][0], "-Tsvg", "-o", str(tmp_path / "graph")]]
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")

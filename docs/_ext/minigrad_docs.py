@@ -3,7 +3,10 @@
 * :func:`stage_examples` copies ``examples/*.py`` into a git-ignored folder for
   sphinx-gallery, adding the gallery header and a reST title to each script's
   docstring when its first line is not one already;
-* :func:`gallery_argv` makes sphinx-gallery run every example with ``--quick``;
+* :func:`gallery_argv` runs every example in full (its default run), or with
+  ``--quick`` when ``MINIGRAD_DOCS_QUICK=1`` asks for a fast local build;
+* :func:`check_reduced_runs_are_labelled` fails the build if a page shows the
+  output of a reduced run without saying so;
 * :func:`saved_figure_scraper` puts the figures the examples *save* (they close
   them) on the gallery pages;
 * :func:`annotate_kernels` runs ``cython -a`` on the kernels into a git-ignored
@@ -25,11 +28,26 @@ GALLERY_HEADER = """\
 Examples
 ========
 
-Runnable scripts that answer the questions minigrad was written for. The
-gallery runs each one with ``--quick`` (less data, fewer steps) so the
-documentation builds in seconds; run ``python examples/<name>.py`` for the full
-experiment, whose numbers are the ones quoted in the scripts' docstrings.
+Runnable scripts that answer the questions minigrad was written for. Each page
+shows the output of the script's default run, ``python examples/<name>.py``,
+made when this site was built, and the figure it saved.
 """
+
+#: ``MINIGRAD_DOCS_QUICK=1``: run the gallery's scripts with ``--quick`` (a local preview).
+QUICK = os.environ.get("MINIGRAD_DOCS_QUICK") == "1"
+
+#: What every page that shows a reduced run must say (the examples' ``--quick`` output starts with it).
+REDUCED_RUN_LABEL = "REDUCED RUN"
+
+QUICK_GALLERY_HEADER = GALLERY_HEADER.replace(
+    "shows the output of the script's default run",
+    "shows a REDUCED RUN (``--quick``): less data and fewer steps than the script's default run, so its "
+    "numbers are not the documented ones; the pages say so at the top of their output. This site "
+    "was built with MINIGRAD_DOCS_QUICK=1 for a preview; without it, the pages show the default run",
+)
+
+#: docnames of the pages that show a reduced run, checked when the build finishes.
+_reduced_pages: set = set()
 
 #: The annotation page's name in the built site.
 ANNOTATION_NAME = "kernels_annotated.html"
@@ -86,7 +104,7 @@ def stage_examples(src: Path, dst: Path) -> Path:
     if dst.exists():
         shutil.rmtree(dst)
     dst.mkdir(parents=True)
-    (dst / "GALLERY_HEADER.rst").write_text(GALLERY_HEADER, encoding="utf-8")
+    (dst / "GALLERY_HEADER.rst").write_text(QUICK_GALLERY_HEADER if QUICK else GALLERY_HEADER, encoding="utf-8")
     for path in sorted(src.glob("*.py")):
         text = path.read_text(encoding="utf-8")
         if not path.name.startswith("_"):
@@ -96,8 +114,30 @@ def stage_examples(src: Path, dst: Path) -> Path:
 
 
 def gallery_argv(gallery_conf, script_vars):
-    """Command-line arguments for every gallery script: the quick mode."""
+    """Command-line arguments for every gallery script: none (the default run), or ``--quick``."""
+    if not QUICK:
+        return []
+    _reduced_pages.add(f"auto_examples/{Path(script_vars['src_file']).stem}")
+    _reduced_pages.add("auto_examples/index")
     return ["--quick"]
+
+
+def check_reduced_runs_are_labelled(app, exception):
+    """``build-finished``: every page that shows a reduced run says so, in words a reader sees.
+
+    Reduced runs come from the gallery in quick mode and from benchmark results
+    saved from a ``--quick`` run. A warning fails the ``-W`` build.
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    for docname in sorted(_reduced_pages):
+        html = Path(app.outdir) / f"{docname}.html"
+        if html.is_file() and REDUCED_RUN_LABEL not in html.read_text(encoding="utf-8"):
+            logger.warning(f"{docname} shows a reduced (--quick) run but does not say "
+                           f"{REDUCED_RUN_LABEL!r}")
 
 
 _seen_figures: dict = {}
@@ -145,7 +185,12 @@ def annotate_kernels(pyx: Path, out_dir: Path) -> Path:
     )
     site = out_dir / "site"
     site.mkdir()
-    shutil.copyfile(c_file.with_suffix(".html"), site / ANNOTATION_NAME)
+    html = c_file.with_suffix(".html").read_text(encoding="utf-8")
+    # The page links the generated C file, which the site does not publish (megabytes of C).
+    html, n = re.subn(r'<p>Raw output: <a href="[^"]*">[^<]*</a></p>', "", html)
+    if n != 1:
+        raise RuntimeError("cython -a output changed: the link to the C file was not found")
+    (site / ANNOTATION_NAME).write_text(html, encoding="utf-8")
     return site
 
 
@@ -166,8 +211,13 @@ def write_benchmark_snippet(bench_dir: Path, target: Path) -> None:
     results = sorted((bench_dir / "results").glob("kernels*.txt"))
     if results:
         latest = results[-1]
+        reduced = "quick" in latest.name
+        if reduced:
+            _reduced_pages.add("kernels")
         text = (
-            f"A saved run (``benchmarks/results/{latest.name}``, two shared cores):\n\n"
+            (f"A {REDUCED_RUN_LABEL} (``--quick``, a small grid of shapes): " if reduced else "A saved run: ")
+            + f"``benchmarks/results/{latest.name}``, on two shared cores, with the thread settings "
+            "its first lines print:\n\n"
             # A leading "/" makes Sphinx resolve the path from the docs source directory.
             f".. literalinclude:: /{os.path.relpath(latest.resolve(), target.parent.parent.resolve())}\n"
             "   :language: text\n"
@@ -185,5 +235,6 @@ def write_benchmark_snippet(bench_dir: Path, target: Path) -> None:
 
 
 def setup(app):
-    """A Sphinx extension only so that conf.py can list it; the work happens at import."""
+    """Register the reduced-run check; the rest of the work happens at import (from conf.py)."""
+    app.connect("build-finished", check_reduced_runs_are_labelled)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

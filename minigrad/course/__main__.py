@@ -7,8 +7,25 @@ import sys
 from minigrad.course import _spec
 
 
+# Plain text: argparse prints these verbatim (the module docstrings are reST, for the docs).
+_DESCRIPTION = """\
+Course kit: write a copy of minigrad in which chosen function bodies are
+replaced by NotImplementedError stubs, and grade a student's copy with
+minigrad's own tests.
+
+Run it from a source checkout (pip install -e .), and write the copy outside it:
+
+  python -m minigrad.course list
+  python -m minigrad.course show starter
+  python -m minigrad.course build starter --out ../student/
+  python -m minigrad.course grade ../student/
+  python -m minigrad.course grade ../student/ --json results.json   # also write the autograder file
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m minigrad.course", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m minigrad.course", description=_DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tasks", metavar="FILE", help="task file (default: minigrad/course/tasks.toml)")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -19,16 +36,17 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="write a student copy with the set's function bodies removed")
     b.add_argument("set")
-    b.add_argument("--out", required=True, metavar="DIR")
+    b.add_argument("--out", required=True, metavar="DIR",
+                   help="where to write the copy: a new or empty folder outside the checkout, e.g. ../student/")
     b.add_argument("--only", nargs="+", metavar="ID", help="remove only these tasks (e.g. 1.1 1.2)")
     b.add_argument("--force", action="store_true", help="write into a non-empty DIR")
 
-    g = sub.add_parser("grade", help="run each task's grading tests in DIR; print scores, write JSON")
-    g.add_argument("dir")
+    g = sub.add_parser("grade", help="run each task's grading tests in DIR and print a score table")
+    g.add_argument("dir", help="the student copy (what build wrote)")
     g.add_argument("--set", help="task set (default: the one DIR was built for, else the first)")
     g.add_argument("--only", nargs="+", metavar="ID", help="grade only these tasks")
-    g.add_argument("--json", default="results.json", metavar="FILE",
-                   help="autograder output, Gradescope layout (default: results.json; '' for none)")
+    g.add_argument("--json", metavar="FILE",
+                   help="also write the scores to FILE as JSON, in Gradescope's results.json layout")
     g.add_argument("--build-ext", dest="build_ext", action="store_true", default=None,
                    help="compile the Cython kernels in DIR first (default: when the set needs them)")
     g.add_argument("--no-build-ext", dest="build_ext", action="store_false")
@@ -61,7 +79,7 @@ def main(argv=None) -> int:
         else:
             from minigrad.course._grade import grade
 
-            report = grade(args.dir, args.set, only=args.only, tasks_path=args.tasks, json_path=args.json or None,
+            report = grade(args.dir, args.set, only=args.only, tasks_path=args.tasks, json_path=args.json,
                            build_ext=args.build_ext, exitfirst=args.exitfirst, timeout=args.timeout)
             if args.verbose:
                 print(report.log)

@@ -2,7 +2,7 @@
 
 ``import minigrad.nn.functional as F`` gives the functional forms.
 """
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
 from minigrad.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigrad.nn.embedding import Embedding, EmbeddingBag
 from minigrad.nn.layers import Dropout, LayerNorm

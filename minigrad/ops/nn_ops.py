@@ -26,14 +26,22 @@ from minigrad import kernels
 from minigrad.autograd import Function
 from minigrad.sparse import SparseTensor
 
-try:  # SciPy's erf is vectorised; without SciPy the standard library's erf does the work.
-    from scipy.special import erf as _erf
-except ImportError:  # pragma: no cover - depends on the environment
-    _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 
-    def _erf(x):
-        x = np.asarray(x)
-        return np.asarray(_erf_scalar(x), dtype=np.float64).astype(x.dtype, copy=False)
+def _erf(x):
+    """Elementwise erf, for GELU. SciPy's is vectorised; it is imported on the first call, not
+    with minigrad.nn (the import took two thirds of ``import minigrad.nn``). Without SciPy the
+    standard library's erf does the work, element by element."""
+    global _erf
+    try:
+        from scipy.special import erf as vectorised
+    except ImportError:  # pragma: no cover - depends on the environment
+        scalar = np.frompyfunc(math.erf, 1, 1)
+
+        def vectorised(x):
+            x = np.asarray(x)
+            return np.asarray(scalar(x), dtype=np.float64).astype(x.dtype, copy=False)
+    _erf = vectorised
+    return _erf(x)
 
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
