@@ -108,6 +108,11 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
+# The left sidebar only lists a section's pages: the API reference's and the gallery's. Elsewhere
+# it would be an empty column (the sections themselves are in the top bar).
+html_sidebars = {"**": [], "api/**": ["sidebar-nav-bs"], "auto_examples/**": ["sidebar-nav-bs"]}
+html_static_path = ["_static"]
+html_css_files = ["minigrad.css"]
 # The kernels' `cython -a` annotation, generated at build time outside the source tree.
 html_extra_path = [str(minigrad_docs.annotate_kernels(ROOT / "minigrad" / "_kernels.pyx",
                                                       DOCS / "_build" / "_cython_annotation"))]

@@ -29,6 +29,7 @@ import minigrad
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+EXAMPLES_DIR = ROOT / "examples"
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 MODULES = sorted(
@@ -179,3 +180,19 @@ def test_ci_runs_the_readme_commands_as_printed():
         if command != test_cmd and not any(part in command for part in run_elsewhere):
             assert command in ci, f".ci/run does not run the README's command {command!r}"
     assert any("minigrad.course build" in c for c in readme) and any("minigrad.course grade" in c for c in readme)
+
+
+def test_the_docs_build_flags_a_page_that_shows_a_reduced_run_without_saying_so(tmp_path):
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        import minigrad_docs
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    (tmp_path / "auto_examples").mkdir()
+    (tmp_path / "auto_examples" / "a.html").write_text("<pre>REDUCED RUN (--quick): ...</pre>", encoding="utf-8")
+    (tmp_path / "auto_examples" / "b.html").write_text("<pre>R² 0.30</pre>", encoding="utf-8")
+    pages = {"auto_examples/a", "auto_examples/b", "auto_examples/c"}
+    assert minigrad_docs.unlabelled_reduced_pages(tmp_path, pages) == ["auto_examples/b", "auto_examples/c"]
+    # The examples' reduced runs print the label the check looks for, first.
+    assert (EXAMPLES_DIR / "_common.py").read_text(encoding="utf-8").count(
+        f'QUICK_LABEL = ("{minigrad_docs.REDUCED_RUN_LABEL}') == 1

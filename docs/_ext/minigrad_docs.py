@@ -122,6 +122,16 @@ def gallery_argv(gallery_conf, script_vars):
     return ["--quick"]
 
 
+def unlabelled_reduced_pages(outdir, reduced_pages) -> list:
+    """The docnames among ``reduced_pages`` whose built HTML in ``outdir`` does not say ``REDUCED RUN``."""
+    missing = []
+    for docname in sorted(reduced_pages):
+        html = Path(outdir) / f"{docname}.html"
+        if not html.is_file() or REDUCED_RUN_LABEL not in html.read_text(encoding="utf-8"):
+            missing.append(docname)
+    return missing
+
+
 def check_reduced_runs_are_labelled(app, exception):
     """``build-finished``: every page that shows a reduced run says so, in words a reader sees.
 
@@ -132,12 +142,9 @@ def check_reduced_runs_are_labelled(app, exception):
         return
     from sphinx.util import logging
 
-    logger = logging.getLogger(__name__)
-    for docname in sorted(_reduced_pages):
-        html = Path(app.outdir) / f"{docname}.html"
-        if html.is_file() and REDUCED_RUN_LABEL not in html.read_text(encoding="utf-8"):
-            logger.warning(f"{docname} shows a reduced (--quick) run but does not say "
-                           f"{REDUCED_RUN_LABEL!r}")
+    for docname in unlabelled_reduced_pages(app.outdir, _reduced_pages):
+        logging.getLogger(__name__).warning(
+            f"{docname} shows a reduced (--quick) run but does not say {REDUCED_RUN_LABEL!r}")
 
 
 _seen_figures: dict = {}
