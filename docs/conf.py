@@ -110,7 +110,7 @@ html_theme_options = {
 html_show_sourcelink = False
 # The left sidebar only lists a section's pages: the API reference's and the gallery's. Elsewhere
 # it would be an empty column (the sections themselves are in the top bar).
-html_sidebars = {"**": [], "api/**": ["sidebar-nav-bs"], "auto_examples/**": ["sidebar-nav-bs"]}
+html_sidebars = {"*": [], "course/*": []}
 html_static_path = ["_static"]
 html_css_files = ["minigrad.css"]
 # The kernels' `cython -a` annotation, generated at build time outside the source tree.
