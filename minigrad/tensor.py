@@ -3,7 +3,7 @@
 A tensor holds its values in ``data`` (a NumPy array: minigrad's only storage),
 ``requires_grad``, ``grad`` and ``grad_fn`` (the :class:`~minigrad.autograd.Node`
 that produced it; ``None`` for a leaf). Every operation on tensors is a
-:class:`~minigrad.autograd.Function` in :mod:`minigrad.ops`; the methods here only
+:class:`~minigrad.autograd.Primitive` in :mod:`minigrad.ops`; the methods here only
 forward to those, so there is exactly one definition of each op.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The op table for the core ops (everything in ``minigrad/ops`` except ``nn_ops.py``).
 
-One :class:`OpInfo` per user-facing op; ``functions`` names the ``Function``
-classes it exercises, so ``test_op_table.py`` can fail when a Function has no
+One :class:`OpInfo` per user-facing op; ``functions`` names the ``Primitive``
+classes it exercises, so ``test_op_table.py`` can fail when a Primitive has no
 entry. Samples are float64 arrays drawn by Hypothesis, kept inside each op's
 domain (``log`` of positives) and away from its kinks (``relu``/``abs`` at 0,
 ``clamp`` at the bounds, ties of ``max``), in every memory layout.

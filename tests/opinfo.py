@@ -2,7 +2,7 @@
 
 Each entry names the minigrad callable, the PyTorch reference, a Hypothesis
 strategy of sample inputs (float64 NumPy arrays plus plain values), the error
-inputs, and which ``Function`` classes it exercises. The generic tests in
+inputs, and which ``Primitive`` classes it exercises. The generic tests in
 ``test_op_table.py`` run every entry through finite differences, PyTorch parity
 (forward and every input gradient), a float32 forward check and its error
 inputs. Tables live in ``op_table_*.py`` files, each exporting ``OPS``.
@@ -43,7 +43,7 @@ class OpInfo:
     op: Callable[..., Any]  # minigrad callable returning one Tensor
     ref: Callable[..., Any]  # the torch callable returning one torch.Tensor
     samples: Callable[[], Any]  # () -> hypothesis strategy of Sample (float64 arrays)
-    functions: tuple = ()  # Function subclasses this entry covers
+    functions: tuple = ()  # Primitive subclasses this entry covers
     error_samples: Callable[[], list] = lambda: []
     gradcheck: bool = True  # False only for ops with no float input gradient
     float32_rtol: float = 1e-4

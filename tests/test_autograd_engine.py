@@ -68,7 +68,7 @@ def test_broadcast_gradients_are_reduced_to_each_input_shape(shapes, data):
 
 
 def test_an_op_returning_a_gradient_of_the_wrong_shape_is_an_error():
-    class Bad(minigrad.autograd.Function):
+    class Bad(minigrad.autograd.Primitive):
         @staticmethod
         def forward(ctx, x):
             return x * 2

@@ -8,7 +8,7 @@ For every entry:
 3. its float32 forward is close to PyTorch's float32 forward, with the same dtype;
 4. its error inputs raise the documented error.
 
-And one test fails when a differentiable ``Function`` subclass in ``minigrad.ops``
+And one test fails when a differentiable ``Primitive`` subclass in ``minigrad.ops``
 or ``minigrad.nn`` has no entry, so a new op is tested as soon as it exists.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 from minigrad.testing import gradcheck
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -135,9 +135,9 @@ def _differentiable_functions():
     except ModuleNotFoundError as e:
         if e.name != "minigrad.nn.functional":
             raise
-    import minigrad.ops  # noqa: F401  (registers every core Function)
+    import minigrad.ops  # noqa: F401  (registers every core Primitive)
 
-    found, stack = set(), list(Function.__subclasses__())
+    found, stack = set(), list(Primitive.__subclasses__())
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())
@@ -150,7 +150,7 @@ def _differentiable_functions():
 def test_every_differentiable_function_has_an_op_table_entry():
     covered = {f for op in OPS for f in op.functions}
     missing = sorted(f"{c.__module__}.{c.__qualname__}" for c in _differentiable_functions() - covered)
-    assert not missing, f"Function subclasses without an OpInfo entry in tests/op_table_*.py: {missing}"
+    assert not missing, f"Primitive subclasses without an OpInfo entry in tests/op_table_*.py: {missing}"
 
 
 def test_every_core_function_has_an_entry_in_the_core_table():

@@ -11,7 +11,7 @@ from hypothesis import find, given
 from hypothesis import strategies as st
 
 import minigrad
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 from minigrad.testing import GradcheckError, gradcheck
 from minigrad.testing import strategies as mst
 
@@ -20,7 +20,7 @@ def leaf(shape=(3, 2), seed=0, dtype=np.float64):
     return minigrad.tensor(np.random.default_rng(seed).standard_normal(shape).astype(dtype), requires_grad=True)
 
 
-class WrongDerivative(Function):
+class WrongDerivative(Primitive):
     """y = x³ with the wrong VJP 2x·ȳ."""
 
     @staticmethod
@@ -34,7 +34,7 @@ class WrongDerivative(Function):
         return grad * 2 * x
 
 
-class IgnoresIncomingGradient(Function):
+class IgnoresIncomingGradient(Primitive):
     """y = 2x with the VJP ``2 * ones`` - right only for a cotangent of ones (``y.sum()``)."""
 
     @staticmethod
@@ -46,7 +46,7 @@ class IgnoresIncomingGradient(Function):
         return 2 * np.ones_like(grad)
 
 
-class NotReentrant(Function):
+class NotReentrant(Primitive):
     """y = x², whose backward doubles its saved value in place each time it runs."""
 
     @staticmethod

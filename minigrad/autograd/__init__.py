@@ -1,6 +1,6 @@
 """Reverse-mode automatic differentiation.
 
-* :class:`Function` - the one way to define an op (``forward``/``backward`` on arrays);
+* :class:`Primitive` - the one way minigrad defines an op (``forward``/``backward`` on arrays);
 * :func:`backward` / :func:`grad` - run the engine from some outputs;
 * :class:`no_grad`, :class:`enable_grad`, :class:`set_grad_enabled` - grad mode.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.engine import run_backward, sum_to_shape
-from minigrad.autograd.function import Function, Node
+from minigrad.autograd.function import Node, Primitive
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
-    "Function",
+    "Primitive",
     "Node",
     "backward",
     "grad",

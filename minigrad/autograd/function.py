@@ -1,8 +1,8 @@
-"""``Function``: the one way to define a differentiable operation.
+"""``Primitive``: the one way minigrad defines a differentiable operation.
 
 An op is a subclass with two static methods that work on NumPy arrays::
 
-    class Mul(Function):
+    class Mul(Primitive):
         '''y = a * b;  VJP: ā = ȳ * b,  b̄ = ȳ * a.'''
 
         @staticmethod
@@ -56,7 +56,7 @@ class _Version:
 
 
 class Node:
-    """A recorded call of a :class:`Function`; also the ``ctx`` its methods receive.
+    """A recorded call of a :class:`Primitive`; also the ``ctx`` its methods receive.
 
     Seen from a tensor it is ``tensor.grad_fn``. ``next_functions`` has one entry per
     positional input: the producing ``Node`` of a non-leaf, the leaf ``Tensor``
@@ -182,8 +182,8 @@ _FREED_MESSAGE = (
 )
 
 
-class Function:
-    """Base class of every differentiable op; see the module docstring.
+class Primitive:
+    """Base class of every differentiable op of minigrad; see the module docstring.
 
     Subclasses set ``is_view = True`` when the output of ``forward`` may be a NumPy
     view of the first input: if it is, the output tensor shares the input's version

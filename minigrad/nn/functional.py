@@ -1,7 +1,7 @@
 """Functional forms of the layers and losses: ``import minigrad.nn.functional as F``.
 
 Each function checks its arguments the way PyTorch does (same messages where
-PyTorch has them), then calls one fused ``Function`` from
+PyTorch has them), then calls one fused ``Primitive`` from
 :mod:`minigrad.ops.nn_ops` (or a generic op from :mod:`minigrad.ops`).
 The modules in :mod:`minigrad.nn` are thin stateful wrappers around these.
 """

@@ -1,4 +1,4 @@
-"""The user-facing tensor functions, each a thin wrapper over one ``Function``.
+"""The user-facing tensor functions, each a thin wrapper over one ``Primitive``.
 
 ``Tensor``'s methods and operators call these, and so do ``minigrad.nn.functional``
 and user code (``minigrad.exp(x)``), so every op has exactly one definition.

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 
 
-class Add(Function):
+class Add(Primitive):
     """y = a + b.   VJP: ā = ȳ,  b̄ = ȳ."""
 
     @staticmethod
@@ -24,7 +24,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(Primitive):
     """y = a - b.   VJP: ā = ȳ,  b̄ = -ȳ."""
 
     @staticmethod
@@ -36,7 +36,7 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(Primitive):
     """y = a * b.   VJP: ā = ȳ * b,  b̄ = ȳ * a."""
 
     @staticmethod
@@ -51,7 +51,7 @@ class Mul(Function):
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
-class Div(Function):
+class Div(Primitive):
     """y = a / b.   VJP: ā = ȳ / b,  b̄ = -ȳ · a / b²."""
 
     @staticmethod
@@ -68,7 +68,7 @@ class Div(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Primitive):
     """y = -x.   VJP: x̄ = -ȳ."""
 
     @staticmethod
@@ -80,7 +80,7 @@ class Neg(Function):
         return -grad
 
 
-class Pow(Function):
+class Pow(Primitive):
     """y = a ** b.   VJP: ā = ȳ · b · a^(b-1),  b̄ = ȳ · y · log a  (a > 0 where b̄ is needed)."""
 
     @staticmethod
@@ -107,7 +107,7 @@ class Pow(Function):
         return ga, gb
 
 
-class Exp(Function):
+class Exp(Primitive):
     """y = eˣ.   VJP: x̄ = ȳ · y."""
 
     @staticmethod
@@ -122,7 +122,7 @@ class Exp(Function):
         return grad * y
 
 
-class Log(Function):
+class Log(Primitive):
     """y = ln x.   VJP: x̄ = ȳ / x."""
 
     @staticmethod
@@ -136,7 +136,7 @@ class Log(Function):
         return grad / x
 
 
-class Sqrt(Function):
+class Sqrt(Primitive):
     """y = √x.   VJP: x̄ = ȳ / (2y)."""
 
     @staticmethod
@@ -151,7 +151,7 @@ class Sqrt(Function):
         return grad / (2 * y)
 
 
-class Abs(Function):
+class Abs(Primitive):
     """y = |x|.   VJP: x̄ = ȳ · sign(x)  (0 at x = 0, as PyTorch)."""
 
     @staticmethod
@@ -165,7 +165,7 @@ class Abs(Function):
         return grad * np.sign(x)
 
 
-class Tanh(Function):
+class Tanh(Primitive):
     """y = tanh x.   VJP: x̄ = ȳ · (1 - y²)."""
 
     @staticmethod
@@ -180,7 +180,7 @@ class Tanh(Function):
         return grad * (1 - y * y)
 
 
-class Sigmoid(Function):
+class Sigmoid(Primitive):
     """y = 1 / (1 + e⁻ˣ).   VJP: x̄ = ȳ · y · (1 - y)."""
 
     @staticmethod
@@ -197,7 +197,7 @@ class Sigmoid(Function):
         return grad * y * (1 - y)
 
 
-class ReLU(Function):
+class ReLU(Primitive):
     """y = max(x, 0).   VJP: x̄ = ȳ · [x > 0]."""
 
     @staticmethod
@@ -212,7 +212,7 @@ class ReLU(Function):
         return grad * np.greater(y, 0)
 
 
-class Clamp(Function):
+class Clamp(Primitive):
     """y = min(max(x, lo), hi).   VJP: x̄ = ȳ · [lo ≤ x ≤ hi]  (PyTorch passes the gradient at the bounds)."""
 
     @staticmethod
@@ -238,7 +238,7 @@ def _split_by_comparison(grad, a, b, wins):
     return grad * share_a, grad * (1 - share_a)
 
 
-class Maximum(Function):
+class Maximum(Primitive):
     """y = max(a, b) elementwise.   VJP: ȳ goes to the larger input; on ties it is split in half (as PyTorch)."""
 
     @staticmethod
@@ -252,7 +252,7 @@ class Maximum(Function):
         return _split_by_comparison(grad, a, b, np.greater)
 
 
-class Minimum(Function):
+class Minimum(Primitive):
     """y = min(a, b) elementwise.   VJP: ȳ goes to the smaller input; on ties it is split in half."""
 
     @staticmethod
@@ -266,7 +266,7 @@ class Minimum(Function):
         return _split_by_comparison(grad, a, b, np.less)
 
 
-class Where(Function):
+class Where(Primitive):
     """y = cond ? a : b.   VJP: ā = ȳ · cond,  b̄ = ȳ · ¬cond  (cond gets none)."""
 
     @staticmethod
@@ -282,7 +282,7 @@ class Where(Function):
         return None, np.where(cond, grad, zero), np.where(cond, zero, grad)
 
 
-class ToDtype(Function):
+class ToDtype(Primitive):
     """y = x converted to ``dtype``.   VJP: x̄ = ȳ converted back (the engine casts to x's dtype)."""
 
     @staticmethod
@@ -294,7 +294,7 @@ class ToDtype(Function):
         return grad, None
 
 
-class Clone(Function):
+class Clone(Primitive):
     """y = a copy of x.   VJP: x̄ = ȳ."""
 
     @staticmethod

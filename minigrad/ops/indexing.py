@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import kernels
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 
 
 def _is_advanced(index) -> bool:
@@ -19,7 +19,7 @@ def _is_advanced(index) -> bool:
     return any(isinstance(i, (np.ndarray, list)) for i in items)
 
 
-class GetItem(Function):
+class GetItem(Primitive):
     """y = x[index] (NumPy semantics: slices, ints, None, ..., bool masks, integer arrays).
 
     VJP: x̄ = zeros like x, then x̄[index] += ȳ: :class:`IndexPutAccumulate`, whose own
@@ -69,7 +69,7 @@ def _index_put_accumulate_array(shape, index, src):
     return out
 
 
-class IndexPutAccumulate(Function):
+class IndexPutAccumulate(Primitive):
     """y = zeros(shape), then y[index] += src, repeated positions accumulating (the VJP of x[index]).
 
     VJP: src̄ = ȳ[index], i.e. :class:`GetItem`. The two are each other's VJP,
@@ -93,7 +93,7 @@ def index_put_accumulate(shape, index, src):
     return IndexPutAccumulate.apply(src, index, shape)
 
 
-class IndexPut(Function):
+class IndexPut(Primitive):
     """y = x with y[index] = v.   VJP: x̄ = ȳ with the written positions zeroed,  v̄ = ȳ[index]."""
 
     @staticmethod
@@ -135,7 +135,7 @@ def fit_value(v: np.ndarray, target_ndim: int) -> np.ndarray:
     return v
 
 
-class Gather(Function):
+class Gather(Primitive):
     """y[..., :] = W[idx[...], :]: rows of the table W (V, D) at the integer positions idx (the gather kernel).
 
     VJP: W̄ = zeros (V, D), then W̄[idx[i], :] += ȳ[i, :]: :class:`IndexAdd` (the index-add
@@ -153,7 +153,7 @@ class Gather(Function):
         return index_add(ctx.num_rows, ctx.idx, grad), None
 
 
-class IndexAdd(Function):
+class IndexAdd(Primitive):
     """y = zeros (num_rows, D), then y[idx[i], :] += src[i, :], repeated rows accumulating (the index-add kernel).
 
     VJP: src̄[i, :] = ȳ[idx[i], :]: :class:`Gather` (the gather kernel). index-add's
@@ -191,7 +191,7 @@ def index_add(num_rows, idx, src):
     return IndexAdd.apply(src, idx, num_rows)
 
 
-class Embedding(Function):
+class Embedding(Primitive):
     """y[..., :] = W[idx[...], :] - a gather of rows from the table W (V, D).
 
     VJP: W̄ = zeros (V, D), then W̄[idx[i], :] += ȳ[i, :] for every position i:

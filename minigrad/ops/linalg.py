@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 
 
-class MatMul(Function):
+class MatMul(Primitive):
     """y = a @ b (batched, broadcasting over leading dims; 1-D operands as in NumPy).
 
     VJP: ā = ȳ @ bᵀ,  b̄ = aᵀ @ ȳ, with the 1-D cases handled by temporarily

@@ -1,6 +1,6 @@
 """The differentiable ops that :mod:`minigrad.nn` needs beyond the generic tensor ops.
 
-Each class is one fused ``Function``: its forward and its vector-Jacobian
+Each class is one fused ``Primitive``: its forward and its vector-Jacobian
 product (VJP) sit on one screen, and one graph node replaces the handful of
 small ops it would otherwise take (fewer temporaries, one pass over memory).
 
@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from minigrad import kernels
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 from minigrad.sparse import SparseTensor
 
 
@@ -88,7 +88,7 @@ def _per_row_grad(grad, reduction, m, denom):
 
 
 # -- layers --------------------------------------------------------------------------
-class Linear(Function):
+class Linear(Primitive):
     """y = x Wᵀ + b, with x (*, in), W (out, in), b (out,) or None.
 
     VJP: x̄ = ȳ W,   W̄ = ȳᵀ x (summed over all leading dims),   b̄ = Σ ȳ over leading dims.
@@ -117,7 +117,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
-class LeakyReLU(Function):
+class LeakyReLU(Primitive):
     """y = x if x > 0 else s·x.   VJP: x̄ = ȳ if x > 0 else s·ȳ."""
 
     @staticmethod
@@ -132,7 +132,7 @@ class LeakyReLU(Function):
         return np.where(x > 0, grad, grad * grad.dtype.type(ctx.slope))
 
 
-class GELU(Function):
+class GELU(Primitive):
     """y = x·Φ(x), Φ the standard normal CDF ('none'), or its tanh approximation ('tanh').
 
     'none':  Φ(x) = ½(1 + erf(x/√2));   VJP: x̄ = ȳ·(Φ(x) + x·φ(x)),  φ(x) = e^{-x²/2}/√(2π).
@@ -162,7 +162,7 @@ class GELU(Function):
         return (grad * d).astype(grad.dtype, copy=False)
 
 
-class Dropout(Function):
+class Dropout(Primitive):
     """y = x · m / (1 − p), m ~ Bernoulli(1 − p) per element (inverted dropout).
 
     The mask is drawn by the caller (from minigrad's generator) and passed in,
@@ -179,7 +179,7 @@ class Dropout(Function):
         return grad * ctx.mask, None
 
 
-class LayerNorm(Function):
+class LayerNorm(Primitive):
     """Normalise over the last k dims: x̂ = (x − μ)/√(σ² + ε);  y = x̂·γ + β.
 
     μ, σ² are the mean and the biased variance over the normalised dims (n elements).
@@ -225,7 +225,7 @@ def _scatter_rows(num_rows, idx, rows, sparse):
     return kernels.index_add(out, idx, rows)
 
 
-class EmbeddingLookup(Function):
+class EmbeddingLookup(Primitive):
     """y[..., :] = W[idx[...], :]: gather rows of the (V, D) table W (the gather kernel).
 
     VJP (the index-add kernel): W̄[k] = Σ_{i: idx_i = k, idx_i ≠ padding_idx} s_k · ȳ_i,
@@ -278,7 +278,7 @@ def _bag_sum(rows, starts, lengths, num_bags, ufunc=np.add):
     return out
 
 
-class EmbeddingBagSum(Function):
+class EmbeddingBagSum(Primitive):
     """Bags of rows, summed or averaged: y_b = (1/c_b) Σ_{i ∈ bag b, idx_i ≠ pad} w_i · W[idx_i].
 
     Bag b is the run [starts[b], starts[b] + lengths[b]) of the flat index array
@@ -361,7 +361,7 @@ class EmbeddingBagSum(Function):
         return None, gw, gpsw
 
 
-class EmbeddingBagMax(Function):
+class EmbeddingBagMax(Primitive):
     """Per-dimension maximum over each bag: y_{b,d} = max_{i ∈ bag b, idx_i ≠ pad} W[idx_i, d].
 
     Empty bags (or bags of pads only) give 0. VJP: ȳ_{b,d} goes to W[idx_{a(b,d)}, d]
@@ -399,7 +399,7 @@ class EmbeddingBagMax(Function):
 
 
 # -- losses --------------------------------------------------------------------------
-class _Pointwise(Function):
+class _Pointwise(Primitive):
     """Shared plumbing of the regression losses: ℓ = f(x − y) reduced; x̄ = f'(x − y)·ȳ, ȳ_t = −x̄."""
 
     @staticmethod
@@ -493,7 +493,7 @@ def _log_softmax_rows(x2):
         return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Primitive):
     """Cross-entropy of logits x (M, C) against class indices t (M,), fused with log-softmax.
 
     With p = log_softmax(x), m_n = [t_n ≠ ignore_index], ε the label smoothing:
@@ -541,7 +541,7 @@ class CrossEntropy(Function):
         return np.where(mask[:, None], gx, 0).astype(logp.dtype, copy=False), None
 
 
-class CrossEntropyProbs(Function):
+class CrossEntropyProbs(Primitive):
     """Cross-entropy of logits x (M, C) against class probabilities y (M, C).
 
     ℓ_n = −Σ_c w_c ỹ_{n,c} p_{n,c}, p = log_softmax(x), ỹ = (1−ε)y + ε/C; 'mean' divides by M.
@@ -573,7 +573,7 @@ class CrossEntropyProbs(Function):
         return gx, gy
 
 
-class NLLLoss(Function):
+class NLLLoss(Primitive):
     """Negative log-likelihood of log-probabilities x (M, C) at class indices t (M,).
 
     ℓ_n = −w_{t_n} x_{n,t_n} · [t_n ≠ ignore_index]; 'mean' divides by Σ_n w_{t_n}[t_n ≠ ignore]
@@ -603,7 +603,7 @@ class NLLLoss(Function):
         return gx, None
 
 
-class BCELoss(Function):
+class BCELoss(Primitive):
     """ℓ = −w·(y·log x + (1 − y)·log(1 − x)), each log clamped at ≥ −100 (so x = 0 or 1 stays finite).
 
     VJP: x̄ = ȳ·w·(x − y)/max(x(1 − x), 1e-12),   ȳ_target = −ȳ·w·(log x − log(1 − x)) (clamped logs).
@@ -632,7 +632,7 @@ class BCELoss(Function):
         return gx, gy
 
 
-class BCEWithLogits(Function):
+class BCEWithLogits(Primitive):
     """Binary cross-entropy on logits, stable for any x (never exponentiates a positive number).
 
     ℓ = w·((1 − y)·x + l·softplus(−x)),  l = 1 + (pos_weight − 1)·y,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 
 
 def normalize_dims(dim, ndim: int) -> tuple:
@@ -41,7 +41,7 @@ def _expand_back(grad, in_shape, axes, keepdim):
     return grad
 
 
-class Sum(Function):
+class Sum(Primitive):
     """y = Σ_dims x.   VJP: x̄ = ȳ broadcast back over the summed dims."""
 
     @staticmethod
@@ -55,7 +55,7 @@ class Sum(Function):
         return np.broadcast_to(g, ctx.in_shape), None, None
 
 
-class Mean(Function):
+class Mean(Primitive):
     """y = (1/n) Σ_dims x, n = number of reduced elements.   VJP: x̄ = ȳ / n broadcast back."""
 
     @staticmethod
@@ -86,7 +86,7 @@ def _extremum_backward(ctx, grad):
     return g * (hit / hit.sum(axis=ctx.axes, keepdims=True)), None, None
 
 
-class Amax(Function):
+class Amax(Primitive):
     """y = max_dims x.   VJP: ȳ shared equally among the positions that attain the max."""
 
     @staticmethod
@@ -96,7 +96,7 @@ class Amax(Function):
     backward = staticmethod(_extremum_backward)
 
 
-class Amin(Function):
+class Amin(Primitive):
     """y = min_dims x.   VJP: ȳ shared equally among the positions that attain the min."""
 
     @staticmethod
@@ -106,7 +106,7 @@ class Amin(Function):
     backward = staticmethod(_extremum_backward)
 
 
-class MaxDim(Function):
+class MaxDim(Primitive):
     """y = x at the first arg-max along ``dim`` (values of ``max(dim)``).   VJP: ȳ to that one position."""
 
     @staticmethod
@@ -126,7 +126,7 @@ class MaxDim(Function):
         return np.where(at_arg, g, np.zeros((), dtype=grad.dtype)), None, None, None
 
 
-class Var(Function):
+class Var(Primitive):
     """y = Σ (x - x̄)² / (n - c) over dims (c = correction).   VJP: x̄ = ȳ · 2 (x - mean) / (n - c)."""
 
     @staticmethod
@@ -148,7 +148,7 @@ class Var(Function):
             return g * 2 * centered / ctx.denom, None, None, None
 
 
-class LogSumExp(Function):
+class LogSumExp(Primitive):
     """y = log Σ_dims eˣ, computed as m + log Σ e^(x-m) so it cannot overflow.   VJP: x̄ = ȳ · softmax(x)."""
 
     @staticmethod

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 
 
-class Reshape(Function):
+class Reshape(Primitive):
     """y = x with shape ``shape`` (same elements, row-major order).   VJP: x̄ = ȳ reshaped to x's shape."""
 
     is_view = True
@@ -25,7 +25,7 @@ class Reshape(Function):
         return np.reshape(grad, ctx.in_shape), None
 
 
-class Permute(Function):
+class Permute(Primitive):
     """y = x with dimensions reordered: y.shape[i] = x.shape[dims[i]].   VJP: x̄ = ȳ permuted by the inverse of dims."""
 
     is_view = True
@@ -40,7 +40,7 @@ class Permute(Function):
         return np.transpose(grad, ctx.inverse), None
 
 
-class Expand(Function):
+class Expand(Primitive):
     """y = x broadcast to ``shape`` (a read-only view).   VJP: x̄ = ȳ summed over the copies (done by the engine)."""
 
     is_view = True
@@ -60,7 +60,7 @@ class Expand(Function):
         return grad, None
 
 
-class Cat(Function):
+class Cat(Primitive):
     """y = the inputs joined along ``dim``.   VJP: each input gets its slice of ȳ.
 
     Called as ``Cat.apply(dim, *tensors)`` so that every tensor is a positional input.
@@ -87,7 +87,7 @@ class Cat(Function):
         return (None,) + tuple(np.split(grad, ctx.bounds, axis=ctx.dim))
 
 
-class Stack(Function):
+class Stack(Primitive):
     """y = the inputs stacked along a new dimension ``dim``.   VJP: input k gets ȳ indexed at k along dim."""
 
     @staticmethod

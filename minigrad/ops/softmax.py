@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 
 
-class Softmax(Function):
+class Softmax(Primitive):
     """y = e^(x - max) / Σ e^(x - max) along ``dim``.   VJP: x̄ = y · (ȳ - Σ ȳ·y)."""
 
     @staticmethod
@@ -23,7 +23,7 @@ class Softmax(Function):
         return y * (grad - np.sum(grad * y, axis=ctx.dim, keepdims=True)), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Primitive):
     """y = x - logsumexp(x) along ``dim``.   VJP: x̄ = ȳ - softmax(x) · Σ ȳ."""
 
     @staticmethod
