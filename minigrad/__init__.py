@@ -10,8 +10,13 @@ import numpy as _np
 from minigrad import autograd
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.creation import (
-    arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
+    arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, multinomial, ones, ones_like, rand,
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from minigrad import backends, cuda
+from minigrad.devices import device
+from minigrad.legacy import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
 )
 from minigrad.ops import (
     abs, add, amax, amin, argmax, argmin, cat, chunk, clamp, clip, clone, div, embedding, exp,
@@ -19,7 +24,9 @@ from minigrad.ops import (
     permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, std, sub, sum,
     tanh, transpose, unsqueeze, var, where,
 )
-from minigrad.random import manual_seed
+from minigrad.random import (
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+)
 from minigrad.serialization import load, save
 from minigrad.sparse import SparseTensor
 from minigrad.tensor import Tensor

@@ -15,6 +15,8 @@ import numpy as np
 
 from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
 from minigrad.autograd.function import _register_tensor_type, _Version
+from minigrad.devices import _CPU, _cuda_device, _not_available, _parse_to
+from minigrad.random import _numpy_generator
 
 # Default dtype for Python floats, as in PyTorch.
 _DEFAULT_FLOAT = np.dtype(np.float32)
@@ -36,12 +38,14 @@ def _to_array(data, dtype=None) -> np.ndarray:
         arr = np.asarray(data)
     else:
         arr = np.asarray(data)
-        if arr.dtype == np.float64:
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"could not make a tensor from data of type {type(data).__name__} (dtype {arr.dtype})")
+        if dtype is not None:
+            pass  # converted once below: a float64 request must not go through float32
+        elif arr.dtype == np.float64:
             arr = arr.astype(_DEFAULT_FLOAT)
         elif arr.dtype.kind in "iu" and arr.dtype != np.int64:
             arr = arr.astype(np.int64)
-        elif arr.dtype.kind not in "biuf":
-            raise TypeError(f"could not make a tensor from data of type {type(data).__name__} (dtype {arr.dtype})")
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
     return arr
@@ -123,9 +127,14 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def device(self) -> str:
-        """Always ``'cpu'``: minigrad computes with NumPy."""
-        return "cpu"
+    def device(self):
+        """``device(type='cpu')``: minigrad computes with NumPy, on the CPU."""
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: minigrad has only the CPU."""
+        return False
 
     @property
     def is_sparse(self) -> bool:
@@ -316,15 +325,8 @@ class Tensor:
         d = self.data
         kw = {}
         if d.dtype.kind == "f" and d.size:
-            finite = d[np.isfinite(d)]
-            if finite.size and np.any(finite != np.round(finite)):
-                # PyTorch prints non-integral floats with 4 fixed decimals, in scientific
-                # notation when the magnitudes span too much for that.
-                big, small = np.abs(finite).max(), np.abs(finite[finite != 0]).min(initial=np.inf)
-                kw["floatmode"] = "fixed"
-                if big >= 1e3 or small < 1e-4 or big / small > 1e3:
-                    kw["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
-        body = np.array2string(d, separator=", ", prefix="tensor(", precision=4, **kw)
+            kw["formatter"] = {"float_kind": _float_formatter(d)}
+        body = np.array2string(d, separator=", ", prefix="tensor(", **kw)
         extras = []
         default = (np.float32,) if d.size == 0 else (np.float32, np.int64, np.bool_)
         if d.dtype not in default:
@@ -336,15 +338,35 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     # -- dtype conversion ----------------------------------------------------------
-    def to(self, dtype) -> "Tensor":
-        """Convert to ``dtype`` (differentiable between floating dtypes). Devices other than 'cpu' are not supported."""
-        if isinstance(dtype, str) and dtype == "cpu":
-            return self
-        return _ops.to_dtype(self, np.dtype(dtype))
+    def to(self, *args, **kwargs) -> "Tensor":
+        """This tensor converted to another dtype (and "moved" to the CPU, where it already is).
 
-    def type(self, dtype) -> "Tensor":
-        """Convert to ``dtype`` (as :meth:`to`)."""
-        return self.to(dtype)
+        The forms of PyTorch: ``to(dtype)``, ``to(device, dtype=None)``,
+        ``to(other)`` (``other``'s dtype), with ``copy=True`` to force a copy.
+        Returns the tensor itself when nothing changes. Differentiable between
+        floating dtypes. A device other than the CPU is an error.
+        """
+        _, dtype, copy = _parse_to(args, kwargs)
+        if dtype is not None and dtype != self.dtype:
+            return _ops.to_dtype(self, dtype)
+        return _ops.clone(self) if copy else self
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """Without ``dtype``, the legacy type name (``'minigrad.FloatTensor'``); with it, :meth:`to` that dtype.
+
+        ``dtype`` may also be a legacy constructor (``minigrad.LongTensor``) or its
+        name (``'minigrad.LongTensor'``; ``'torch.LongTensor'`` is read the same way).
+        """
+        from minigrad import legacy  # legacy imports this module
+
+        if dtype is None:
+            return legacy._legacy_name(self.dtype)
+        if isinstance(dtype, str):
+            cls = getattr(legacy, dtype.rpartition(".")[2], None)
+            if cls is None or not isinstance(cls, legacy._LegacyType):
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = cls
+        return self.to(dtype.dtype if isinstance(dtype, legacy._LegacyType) else dtype)
 
     def float(self) -> "Tensor":
         """Convert to float32 (differentiable from float64)."""
@@ -377,6 +399,16 @@ class Tensor:
     def cpu(self) -> "Tensor":
         """This tensor (minigrad has no other device)."""
         return self
+
+    def cuda(self, device=None, non_blocking: bool = False):
+        """An error: minigrad runs on the CPU only."""
+        raise _not_available(_cuda_device(device))
+
+    def __format__(self, format_spec: str) -> str:
+        # As PyTorch: a 0-d tensor formats as its value (f"{loss:.4f}"); others only with an empty spec.
+        if self.data.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     # -- arithmetic ----------------------------------------------------------------
     def __add__(self, other):
@@ -723,19 +755,21 @@ class Tensor:
         self._bump_version()
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0):
-        """Fill with U(a, b) draws from minigrad's generator (see ``manual_seed``)."""
-        from minigrad.random import _generator
-
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
+        """Fill with U(a, b) draws from ``generator`` (default: the default generator, see ``manual_seed``)."""
         with no_grad():
-            return self.fill_(_generator().uniform(a, b, size=self.shape).astype(self.dtype))
+            return self.fill_(_numpy_generator(generator).uniform(a, b, size=self.shape).astype(self.dtype))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0):
-        """Fill with N(mean, std²) draws from minigrad's generator."""
-        from minigrad.random import _generator
-
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+        """Fill with N(mean, std²) draws from ``generator`` (default: the default generator)."""
         with no_grad():
-            return self.fill_(_generator().normal(mean, std, size=self.shape).astype(self.dtype))
+            return self.fill_(_numpy_generator(generator).normal(mean, std, size=self.shape).astype(self.dtype))
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None) -> "Tensor":
+        """Method form of :func:`minigrad.multinomial`."""
+        from minigrad.creation import multinomial  # creation imports this module
+
+        return multinomial(self, num_samples, replacement, generator=generator)
 
     __iadd__ = add_
     __isub__ = sub_
@@ -745,6 +779,30 @@ class Tensor:
 
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def _float_formatter(d: np.ndarray):
+    """How PyTorch prints each element of a float tensor.
+
+    Over the nonzero finite values: scientific notation (4 decimals) when the
+    largest magnitude exceeds 1e8, the smallest is below 1e-4 or they are more
+    than 1000 apart; otherwise integers as ``3.`` when every value is integral,
+    else 4 fixed decimals. Every element is right-aligned to the widest.
+    """
+    values = d[np.isfinite(d) & (d != 0)].astype(np.float64)
+    if values.size == 0:
+        return lambda v: f"{v:.0f}" + ("." if np.isfinite(v) else "")
+    mags = np.abs(values)
+    big, small = mags.max(), mags.min()
+    if big / small > 1000.0 or big > 1.0e8 or small < 1.0e-4:
+        fmt = lambda v: f"{v:.4e}"  # noqa: E731
+    elif np.all(values == np.ceil(values)):
+        fmt = lambda v: f"{v:.0f}" + ("." if np.isfinite(v) else "")  # noqa: E731
+    else:
+        fmt = lambda v: f"{v:.4f}"  # noqa: E731
+    # The widest string comes from an extreme value (the largest, the most negative, or the smallest magnitude).
+    width = max(len(fmt(v)) for v in (values.max(), values.min(), values[np.argmin(mags)]))
+    return lambda v: fmt(float(v)).rjust(width)
 
 
 def _shape_arg(shape):

@@ -131,6 +131,7 @@ API_PAGES = {
     "minigrad.nn.functional": "api/functional.rst",
     "minigrad.nn.init": "api/init.rst",
     "minigrad.nn.utils": "api/utils.rst",
+    "minigrad.utils.data": "api/data.rst",
     "minigrad.optim": "api/optim.rst",
     "minigrad.optim.lr_scheduler": "api/lr_scheduler.rst",
     "minigrad.kernels": "api/kernels.rst",

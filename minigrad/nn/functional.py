@@ -14,7 +14,7 @@ import numpy as np
 from minigrad import ops as _ops
 from minigrad.autograd import no_grad
 from minigrad.ops import nn_ops as _F
-from minigrad.random import _generator
+from minigrad.random import _numpy_generator
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -126,7 +126,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     if p == 1.0:
         mask = np.zeros(input.shape, dtype=input.dtype)
     else:
-        keep = _generator().random(input.shape) >= p
+        keep = _numpy_generator().random(input.shape) >= p
         mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
     return _F.Dropout.apply(input, mask)
 

@@ -1,8 +1,8 @@
 """Weight initialisation, with PyTorch's names and formulas.
 
 Every function fills its tensor in place under ``no_grad`` (so it works on
-parameters), draws from minigrad's generator (:func:`minigrad.manual_seed`
-makes it reproducible) and returns the tensor.
+parameters), draws from ``generator`` if given, else from the default generator
+(:func:`minigrad.manual_seed` makes it reproducible), and returns the tensor.
 
 Fan-in / fan-out of a weight of shape ``(out, in, *kernel)`` are
 ``in·∏kernel`` and ``out·∏kernel``; a ``(out, in)`` Linear weight has
@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from minigrad.autograd import no_grad
-from minigrad.random import _generator
+from minigrad.random import _numpy_generator
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_", "xavier_uniform_",
@@ -79,13 +79,13 @@ def _fill(tensor, values):
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with draws from U(a, b)."""
-    gen = generator or _generator()
+    gen = _numpy_generator(generator)
     return _fill(tensor, gen.uniform(a, b, size=tensor.shape))
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with draws from N(mean, std²)."""
-    gen = generator or _generator()
+    gen = _numpy_generator(generator)
     return _fill(tensor, gen.normal(mean, std, size=tensor.shape))
 
 

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from minigrad.autograd import no_grad
+from minigrad.devices import _cuda_device, _not_available, _parse_to
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
@@ -303,11 +304,15 @@ class Module:
         """Cast floating-point parameters and buffers to float64."""
         return self._apply_to_tensors(lambda a: a.astype(np.float64) if a.dtype.kind == "f" else a)
 
-    def to(self, dtype) -> "Module":
-        """Convert parameters and floating buffers to ``dtype`` in place; devices other than 'cpu' are not supported. Returns the module."""
-        if isinstance(dtype, str) and dtype == "cpu":
+    def to(self, *args, **kwargs) -> "Module":
+        """Convert parameters and floating buffers in place; returns the module.
+
+        PyTorch's forms: ``to(dtype)``, ``to(device, dtype=None)``, ``to(tensor)``.
+        The dtype must be floating; a device other than the CPU is an error.
+        """
+        _, dt, _ = _parse_to(args, kwargs)
+        if dt is None:
             return self
-        dt = np.dtype(dtype)
         if dt.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}")
         return self._apply_to_tensors(lambda a: a.astype(dt) if a.dtype.kind == "f" else a)
@@ -315,6 +320,10 @@ class Module:
     def cpu(self) -> "Module":
         """Return the module itself (minigrad has only the CPU)."""
         return self
+
+    def cuda(self, device=None) -> "Module":
+        """An error: minigrad runs on the CPU only."""
+        raise _not_available(_cuda_device(device))
 
     # -- state dict ----------------------------------------------------------------
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
