@@ -28,6 +28,7 @@ from minigrad.random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from minigrad.serialization import load, save
+from minigrad.size import Size
 from minigrad.sparse import SparseTensor
 from minigrad.tensor import Tensor
 

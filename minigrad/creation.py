@@ -59,7 +59,7 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     --------
     >>> import minigrad
     >>> minigrad.zeros(2, 3).shape
-    (2, 3)
+    minigrad.Size([2, 3])
     """
     _check_device(device)
     return _new(np.zeros(_shape_arg(size), dtype=_float(dtype)), requires_grad)

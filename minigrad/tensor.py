@@ -17,6 +17,7 @@ from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
 from minigrad.autograd.function import _register_tensor_type, _Version
 from minigrad.devices import _CPU, _cuda_device, _not_available, _parse_to
 from minigrad.random import _numpy_generator
+from minigrad.size import Size
 
 # Default dtype for Python floats, as in PyTorch.
 _DEFAULT_FLOAT = np.dtype(np.float32)
@@ -112,9 +113,9 @@ class Tensor:
 
     # -- basic properties -----------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        """The size of each dimension, a tuple (PyTorch's ``torch.Size``)."""
-        return self.data.shape
+    def shape(self) -> Size:
+        """The size of each dimension, a :class:`~minigrad.Size` (a tuple that prints as ``minigrad.Size([2, 3])``)."""
+        return tuple.__new__(Size, self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -146,8 +147,8 @@ class Tensor:
         return self.data.ndim
 
     def size(self, dim: int | None = None):
-        """The shape, or its ``dim``-th entry."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        """The shape (a :class:`~minigrad.Size`), or its ``dim``-th entry."""
+        return tuple.__new__(Size, self.data.shape) if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
         """The number of elements."""

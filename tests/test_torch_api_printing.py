@@ -111,3 +111,23 @@ def test_type_names_and_converts_as_in_pytorch():
         assert x.type(target).dtype == minigrad.int64
     with pytest.raises(ValueError, match="invalid type: 'minigrad.NoTensor'"):
         x.type("minigrad.NoTensor")
+
+
+def test_shapes_print_as_pytorch_prints_them_and_still_compare_as_tuples():
+    ours, theirs = both(lambda lib: lib.zeros(2, 3))
+    for get in (lambda t: t.shape, lambda t: t.size(), lambda t: t.shape[1:], lambda t: t.shape + (4,),
+                lambda t: (4,) + t.shape, lambda t: t.shape * 2, lambda t: t[0, 0].shape):
+        assert repr(get(ours)) == repr(get(theirs)).replace("torch.", "minigrad.")
+        assert str(get(ours)) == str(get(theirs)).replace("torch.", "minigrad.")
+        assert get(ours) == tuple(get(theirs)) and hash(get(ours)) == hash(tuple(get(theirs)))
+    assert ours.shape == (2, 3) and (ours.shape != [2, 3]) == (theirs.shape != [2, 3])
+    rows, cols = ours.shape
+    assert (rows, cols, ours.shape[-1], ours.size(1), ours.shape.numel()) == (2, 3, 3, 3, theirs.shape.numel())
+    assert isinstance(ours.shape, tuple) and np.zeros(ours.shape).shape == (2, 3)
+
+
+def test_size_construction_matches_pytorch():
+    assert minigrad.Size([np.int64(2), 3]) == torch.Size([np.int64(2), 3]) == (2, 3)
+    assert repr(minigrad.Size()) == "minigrad.Size([])"
+    with pytest.raises(TypeError, match=r"minigrad.Size\(\) takes an iterable of 'int' \(item 0 is 'float'\)"):
+        minigrad.Size([2.0])

@@ -85,7 +85,7 @@ class Embedding(Module):
     >>> emb = nn.Embedding(5, 3)
     >>> idx = minigrad.tensor([[0, 2], [2, 4]])
     >>> emb(idx).shape
-    (2, 2, 3)
+    minigrad.Size([2, 2, 3])
     >>> emb(idx).sum().backward()
     >>> emb.weight.grad[:, 0].tolist()   # row 2 was looked up twice; rows 1, 3 not at all
     [1.0, 0.0, 2.0, 0.0, 1.0]

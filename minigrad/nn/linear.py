@@ -39,7 +39,7 @@ class Linear(Module):
     >>> from minigrad import nn
     >>> fc = nn.Linear(3, 2)
     >>> fc(minigrad.ones(4, 3)).shape
-    (4, 2)
+    minigrad.Size([4, 2])
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:

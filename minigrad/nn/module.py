@@ -54,7 +54,7 @@ class Module:
     >>> [name for name, _ in net.named_parameters()]
     ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
     >>> net(minigrad.randn(3, 4)).shape
-    (3, 2)
+    minigrad.Size([3, 2])
     """
 
     training: bool

@@ -76,8 +76,8 @@ class DataLoader:
     >>> ds = TensorDataset(minigrad.arange(6).reshape(3, 2), minigrad.tensor([0, 1, 0]))
     >>> for x, y in DataLoader(ds, batch_size=2):
     ...     print(x.shape, y.tolist())
-    (2, 2) [0, 1]
-    (1, 2) [0]
+    minigrad.Size([2, 2]) [0, 1]
+    minigrad.Size([1, 2]) [0]
     >>> g = minigrad.Generator().manual_seed(0)
     >>> sorted(int(b) for b in DataLoader(range(5), batch_size=None, shuffle=True, generator=g))
     [0, 1, 2, 3, 4]
