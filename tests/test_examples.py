@@ -9,8 +9,10 @@ baseline), not merely that it ran. Figures go to a temporary folder
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -153,3 +155,11 @@ def test_mlp_reads_digits_well_above_chance(tmp_path):
     assert cm.sum() == 450  # a quarter of the 1,797 images, per class
     assert np.trace(cm) / cm.sum() == pytest.approx(out["test_accuracy"])
     _assert_png(out["figure"], tmp_path)
+
+
+def test_no_docstring_list_item_starts_with_what_rest_reads_as_a_nested_enumerator():
+    """``(b) (a) + ...`` renders as a list inside a list on the gallery page; write ``(b) as (a), ...``."""
+    for path in sorted(EXAMPLES.glob("*.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        nested = [line for line in doc.splitlines() if re.match(r"\s*\(\w\) \(\w\)\s", line)]
+        assert not nested, f"{path.name}: {nested}"
