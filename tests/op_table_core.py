@@ -268,7 +268,7 @@ def setitem_samples(draw):
 
 def setitem_op(x, v, index):
     y = x * 1  # a non-leaf copy, as in-place writes into a leaf that requires grad are an error
-    y[index] = v * 1 if isinstance(v, torch.Tensor) else v
+    y[index] = v * 1 if isinstance(v, (torch.Tensor, minigrad.Tensor)) else v
     return y
 
 

@@ -47,6 +47,7 @@ def relu(input, inplace: bool = False):
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """x if x > 0 else negative_slope·x."""
+    _ops.floating_only("leaky_relu", input)
     return _F.LeakyReLU.apply(input, negative_slope=float(negative_slope))
 
 
@@ -54,6 +55,7 @@ def gelu(input, approximate: str = "none"):
     """x·Φ(x) (Φ the standard normal CDF), or its tanh approximation with ``approximate='tanh'``."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
+    _ops.floating_only("gelu", input)
     return _F.GELU.apply(input, approximate=approximate)
 
 
@@ -107,6 +109,8 @@ def linear(input, weight, bias=None):
         )
     if input.dtype != weight.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}")
+    if input.dtype == np.bool_:
+        _ops.floating_only("addmm", input)  # integers multiply in PyTorch, bools do not
     if bias is not None and bias.shape not in ((weight.shape[0],), ()):
         raise RuntimeError(f"linear(): bias of shape {tuple(bias.shape)} does not match out_features={weight.shape[0]}")
     return _F.Linear.apply(input, weight, bias)
@@ -123,6 +127,8 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    if input.dtype.kind in "biu":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_ops.torch_dtype_name(input.dtype)}")
     if p == 1.0:
         mask = np.zeros(input.shape, dtype=input.dtype)
     else:
@@ -142,7 +148,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{list(input.shape)}"
         )
+    _ops.floating_only("layer_norm", input)
     for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype.kind in "biu":
+            raise RuntimeError(
+                f"mixed dtype (CPU): expect parameter to have scalar type of {_ops.torch_dtype_name(input.dtype)}")
         if t is not None and tuple(t.shape) != normalized_shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape {list(t.shape)} and normalized_shape = {list(normalized_shape)}")
     return _F.LayerNorm.apply(input, weight, bias, k=k, eps=float(eps))
@@ -262,6 +272,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         )
     if weight.ndim != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    if weight.dtype.kind != "f":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, Float, Double; "
+            f"but got {_ops.torch_dtype_name(weight.dtype)} instead (while checking arguments for embedding_bag)"
+        )
     idx = _index_array(input, "embedding_bag")
     if idx.ndim == 2:
         if offsets is not None:
@@ -357,8 +372,9 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
     return "mean" if size_average else "sum"
 
 
-def _pointwise_loss(fn, input, target, reduction, param=1.0):
+def _pointwise_loss(fn, input, target, reduction, param=1.0, name=""):
     target = _as_tensor(target)
+    _ops.floating_only(name, *(() if "f" in (input.dtype.kind, target.dtype.kind) else (input,)))
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(
             f"Using a target size ({_size(target.shape)}) that is different to the input size "
@@ -378,26 +394,43 @@ def _pointwise_loss(fn, input, target, reduction, param=1.0):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """Mean squared error: ℓ = (x − y)², reduced by ``reduction``."""
-    return _pointwise_loss(_F.MSELoss, input, target, _legacy_reduction(size_average, reduce, reduction))
+    return _pointwise_loss(_F.MSELoss, input, target, _legacy_reduction(size_average, reduce, reduction), name="mse")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """Mean absolute error: ``ℓ = |x − y|``."""
-    return _pointwise_loss(_F.L1Loss, input, target, _legacy_reduction(size_average, reduce, reduction))
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor(target)
+    if np.bool_ in (input.dtype, target.dtype):  # PyTorch computes |x − y| with a subtraction
+        _ops.sub(input, target)
+    if "f" not in (input.dtype.kind, target.dtype.kind):
+        # Integers (PyTorch has no L1 kernel for them but composes |x − y|): exact in integers,
+        # summed in int64; the mean of integers is its error.
+        if reduction == "mean":
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
+                               f"or complex dtype. Got: {_ops.torch_dtype_name(np.result_type(input.dtype, target.dtype))}")
+        d = _ops.abs(_ops.sub(input, target))
+        return d if reduction == "none" else _ops.sum(d)
+    return _pointwise_loss(_F.L1Loss, input, target, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """``ℓ = ½d²/β if |d| < β else |d| − ½β``, ``d = x − y``."""
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    return _pointwise_loss(_F.SmoothL1Loss, input, target, _legacy_reduction(size_average, reduce, reduction), float(beta))
+    return _pointwise_loss(_F.SmoothL1Loss, input, target, _legacy_reduction(size_average, reduce, reduction), float(beta),
+                           name="smooth_l1")
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
     """``ℓ = ½d² if |d| < δ else δ(|d| − ½δ)``, ``d = x − y``."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    return _pointwise_loss(_F.HuberLoss, input, target, _legacy_reduction(None, None, reduction), float(delta))
+    if input.dtype.kind in "biu" and _arr(target).dtype.kind == "f":  # PyTorch writes into the input's dtype
+        raise RuntimeError(f"result type {_ops.torch_dtype_name(_arr(target).dtype)} can't be cast to the desired "
+                           f"output type {_ops.torch_dtype_name(input.dtype)}")
+    return _pointwise_loss(_F.HuberLoss, input, target, _legacy_reduction(None, None, reduction), float(delta),
+                           name="huber")
 
 
 def _class_weight(weight, num_classes: int, dtype):
@@ -405,6 +438,8 @@ def _class_weight(weight, num_classes: int, dtype):
     if weight is None:
         return None
     w = _arr(weight)
+    if w.dtype.kind in "biu":
+        raise RuntimeError(f"expected scalar type {_ops.torch_dtype_name(dtype)} but found {_ops.torch_dtype_name(w.dtype)}")
     if w.shape != (num_classes,):
         raise RuntimeError(
             f"weight tensor should be defined either for all {num_classes} classes or no classes but got "
@@ -477,6 +512,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    _ops.floating_only("log_softmax", input)
     t = _arr(target)
     if t.dtype.kind == "f" and tuple(t.shape) == tuple(input.shape):
         if ignore_index != -100:
@@ -505,6 +541,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     ℓ_n = −w_{y_n}·x_{n,y_n} (0 where y_n = ``ignore_index``); shapes as in :func:`cross_entropy`.
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    _ops.floating_only("nll_loss", input)
     t = _arr(target)
     c, out_shape, w = _class_layout(input, t, weight, "nll_loss")
     t = _check_targets(t, c, ignore_index)
@@ -524,6 +561,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({_size(target.shape)}) that is different to the input size "
             f"({_size(input.shape)}) is deprecated. Please ensure they have the same size."
         )
+    _ops.floating_only("binary_cross_entropy", input)
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_ops.torch_dtype_name(target.dtype)} but expected {_ops.torch_dtype_name(input.dtype)}")
     x = input.data
     if x.size and not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -544,6 +584,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     target = _as_tensor(target)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({_size(target.shape)}) must be the same as input size ({_size(input.shape)})")
+    _ops.floating_only("log_sigmoid", input)
+    if target.dtype.kind in "biu":
+        raise RuntimeError(f"result type {_ops.torch_dtype_name(input.dtype)} can't be cast to the desired output "
+                           f"type {_ops.torch_dtype_name(target.dtype)}")
     w = None if weight is None else _arr(weight).astype(input.dtype, copy=False)
     pw = None if pos_weight is None else _arr(pos_weight).astype(input.dtype, copy=False)
     return _F.BCEWithLogits.apply(input, target, weight=w, pos_weight=pw, reduction=reduction)

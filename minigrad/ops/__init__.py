@@ -15,7 +15,7 @@ from minigrad.ops.elementwise import (
     Abs, Add, Clamp, Clone, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, ReLU,
     Sigmoid, Sqrt, Sub, Tanh, ToDtype, Where,
 )
-from minigrad.ops.indexing import Embedding, GetItem, IndexPut, fit_value
+from minigrad.ops.indexing import Embedding, GetItem, IndexPut, _is_advanced, fit_value
 from minigrad.ops.linalg import MatMul
 from minigrad.ops.reduction import Amax, Amin, LogSumExp, MaxDim, Mean, Sum, Var, normalize_dims
 from minigrad.ops.shape import Cat, Expand, Permute, Reshape, Stack
@@ -80,6 +80,50 @@ def _promote(fn, a, b, da, db):
         if nb == 0 and na > 0:
             return a, _cast(b, da)
     return a, b
+
+
+# PyTorch's names of the dtypes, as its error messages spell them.
+_TORCH_DTYPE_NAMES = {
+    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+    "float16": "Half", "float32": "Float", "float64": "Double",
+}
+
+
+def torch_dtype_name(dtype) -> str:
+    """``'Long'`` for int64, ``'Float'`` for float32, ...: the name in PyTorch's messages."""
+    name = np.dtype(dtype).name
+    return _TORCH_DTYPE_NAMES.get(name, name)
+
+
+def _to_float(input):
+    """An integer or bool tensor as float32 (PyTorch's default dtype), others unchanged.
+
+    Ops whose result is floating for any input (exp, log, sqrt, tanh, sigmoid,
+    logsumexp) promote integer inputs this way in PyTorch, instead of computing in
+    integers (sigmoid of an int tensor is not a tensor of integer zeros).
+    """
+    if input.dtype.kind in "biu":
+        return to_dtype(input, np.float32)
+    return input
+
+
+def floating_only(name: str, *tensors) -> None:
+    """PyTorch has only floating-point kernels for ``name``: integer and bool inputs raise its
+    ``NotImplementedError`` ('"softmax" not implemented for 'Long'') instead of computing garbage."""
+    for t in tensors:
+        if t is not None and t.dtype.kind in "biu":
+            raise NotImplementedError(f'"{name}" not implemented for \'{torch_dtype_name(t.dtype)}\'')
+
+
+def _no_bool(input, message: str, error=RuntimeError) -> None:
+    if getattr(input, "dtype", None) == np.bool_ or isinstance(input, (bool, np.bool_)):
+        raise error(message)
+
+
+_BOOL_SUB = ("Subtraction, the `-` operator, with a bool tensor is not supported. "
+             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+_BOOL_SUB_BOTH = ("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                  "Use the `^` or `logical_xor()` operator instead.")
 
 
 def _dim(dim: int, ndim: int) -> int:
@@ -177,6 +221,10 @@ def sub(input, other):
     -------
     Tensor
     """
+    a_bool = getattr(input, "dtype", None) == np.bool_ or isinstance(input, bool)
+    b_bool = getattr(other, "dtype", None) == np.bool_ or isinstance(other, bool)
+    if a_bool or b_bool:
+        raise RuntimeError(_BOOL_SUB_BOTH if a_bool and b_bool else _BOOL_SUB)
     return _binary(Sub, input, other)
 
 
@@ -231,6 +279,8 @@ def neg(input):
     -------
     Tensor
     """
+    _no_bool(input, "Negation, the `-` operator, on a bool tensor is not supported. "
+                    "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     return Neg.apply(input)
 
 
@@ -250,7 +300,31 @@ def pow(input, exponent):
     -------
     Tensor
     """
-    return _binary(Pow, input, exponent)
+    a, b = _operand(input), _operand(exponent)
+    ka, kb = _kind(a, getattr(a, "dtype", None)), _kind(b, getattr(b, "dtype", None))
+    if ka == "b" and kb == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if ka in "biu" and kb in "biu":  # integer power, computed in integers as PyTorch does
+        if ka == "b":
+            a = _cast(a, np.dtype(np.int64))
+        if kb == "b":
+            b = _cast(b, np.dtype(np.int64))
+        if isinstance(b, (int, np.integer)) and b < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if np.any(np.asarray(_data(b)) < 0):
+            return _integer_power(a, b)
+    return _binary(Pow, a, b)
+
+
+def _integer_power(a, b):
+    """a ** b for integer tensors with negative exponents: 1, ±1 for bases ±1, else 0 (PyTorch's
+    integer rule; NumPy refuses). Integers are not differentiable, so no graph is recorded."""
+    base, e = np.broadcast_arrays(np.asarray(_data(a)), np.asarray(_data(b)))
+    dtype = np.result_type(base, e)
+    neg = e < 0
+    r = np.power(base, np.where(neg, 0, e)).astype(dtype, copy=False)
+    ones = np.where(base == -1, np.where(e % 2 == 0, 1, -1), np.where(base == 1, 1, 0))
+    return _tensor_cls()._make(np.where(neg, ones, r).astype(dtype, copy=False), False, None)
 
 
 def exp(input):
@@ -266,7 +340,7 @@ def exp(input):
     -------
     Tensor
     """
-    return Exp.apply(input)
+    return Exp.apply(_to_float(input))
 
 
 def log(input):
@@ -282,7 +356,7 @@ def log(input):
     -------
     Tensor
     """
-    return Log.apply(input)
+    return Log.apply(_to_float(input))
 
 
 def sqrt(input):
@@ -298,7 +372,7 @@ def sqrt(input):
     -------
     Tensor
     """
-    return Sqrt.apply(input)
+    return Sqrt.apply(_to_float(input))
 
 
 def abs(input):
@@ -314,6 +388,7 @@ def abs(input):
     -------
     Tensor
     """
+    _no_bool(input, "\"abs_cpu\" not implemented for 'Bool'", NotImplementedError)
     return Abs.apply(input)
 
 
@@ -330,7 +405,7 @@ def tanh(input):
     -------
     Tensor
     """
-    return Tanh.apply(input)
+    return Tanh.apply(_to_float(input))
 
 
 def sigmoid(input):
@@ -352,7 +427,7 @@ def sigmoid(input):
     >>> minigrad.sigmoid(minigrad.tensor([0.0]))
     tensor([0.5000])
     """
-    return Sigmoid.apply(input)
+    return Sigmoid.apply(_to_float(input))
 
 
 def relu(input):
@@ -368,6 +443,7 @@ def relu(input):
     -------
     Tensor
     """
+    _no_bool(input, "Boolean inputs not supported for relu")
     return ReLU.apply(input)
 
 
@@ -393,6 +469,12 @@ def clamp(input, min=None, max=None):
     """
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input.dtype.kind in "biu":
+        # PyTorch's promotion: a floating bound makes the result float32; bool input becomes int64
+        if isinstance(min, float) or isinstance(max, float):
+            input = to_dtype(input, np.float32)
+        elif input.dtype == np.bool_:
+            input = to_dtype(input, np.int64)
     return Clamp.apply(input, min, max)
 
 
@@ -514,6 +596,8 @@ def sum(input, dim=None, keepdim: bool = False):
     >>> minigrad.sum(minigrad.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0)
     tensor([4., 6.])
     """
+    if input.dtype.kind in "biu" and input.dtype != np.int64:
+        input = to_dtype(input, np.int64)  # PyTorch sums every integer and bool dtype in int64
     return Sum.apply(input, normalize_dims(dim, input.ndim), keepdim)
 
 
@@ -629,6 +713,8 @@ def var(input, dim=None, correction: int = 1, keepdim: bool = False):
     -------
     Tensor
     """
+    if input.dtype.kind in "biu":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     return Var.apply(input, normalize_dims(dim, input.ndim), correction, keepdim)
 
 
@@ -671,7 +757,7 @@ def logsumexp(input, dim, keepdim: bool = False):
     -------
     Tensor
     """
-    return LogSumExp.apply(input, normalize_dims(dim, input.ndim), keepdim)
+    return LogSumExp.apply(_to_float(input), normalize_dims(dim, input.ndim), keepdim)
 
 
 def _arg_extremum(input, dim, keepdim, arg):
@@ -741,6 +827,7 @@ def softmax(input, dim: int):
     >>> minigrad.softmax(minigrad.tensor([0.0, 0.0]), dim=0)
     tensor([0.5000, 0.5000])
     """
+    floating_only("softmax", input)
     if input.ndim == 0:
         return reshape(softmax(_as_vector(input, dim), 0), ())
     return Softmax.apply(input, _dim(dim, input.ndim))
@@ -760,6 +847,7 @@ def log_softmax(input, dim: int):
     -------
     Tensor
     """
+    floating_only("log_softmax", input)
     if input.ndim == 0:
         return reshape(log_softmax(_as_vector(input, dim), 0), ())
     return LogSoftmax.apply(input, _dim(dim, input.ndim))
@@ -786,7 +874,18 @@ def matmul(input, other):
     tensor([[1.],
             [2.]])
     """
-    return MatMul.apply(_operand(input), _operand(other))
+    a, b = _operand(input), _operand(other)
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if da is not None and db is not None:
+        _no_bool(a, "\"addmm_impl_cpu_\" not implemented for 'Bool'", NotImplementedError)
+        _no_bool(b, "\"addmm_impl_cpu_\" not implemented for 'Bool'", NotImplementedError)
+        if da != db:  # PyTorch does not promote in matmul
+            c_name = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
+                      "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                      "bool": "bool"}
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                               f"{c_name.get(da.name, da.name)} != {c_name.get(db.name, db.name)}")
+    return MatMul.apply(a, b)
 
 
 # -- shape -------------------------------------------------------------------------
@@ -1057,6 +1156,11 @@ def setitem(input, index, value) -> None:
     Tensor = _tensor_cls()
     index = _index_arg(index)
     input._check_inplace()
+    if isinstance(value, Tensor) and value.dtype != input.dtype and _is_advanced(index):
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got {torch_dtype_name(input.dtype)} "
+            f"for the destination and {torch_dtype_name(value.dtype)} for the source."
+        )
     value_req = isinstance(value, Tensor) and value.requires_grad
     from minigrad.autograd import is_grad_enabled
 

@@ -13,6 +13,36 @@ from minigrad import kernels
 from minigrad.autograd import Primitive
 
 
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def gather_rows(weight: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``weight[idx]`` (rows): the gather kernel for float32/float64 tables; NumPy's ``take``,
+    after the same range check, for the dtypes the kernels are not compiled for (float16,
+    integers, bool), which PyTorch's embedding accepts too."""
+    if weight.dtype in _KERNEL_DTYPES:
+        return kernels.gather(weight, idx)
+    _check_rows(idx, weight.shape[0], "weight")
+    return np.take(weight, idx, axis=0)
+
+
+def index_add_rows(out: np.ndarray, idx: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """``out[idx[i], :] += src[i, :]``, repeats accumulating: the index-add kernel for float32/float64,
+    ``np.add.at`` for other dtypes (float16 gradients). Returns ``out``."""
+    if out.dtype in _KERNEL_DTYPES:
+        return kernels.index_add(out, idx, src)
+    flat = idx.reshape(-1)
+    _check_rows(flat, out.shape[0], "out")
+    np.add.at(out, flat, src.reshape(flat.shape[0], out.shape[1]))
+    return out
+
+
+def _check_rows(idx, n_rows, name):
+    bad = (idx < 0) | (idx >= n_rows)
+    if bad.any():
+        raise IndexError(f"index {idx[bad].flat[0]} is out of range for {name} with {n_rows} rows (valid range [0, {n_rows}))")
+
+
 def _is_advanced(index) -> bool:
     """True when NumPy would use advanced (copying) indexing for ``index``."""
     items = index if isinstance(index, tuple) else (index,)
@@ -61,7 +91,7 @@ def _index_put_accumulate_array(shape, index, src):
         # out[idx] with one integer array is whole rows: the row index-add kernel.
         rows = out.reshape(out.shape[0], int(np.prod(out.shape[1:])))
         idx = np.where(index < 0, index + out.shape[0], index)
-        kernels.index_add(rows, idx, src.reshape(idx.shape + (rows.shape[1],)))
+        index_add_rows(rows, idx, src.reshape(idx.shape + (rows.shape[1],)))
     else:
         # ``out[index] += src`` would keep only one of two repeated positions;
         # np.add.at (the general index-add) accumulates them.
@@ -146,7 +176,7 @@ class Gather(Primitive):
     @staticmethod
     def forward(ctx, weight, idx):
         ctx.idx, ctx.num_rows = idx, weight.shape[0]
-        return kernels.gather(weight, idx)
+        return gather_rows(weight, idx)
 
     @staticmethod
     def backward(ctx, grad):
@@ -163,7 +193,7 @@ class IndexAdd(Primitive):
     @staticmethod
     def forward(ctx, src, idx, num_rows):
         ctx.idx = idx
-        return kernels.index_add(np.zeros((num_rows, src.shape[-1]), dtype=src.dtype), idx, src)
+        return index_add_rows(np.zeros((num_rows, src.shape[-1]), dtype=src.dtype), idx, src)
 
     @staticmethod
     def backward(ctx, grad):
@@ -176,7 +206,7 @@ def gather(weight, idx):
     Backward formulas call this (not the kernel) so that they serve every order.
     """
     if isinstance(weight, np.ndarray):
-        return kernels.gather(weight, idx)
+        return gather_rows(weight, idx)
     return Gather.apply(weight, idx)
 
 
@@ -187,7 +217,7 @@ def index_add(num_rows, idx, src):
     Backward formulas call this (not the kernel) so that they serve every order.
     """
     if isinstance(src, np.ndarray):
-        return kernels.index_add(np.zeros((num_rows, src.shape[-1]), dtype=src.dtype), idx, src)
+        return index_add_rows(np.zeros((num_rows, src.shape[-1]), dtype=src.dtype), idx, src)
     return IndexAdd.apply(src, idx, num_rows)
 
 
@@ -205,7 +235,7 @@ class Embedding(Primitive):
     @staticmethod
     def forward(ctx, idx, weight):
         ctx.idx, ctx.num_rows = idx, weight.shape[0]
-        return kernels.gather(weight, idx)
+        return gather_rows(weight, idx)
 
     @staticmethod
     def backward(ctx, grad):

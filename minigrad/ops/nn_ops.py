@@ -24,6 +24,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Primitive
+from minigrad.ops.indexing import gather_rows, index_add_rows
 from minigrad.sparse import SparseTensor
 
 
@@ -222,7 +223,7 @@ def _scatter_rows(num_rows, idx, rows, sparse):
     if sparse:
         return SparseTensor(idx, rows, (num_rows, rows.shape[1]))
     out = np.zeros((num_rows, rows.shape[1]), dtype=rows.dtype)
-    return kernels.index_add(out, idx, rows)
+    return index_add_rows(out, idx, rows)
 
 
 class EmbeddingLookup(Primitive):
@@ -240,7 +241,7 @@ class EmbeddingLookup(Primitive):
     def forward(ctx, idx, weight, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
         ctx.idx, ctx.num_rows = idx, weight.shape[0]
         ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
-        return kernels.gather(weight, idx)
+        return gather_rows(weight, idx)
 
     @staticmethod
     def backward(ctx, grad):
