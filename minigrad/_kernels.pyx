@@ -1,12 +1,21 @@
 # cython: language_level=3
 # cython: boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Compiled gather and index-add kernels (the two halves of an Embedding).
+"""Compiled kernels: gather and index-add (an Embedding's two halves), plus fused loops.
+
+The file holds, in this order:
+
+* **gather** and **index-add**, the two kernels behind :func:`minigrad.kernels.gather`
+  and :func:`minigrad.kernels.index_add` (Embedding forward and backward, integer
+  indexing, sparse-gradient coalescing);
+* **fused loops** for the optimizers (Adam/AdamW, SGD, SparseAdam row updates) and
+  for EmbeddingBag's sum/mean forward and backward: each does in one pass over
+  memory what NumPy would do in several passes with temporaries.
 
 Nothing but :mod:`minigrad.kernels` imports this module. That door checks every
-argument (dtypes, shapes, contiguity of the output) *before* calling in here, and
-every entry point below checks that each index lies in ``[0, V)`` before its
-first write. Only because of those checks are Cython's bounds checks and
-negative-index wrap-around switched off for the whole file.
+argument (dtypes, shapes, contiguity of the output, operands that overlap) *before*
+calling in here, and every entry point below checks that each index lies in
+``[0, V)`` before its first write. Only because of those checks are Cython's
+bounds checks and negative-index wrap-around switched off for the whole file.
 
 Gather (Embedding forward)
 --------------------------
@@ -88,6 +97,32 @@ ctypedef fused index_t:
     int64_t
 
 # ---------------------------------------------------------------------------
+# Dtype dispatch: the one place that maps arrays to a compiled version.
+#
+# Each entry point below is a fused ``def``: written once, compiled by Cython
+# once per (value, index) type pair. Calling the fused function itself would
+# make Cython inspect the buffers' formats (about 2 us, as long as a small
+# lookup takes in all), so each entry point keeps a tuple of its compiled
+# versions and ``_version`` picks one from the arrays' type numbers.
+# ---------------------------------------------------------------------------
+
+cdef tuple _versions(kernel):
+    """A fused ``def``'s compiled versions, in the order :func:`_version` indexes them."""
+    signatures = kernel.__signatures__
+    if len(signatures) == 2:                         # fused over the values only
+        return (signatures["float"], signatures["double"])
+    return tuple(signatures[s] for s in ("float|int32_t", "float|int64_t", "double|int32_t", "double|int64_t"))
+
+
+cdef inline object _version(tuple versions, cnp.ndarray values, cnp.ndarray idx=None):
+    """The version for ``values`` (float32/float64) and ``idx`` (int32/int64), as the door guarantees."""
+    cdef int k = cnp.PyArray_TYPE(values) == cnp.NPY_FLOAT64
+    if idx is None:
+        return versions[k]
+    return versions[2 * k + (cnp.PyArray_TYPE(idx) != cnp.NPY_INT32)]
+
+
+# ---------------------------------------------------------------------------
 # Tuning constants. "Work" is N * D elements moved. Measured on a shared
 # 2-core x86-64 machine (see benchmarks/bench_kernels.py); re-measure on other
 # hardware.
@@ -126,11 +161,6 @@ cdef enum:
 #: Strategy names for the door, tests and benchmarks.
 STRATEGIES = {"auto": STRATEGY_AUTO, "serial": STRATEGY_SERIAL, "columns": STRATEGY_COLUMNS,
               "rows": STRATEGY_ROWS, "private": STRATEGY_PRIVATE}
-
-#: The tuning constants, readable from Python.
-THRESHOLDS = {"PARALLEL_MIN_WORK": PARALLEL_MIN_WORK, "COLUMN_SPLIT_MIN_BYTES": COLUMN_SPLIT_MIN_BYTES,
-              "PRIVATE_MIN_RATIO": PRIVATE_MIN_RATIO, "PRIVATE_MAX_BYTES": PRIVATE_MAX_BYTES,
-              "OWNER_BLOCK_ROWS": OWNER_BLOCK_ROWS, "ROWS_MIN_OUT_BYTES": ROWS_MIN_OUT_BYTES}
 
 
 # ---------------------------------------------------------------------------
@@ -218,8 +248,8 @@ cdef Py_ssize_t _gather_checked_nogil(const value_t[:, :] weight, const index_t[
     return bad
 
 
-cdef Py_ssize_t _gather_checked(const value_t[:, :] weight, const index_t[:] idx,
-                                value_t[:, ::1] out, int num_threads) except -2:
+def _gather_checked(const value_t[:, :] weight, const index_t[:] idx, value_t[:, ::1] out,
+                   int num_threads):
     # The door checks shapes with friendlier messages; this only keeps a wrong
     # call from touching memory outside the arrays.
     if out.shape[0] != idx.shape[0] or out.shape[1] != weight.shape[1]:
@@ -227,8 +257,13 @@ cdef Py_ssize_t _gather_checked(const value_t[:, :] weight, const index_t[:] idx
     # Releasing the GIL costs about 0.1 us: only worth it when there is real work.
     if idx.shape[0] * out.shape[1] < PARALLEL_MIN_WORK:
         return _gather_checked_nogil(weight, idx, out, num_threads)
+    cdef Py_ssize_t bad
     with nogil:
-        return _gather_checked_nogil(weight, idx, out, num_threads)
+        bad = _gather_checked_nogil(weight, idx, out, num_threads)
+    return bad
+
+
+cdef tuple _GATHER = _versions(_gather_checked)
 
 
 def gather(cnp.ndarray weight not None, cnp.ndarray idx not None, cnp.ndarray out not None,
@@ -236,17 +271,10 @@ def gather(cnp.ndarray weight not None, cnp.ndarray idx not None, cnp.ndarray ou
     """out[i, :] = weight[idx[i], :]; returns -1, or the position of a bad index.
 
     The door guarantees: weight 2-D float32/float64, idx 1-D int32/int64,
-    out C-contiguous (len(idx), D) of weight's dtype. Nothing is written when an
-    index is out of range.
+    out C-contiguous (len(idx), D) of weight's dtype, not overlapping weight or
+    idx. Nothing is written when an index is out of range.
     """
-    cdef int vt = cnp.PyArray_TYPE(weight), it = cnp.PyArray_TYPE(idx)
-    if vt == cnp.NPY_FLOAT32:
-        if it == cnp.NPY_INT32:
-            return _gather_checked[float, int32_t](weight, idx, out, num_threads)
-        return _gather_checked[float, int64_t](weight, idx, out, num_threads)
-    if it == cnp.NPY_INT32:
-        return _gather_checked[double, int32_t](weight, idx, out, num_threads)
-    return _gather_checked[double, int64_t](weight, idx, out, num_threads)
+    return _version(_GATHER, weight, idx)(weight, idx, out, num_threads)
 
 
 # ---------------------------------------------------------------------------
@@ -354,14 +382,19 @@ cdef Py_ssize_t _index_add_checked_nogil(value_t[:, ::1] out, const index_t[:] i
     return bad
 
 
-cdef Py_ssize_t _index_add_checked(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
-                                   int num_threads, int strategy) except -2:
+def _index_add_checked(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
+                       int num_threads, int strategy):
     if src.shape[0] != idx.shape[0] or src.shape[1] != out.shape[1]:
         raise ValueError("index_add: src must have shape (len(idx), out.shape[1])")
     if idx.shape[0] * out.shape[1] < PARALLEL_MIN_WORK and strategy == STRATEGY_AUTO:
         return _index_add_checked_nogil(out, idx, src, num_threads, strategy)
+    cdef Py_ssize_t bad
     with nogil:
-        return _index_add_checked_nogil(out, idx, src, num_threads, strategy)
+        bad = _index_add_checked_nogil(out, idx, src, num_threads, strategy)
+    return bad
+
+
+cdef tuple _INDEX_ADD = _versions(_index_add_checked)
 
 
 def index_add(cnp.ndarray out not None, cnp.ndarray idx not None, cnp.ndarray src not None,
@@ -369,18 +402,11 @@ def index_add(cnp.ndarray out not None, cnp.ndarray idx not None, cnp.ndarray sr
     """out[idx[i], :] += src[i, :] in place; returns -1, or the position of a bad index.
 
     The door guarantees: out C-contiguous 2-D float32/float64 and writable,
-    idx 1-D int32/int64, src (len(idx), D) of out's dtype (any strides).
-    Nothing is written when an index is out of range. ``strategy`` forces one
-    of the STRATEGY_* codes (for tests and benchmarks).
+    idx 1-D int32/int64, src (len(idx), D) of out's dtype (any strides), neither
+    overlapping out. Nothing is written when an index is out of range.
+    ``strategy`` forces one of the STRATEGY_* codes (for tests and benchmarks).
     """
-    cdef int vt = cnp.PyArray_TYPE(out), it = cnp.PyArray_TYPE(idx)
-    if vt == cnp.NPY_FLOAT32:
-        if it == cnp.NPY_INT32:
-            return _index_add_checked[float, int32_t](out, idx, src, num_threads, strategy)
-        return _index_add_checked[float, int64_t](out, idx, src, num_threads, strategy)
-    if it == cnp.NPY_INT32:
-        return _index_add_checked[double, int32_t](out, idx, src, num_threads, strategy)
-    return _index_add_checked[double, int64_t](out, idx, src, num_threads, strategy)
+    return _version(_INDEX_ADD, out, idx)(out, idx, src, num_threads, strategy)
 
 
 # ---------------------------------------------------------------------------
@@ -411,10 +437,10 @@ cdef inline value_t _lerp(value_t a, value_t b, value_t w) noexcept nogil:
     return b - (b - a) * (1 - w)
 
 
-cdef void _adam(value_t[::1] p, const value_t[::1] g, value_t[::1] m, value_t[::1] v,
-                value_t[::1] vmax, bint amsgrad, bint maximize, double weight_decay,
-                bint decoupled, double lr, double beta1, double beta2, double step_size,
-                double bc2_sqrt, double eps) noexcept nogil:
+def _adam(value_t[::1] p, const value_t[::1] g, value_t[::1] m, value_t[::1] v,
+          value_t[::1] vmax, bint amsgrad, bint maximize, double weight_decay,
+          bint decoupled, double lr, double beta1, double beta2, double step_size,
+          double bc2_sqrt, double eps):
     # Scalars are rounded to the array's precision once, as PyTorch's kernels do.
     cdef value_t w1 = <value_t>(1 - beta1), b2 = <value_t>beta2, c2 = <value_t>(1 - beta2)
     cdef value_t wd = <value_t>weight_decay, decay = <value_t>(1 - lr * weight_decay)
@@ -459,22 +485,21 @@ cdef void _adam(value_t[::1] p, const value_t[::1] g, value_t[::1] m, value_t[::
         pp[i] = pi + neg_step * mi / (_sqrt(vi) / bc2s + e)
 
 
+cdef tuple _ADAM = _versions(_adam)
+
+
 def adam(cnp.ndarray p not None, cnp.ndarray g not None, cnp.ndarray m not None,
          cnp.ndarray v not None, cnp.ndarray vmax not None, bint amsgrad, bint maximize,
          double weight_decay, bint decoupled, double lr, double beta1, double beta2,
          double step_size, double bc2_sqrt, double eps):
     """One Adam step on flat C-contiguous arrays of one dtype (vmax: empty unless amsgrad)."""
-    if cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32:
-        _adam[float](p, g, m, v, vmax, amsgrad, maximize, weight_decay, decoupled, lr, beta1,
-                     beta2, step_size, bc2_sqrt, eps)
-    else:
-        _adam[double](p, g, m, v, vmax, amsgrad, maximize, weight_decay, decoupled, lr, beta1,
-                      beta2, step_size, bc2_sqrt, eps)
+    _version(_ADAM, p)(p, g, m, v, vmax, amsgrad, maximize, weight_decay, decoupled, lr, beta1,
+                       beta2, step_size, bc2_sqrt, eps)
 
 
-cdef void _sgd(value_t[::1] p, const value_t[::1] g, value_t[::1] buf, bint has_momentum,
-               bint first, double lr, double momentum, double dampening, double weight_decay,
-               bint nesterov, bint maximize) noexcept nogil:
+def _sgd(value_t[::1] p, const value_t[::1] g, value_t[::1] buf, bint has_momentum,
+         bint first, double lr, double momentum, double dampening, double weight_decay,
+         bint nesterov, bint maximize):
     cdef value_t mu = <value_t>momentum, damp = <value_t>(1 - dampening)
     cdef value_t wd = <value_t>weight_decay, neg_lr = <value_t>(-lr)
     cdef value_t gi, bi
@@ -505,22 +530,21 @@ cdef void _sgd(value_t[::1] p, const value_t[::1] g, value_t[::1] buf, bint has_
         pp[i] = pp[i] + neg_lr * gi
 
 
+cdef tuple _SGD = _versions(_sgd)
+
+
 def sgd(cnp.ndarray p not None, cnp.ndarray g not None, cnp.ndarray buf not None,
         bint has_momentum, bint first, double lr, double momentum, double dampening,
         double weight_decay, bint nesterov, bint maximize):
     """One SGD step on flat C-contiguous arrays of one dtype (buf: empty without momentum)."""
-    if cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32:
-        _sgd[float](p, g, buf, has_momentum, first, lr, momentum, dampening, weight_decay,
-                    nesterov, maximize)
-    else:
-        _sgd[double](p, g, buf, has_momentum, first, lr, momentum, dampening, weight_decay,
-                     nesterov, maximize)
+    _version(_SGD, p)(p, g, buf, has_momentum, first, lr, momentum, dampening, weight_decay,
+                      nesterov, maximize)
 
 
-cdef Py_ssize_t _bag_sum(const value_t[:, ::1] weight, const index_t[:] idx,
-                         const int64_t[::1] starts, const int64_t[::1] lengths,
-                         const value_t[::1] scale, const value_t[::1] psw, int64_t padding_idx,
-                         value_t[:, ::1] out) noexcept nogil:
+def _bag_sum(const value_t[:, ::1] weight, const index_t[:] idx,
+             const int64_t[::1] starts, const int64_t[::1] lengths,
+             const value_t[::1] scale, const value_t[::1] psw, int64_t padding_idx,
+             value_t[:, ::1] out):
     """out[b] = scale[b] · Σ_{i ∈ bag b, idx_i ≠ pad} psw[i] · W[idx[i]]; -1 or a bad position."""
     cdef Py_ssize_t bad = _first_out_of_range(idx, weight.shape[0])
     if bad >= 0:
@@ -552,14 +576,19 @@ cdef Py_ssize_t _bag_sum(const value_t[:, ::1] weight, const index_t[:] idx,
     return -1
 
 
+cdef tuple _BAG_SUM = _versions(_bag_sum)
+
+
 cdef int _check_bags(const int64_t[::1] starts, const int64_t[::1] lengths, Py_ssize_t n) except -1:
     """The bags must lie inside idx: the bag loops below read idx without bounds checks."""
     cdef Py_ssize_t b
     if lengths.shape[0] != starts.shape[0]:
         raise ValueError("bags: starts and lengths differ in length")
     for b in range(starts.shape[0]):
-        if starts[b] < 0 or lengths[b] < 0 or starts[b] + lengths[b] > n:
-            raise ValueError(f"bag {b} = [{starts[b]}, {starts[b] + lengths[b]}) is not inside idx of length {n}")
+        # `lengths[b] > n - starts[b]`, not `starts[b] + lengths[b] > n`: the sum of
+        # two int64 can overflow (undefined behaviour in C) and pass the check.
+        if starts[b] < 0 or lengths[b] < 0 or starts[b] > n or lengths[b] > n - starts[b]:
+            raise ValueError(f"bag {b} (start {starts[b]}, length {lengths[b]}) is not inside idx of length {n}")
     return 0
 
 
@@ -576,21 +605,16 @@ def bag_sum(cnp.ndarray weight not None, cnp.ndarray idx not None, cnp.ndarray s
     if scale.shape[0] not in (0, starts.shape[0]) or psw.shape[0] not in (0, idx.shape[0]) \
             or out.shape[0] != starts.shape[0] or out.shape[1] != weight.shape[1]:
         raise ValueError("bag_sum: inconsistent shapes")
-    cdef int vt = cnp.PyArray_TYPE(weight), it = cnp.PyArray_TYPE(idx)
-    if vt == cnp.NPY_FLOAT32:
-        if it == cnp.NPY_INT32:
-            return _bag_sum[float, int32_t](weight, idx, starts, lengths, scale, psw, padding_idx, out)
-        return _bag_sum[float, int64_t](weight, idx, starts, lengths, scale, psw, padding_idx, out)
-    if it == cnp.NPY_INT32:
-        return _bag_sum[double, int32_t](weight, idx, starts, lengths, scale, psw, padding_idx, out)
-    return _bag_sum[double, int64_t](weight, idx, starts, lengths, scale, psw, padding_idx, out)
+    return _version(_BAG_SUM, weight, idx)(weight, idx, starts, lengths, scale, psw, padding_idx, out)
 
 
-cdef void _bag_sum_backward(const value_t[:, ::1] grad, const index_t[:] idx,
-                            const int64_t[::1] starts, const int64_t[::1] lengths,
-                            const value_t[::1] scale, int64_t padding_idx,
-                            value_t[:, ::1] out) noexcept nogil:
+def _bag_sum_backward(const value_t[:, ::1] grad, const index_t[:] idx,
+                      const int64_t[::1] starts, const int64_t[::1] lengths,
+                      const value_t[::1] scale, int64_t padding_idx, value_t[:, ::1] out):
     """out[idx[i]] += scale[b] · grad[b] for every non-pad entry i of bag b, in index order."""
+    cdef Py_ssize_t bad = _first_out_of_range(idx, out.shape[0])
+    if bad >= 0:
+        return bad
     cdef Py_ssize_t b, i, j, d = grad.shape[1]
     cdef bint has_scale = scale.shape[0] > 0
     cdef value_t s
@@ -609,6 +633,10 @@ cdef void _bag_sum_backward(const value_t[:, ::1] grad, const index_t[:] idx,
             else:
                 for j in range(d):
                     o[j] += gb[j]
+    return -1
+
+
+cdef tuple _BAG_SUM_BACKWARD = _versions(_bag_sum_backward)
 
 
 def bag_sum_backward(cnp.ndarray grad not None, cnp.ndarray idx not None,
@@ -623,32 +651,17 @@ def bag_sum_backward(cnp.ndarray grad not None, cnp.ndarray idx not None,
     if scale.shape[0] not in (0, starts.shape[0]) or grad.shape[0] != starts.shape[0] \
             or out.shape[1] != grad.shape[1]:
         raise ValueError("bag_sum_backward: inconsistent shapes")
-    cdef Py_ssize_t bad
-    cdef int it = cnp.PyArray_TYPE(idx)
-    if it == cnp.NPY_INT32:
-        bad = _first_out_of_range[int32_t](idx, out.shape[0])
-    else:
-        bad = _first_out_of_range[int64_t](idx, out.shape[0])
-    if bad >= 0:
-        return bad
-    cdef int vt = cnp.PyArray_TYPE(grad)
-    if vt == cnp.NPY_FLOAT32:
-        if it == cnp.NPY_INT32:
-            _bag_sum_backward[float, int32_t](grad, idx, starts, lengths, scale, padding_idx, out)
-        else:
-            _bag_sum_backward[float, int64_t](grad, idx, starts, lengths, scale, padding_idx, out)
-    elif it == cnp.NPY_INT32:
-        _bag_sum_backward[double, int32_t](grad, idx, starts, lengths, scale, padding_idx, out)
-    else:
-        _bag_sum_backward[double, int64_t](grad, idx, starts, lengths, scale, padding_idx, out)
-    return -1
+    return _version(_BAG_SUM_BACKWARD, grad, idx)(grad, idx, starts, lengths, scale, padding_idx, out)
 
 
-cdef void _sparse_adam(value_t[:, ::1] p, value_t[:, ::1] m, value_t[:, ::1] v,
-                       const index_t[:] idx, const value_t[:, ::1] vals, double beta1,
-                       double beta2, double step_size, double eps) noexcept nogil:
+def _sparse_adam(value_t[:, ::1] p, value_t[:, ::1] m, value_t[:, ::1] v,
+                 const index_t[:] idx, const value_t[:, ::1] vals, double beta1,
+                 double beta2, double step_size, double eps):
     # PyTorch's SparseAdam, row by row, with its rounding: the moment updates are formed
     # first, then added; the new moments are the old ones plus those updates.
+    cdef Py_ssize_t bad = _first_out_of_range(idx, p.shape[0])
+    if bad >= 0:
+        return bad
     cdef value_t c1 = <value_t>(1 - beta1), c2 = <value_t>(1 - beta2)
     cdef value_t neg_step = <value_t>(-step_size), e = <value_t>eps
     cdef value_t gj, um, uv, mo, vo
@@ -668,6 +681,10 @@ cdef void _sparse_adam(value_t[:, ::1] p, value_t[:, ::1] m, value_t[:, ::1] v,
             vr[j] = vo + uv
             # θ_R ← θ_R − step_size · m_R / (√v_R + eps)
             pr[j] = pr[j] + ((um + mo) / (_sqrt(uv + vo) + e)) * neg_step
+    return -1
+
+
+cdef tuple _SPARSE_ADAM = _versions(_sparse_adam)
 
 
 def sparse_adam(cnp.ndarray p not None, cnp.ndarray m not None, cnp.ndarray v not None,
@@ -682,21 +699,4 @@ def sparse_adam(cnp.ndarray p not None, cnp.ndarray m not None, cnp.ndarray v no
     if vals.shape[0] != idx.shape[0] or vals.shape[1] != p.shape[1] or m.shape[0] != p.shape[0] \
             or v.shape[0] != p.shape[0] or m.shape[1] != p.shape[1] or v.shape[1] != p.shape[1]:
         raise ValueError("sparse_adam: inconsistent shapes")
-    cdef Py_ssize_t bad
-    cdef int vt = cnp.PyArray_TYPE(p), it = cnp.PyArray_TYPE(idx)
-    if it == cnp.NPY_INT32:
-        bad = _first_out_of_range[int32_t](idx, p.shape[0])
-    else:
-        bad = _first_out_of_range[int64_t](idx, p.shape[0])
-    if bad >= 0:
-        return bad
-    if vt == cnp.NPY_FLOAT32:
-        if it == cnp.NPY_INT32:
-            _sparse_adam[float, int32_t](p, m, v, idx, vals, beta1, beta2, step_size, eps)
-        else:
-            _sparse_adam[float, int64_t](p, m, v, idx, vals, beta1, beta2, step_size, eps)
-    elif it == cnp.NPY_INT32:
-        _sparse_adam[double, int32_t](p, m, v, idx, vals, beta1, beta2, step_size, eps)
-    else:
-        _sparse_adam[double, int64_t](p, m, v, idx, vals, beta1, beta2, step_size, eps)
-    return -1
+    return _version(_SPARSE_ADAM, p, idx)(p, m, v, idx, vals, beta1, beta2, step_size, eps)

@@ -1,14 +1,21 @@
-"""The one door to minigrad's two embedding kernels: gather and index-add.
+"""The door to minigrad's compiled kernels: gather, index-add, and the fused loops.
 
-An ``Embedding`` with weight ``W`` of shape ``(V, D)`` is two kernels:
+Public, for any NumPy arrays:
 
-* forward, :func:`gather`:        ``out[..., :] = W[idx[...], :]``
-* backward, :func:`index_add`:    ``grad_W[idx[...], :] += grad_out[..., :]``,
-  every occurrence of a repeated index adding its own row.
+* :func:`gather`:        ``out[..., :] = W[idx[...], :]`` (Embedding forward, ``take`` along axis 0);
+* :func:`index_add`:     ``out[idx[...], :] += src[..., :]``, every occurrence of a
+  repeated index adding its own row (Embedding backward, the backward of integer
+  indexing, sparse-gradient coalescing).
 
-This module checks every argument (dtypes, shapes, index range, writability)
-and raises a clear error, then hands plain, well-formed arrays to one of two
-implementations:
+Private, for minigrad's own optimizers and EmbeddingBag (at the end of this file):
+the fused loops :func:`adam_update_`, :func:`sgd_update_`, :func:`sparse_adam_rows_`,
+:func:`bag_sum` and :func:`bag_sum_backward`, each one pass over memory where NumPy
+would make several. Each returns None/False when it cannot take the arrays as
+they are, and its caller then runs its own NumPy code.
+
+This module checks every argument (dtypes, shapes, index range, writability,
+operands that share memory) and raises a clear error, then hands plain,
+well-formed arrays to one of two implementations:
 
 * ``"cython"``: the compiled kernels in ``minigrad/_kernels.pyx`` (typed
   memoryviews, no GIL, OpenMP threads for large inputs);
@@ -18,6 +25,16 @@ implementations:
 ``MINIGRAD_KERNELS=numpy`` selects the reference; ``MINIGRAD_KERNELS=cython``
 makes a missing extension an error instead of a warning. :data:`BACKEND` says
 which one is in use, and :func:`use_backend` switches temporarily.
+
+Overlapping operands: an array that a kernel reads (``weight``, ``src``,
+``idx``) may not share memory with the one it writes (``out``); that is a
+``RuntimeError`` with PyTorch's message, raised before anything is written.
+When NumPy cannot tell cheaply whether two strided views share memory, the
+read operand is copied first instead.
+
+Threads calling in: :func:`index_add` and :func:`gather` with ``out=`` hold a
+lock for the output's memory while they write, so several Python threads adding
+into one array never lose an update.
 
 Threads: the compiled kernels use at most :func:`get_num_threads` threads
 (default: the CPUs this process may run on, or ``MINIGRAD_NUM_THREADS``), and
@@ -53,6 +70,7 @@ Accepted inputs, for both backends:
 """
 import contextlib
 import os
+import threading
 import warnings
 
 # OpenMP's worker threads may otherwise spin for a while after every parallel
@@ -257,11 +275,68 @@ def _numpy_index_add_kernel(out, idx, src, num_threads, strategy):
 
 
 # ---------------------------------------------------------------------------
-# The door. One pair of functions per backend, sharing every check, so both
-# backends raise exactly the same errors.
+# Operands that overlap, and threads that write into one array
 # ---------------------------------------------------------------------------
 
-_GATHER_DOC = """Gather rows of ``weight``: the Embedding forward pass.
+#: Work limit for NumPy's exact overlap test (``np.shares_memory``); past it the
+#: answer is "maybe", and the door then copies the operand that is read.
+_OVERLAP_MAX_WORK = 10_000
+
+
+def _read_operand(written, read, name):
+    """``read`` itself, or a copy of it when it may share memory with ``written``.
+
+    The compiled kernels read ``read`` while they write ``written``; memory in both
+    would be read after it was overwritten (NumPy's ``np.take``/``np.add.at``
+    buffer such operands, so the two backends would disagree). As in PyTorch, a
+    read operand that certainly shares memory with the written one is a
+    ``RuntimeError``; when NumPy cannot tell cheaply (interleaved strided views),
+    the operand is copied first, which is right in either case.
+    """
+    if not np.may_share_memory(written, read):           # bounds only: O(1)
+        return read
+    try:
+        overlap = np.shares_memory(written, read, max_work=_OVERLAP_MAX_WORK)
+    except np.exceptions.TooHardError:
+        return read.copy()
+    if overlap:
+        raise RuntimeError(
+            f"unsupported operation: some elements of {name} and the written-to array refer to a "
+            f"single memory location. Please copy {name} before performing the operation."
+        )
+    return read
+
+
+#: Kernels that write into an array the caller passed (index_add, gather with
+#: ``out=``) hold a lock for that array's memory, so calls from several threads
+#: into one output add up instead of losing updates: the kernels release the
+#: GIL, and two unsynchronised ``out[r] += ...`` on one row keep only one of
+#: them. Locks are striped by the array that owns the memory (views of one
+#: array share a lock); calls into different outputs run in parallel unless
+#: their owners land on the same stripe.
+_WRITE_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def _write_lock(arr):
+    owner = arr
+    while isinstance(owner, _ndarray) and owner.base is not None:
+        owner = owner.base
+    return _WRITE_LOCKS[(id(owner) >> 4) % len(_WRITE_LOCKS)]
+
+
+# ---------------------------------------------------------------------------
+# The door: the same checks and errors for both backends; then the kernel of
+# the backend in use (``_gather_kernel``/``_index_add_kernel``, set by
+# :func:`set_backend`).
+#
+# The door functions are called once per Embedding forward/backward, often on
+# tiny inputs, so the common case avoids every avoidable Python call: `type(x)
+# is` tests, identity checks on dtypes, no np.asarray of arrays.
+# ---------------------------------------------------------------------------
+
+
+def gather(weight, idx, out=None):
+    """Gather rows of ``weight``: the Embedding forward pass.
 
     ``out[..., :] = weight[idx[...], :]``, i.e. ``np.take(weight, idx, axis=0)``
     or ``torch.nn.functional.embedding(idx, weight)``.
@@ -274,8 +349,9 @@ _GATHER_DOC = """Gather rows of ``weight``: the Embedding forward pass.
     idx : array_like of int, any shape (0-d and empty included)
         Row numbers in ``[0, V)``.
     out : ndarray, optional
-        C-contiguous, writable, shape ``idx.shape + (D,)`` and ``weight``'s dtype.
-        Filled and returned instead of a new array.
+        C-contiguous, writable, shape ``idx.shape + (D,)`` and ``weight``'s dtype,
+        sharing no memory with ``weight`` or ``idx``. Filled and returned instead
+        of a new array.
 
     Returns
     -------
@@ -290,6 +366,9 @@ _GATHER_DOC = """Gather rows of ``weight``: the Embedding forward pass.
         ``weight`` not 2-D, ``out`` of the wrong shape, not C-contiguous or read-only.
     IndexError
         An index outside ``[0, V)``; the message names it, its position and the range.
+    RuntimeError
+        ``out`` shares memory with ``weight`` or ``idx`` (as
+        ``torch.index_select(..., out=)`` does); nothing is written.
 
     Examples
     --------
@@ -299,8 +378,51 @@ _GATHER_DOC = """Gather rows of ``weight``: the Embedding forward pass.
            [0., 1.],
            [4., 5.]])
     """
+    if type(weight) is not _ndarray:
+        weight = np.asarray(weight)
+    if type(idx) is not _ndarray:
+        idx = np.asarray(idx)
+    dtype = weight.dtype
+    if dtype is not _F32 and dtype is not _F64:
+        dtype = _value_dtype(dtype, "weight")
+    if weight.ndim != 2:
+        raise ValueError(f"weight must be 2-D (num_rows, dim), got shape {weight.shape}")
+    flat = idx
+    if flat.dtype is not _I64 and flat.dtype is not _I32:
+        flat = _as_index_array(idx)
+    if flat.ndim != 1:
+        flat = flat.reshape(-1)   # a view unless idx is oddly strided
+    n, d = flat.shape[0], weight.shape[1]
+    if out is None:               # a new array shares memory with nothing
+        rows = np.empty((n, d), dtype)
+        bad = _gather_kernel(weight, flat, rows, _num_threads)
+    else:
+        if not isinstance(out, _ndarray):
+            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        if out.dtype is not dtype and out.dtype != dtype:
+            raise _mixed_dtype_error("out", out.dtype, "weight", dtype)
+        shape = idx.shape + (d,)
+        if out.shape != shape:
+            raise ValueError(f"out has shape {out.shape} but idx.shape + (D,) is {shape}")
+        flags = out.flags
+        if not flags.c_contiguous:
+            raise ValueError("out must be C-contiguous")
+        if not flags.writeable:
+            raise ValueError("out is read-only")
+        weight = _read_operand(out, weight, "weight")
+        flat = _read_operand(out, flat, "idx")
+        rows = out if out.ndim == 2 else out.reshape(n, d)
+        with _write_lock(out):
+            bad = _gather_kernel(weight, flat, rows, _num_threads)
+    if bad >= 0:
+        raise _out_of_range_error(idx, bad, weight.shape[0], "weight")
+    if out is not None:
+        return out
+    return rows if idx.ndim == 1 else rows.reshape(idx.shape + (d,))
 
-_INDEX_ADD_DOC = """Add rows of ``src`` into the rows of ``out`` named by ``idx``: the Embedding backward pass.
+
+def index_add(out, idx, src):
+    """Add rows of ``src`` into the rows of ``out`` named by ``idx``: the Embedding backward pass.
 
     For every position ``p`` of ``idx``, ``out[idx[p], :] += src[p, :]``. A row
     named ``k`` times receives all ``k`` rows: this is the vector-Jacobian
@@ -316,7 +438,7 @@ _INDEX_ADD_DOC = """Add rows of ``src`` into the rows of ``out`` named by ``idx`
     idx : array_like of int, any shape
         Row numbers in ``[0, V)``.
     src : ndarray, shape ``idx.shape + (D,)``, out's dtype
-        Any strides. Must not overlap ``out``.
+        Any strides.
 
     Returns
     -------
@@ -332,12 +454,17 @@ _INDEX_ADD_DOC = """Add rows of ``src`` into the rows of ``out`` named by ``idx`
         ``out`` not 2-D or read-only, or ``src`` of the wrong shape.
     IndexError
         An index outside ``[0, V)``; nothing is added then.
+    RuntimeError
+        ``src`` or ``idx`` shares memory with ``out`` (as in
+        ``torch.Tensor.index_add_``); nothing is added.
 
     Notes
     -----
     The compiled kernel may use several threads, always without races; for
     many more indices than rows it sums per-thread partial results, so float
     results can differ from a serial sum in the last bits (deterministically).
+    Calls from several Python threads into the same ``out`` (or views of one
+    array) take turns, so every update counts.
 
     Examples
     --------
@@ -347,134 +474,74 @@ _INDEX_ADD_DOC = """Add rows of ``src`` into the rows of ``out`` named by ``idx`
            [0., 0.],
            [2., 2.]])
     """
-
-
-def _make_door(gather_kernel, index_add_kernel, backend):
-    # The door functions are called once per Embedding forward/backward, often
-    # on tiny inputs, so the common case avoids every avoidable Python call:
-    # `type(x) is` tests, identity checks on dtypes, no np.asarray of arrays.
-
-    def gather(weight, idx, out=None):
-        if type(weight) is not _ndarray:
-            weight = np.asarray(weight)
-        if type(idx) is not _ndarray:
-            idx = np.asarray(idx)
-        dtype = weight.dtype
-        if dtype is not _F32 and dtype is not _F64:
-            dtype = _value_dtype(dtype, "weight")
-        if weight.ndim != 2:
-            raise ValueError(f"weight must be 2-D (num_rows, dim), got shape {weight.shape}")
-        flat = idx
-        if flat.dtype is not _I64 and flat.dtype is not _I32:
-            flat = _as_index_array(idx)
-        if flat.ndim != 1:
-            flat = flat.reshape(-1)   # a view unless idx is oddly strided
-        n, d = flat.shape[0], weight.shape[1]
-        if out is None:
-            rows = np.empty((n, d), dtype)
-        else:
-            if not isinstance(out, _ndarray):
-                raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-            if out.dtype is not dtype and out.dtype != dtype:
-                raise _mixed_dtype_error("out", out.dtype, "weight", dtype)
-            shape = idx.shape + (d,)
-            if out.shape != shape:
-                raise ValueError(f"out has shape {out.shape} but idx.shape + (D,) is {shape}")
-            flags = out.flags
-            if not flags.c_contiguous:
-                raise ValueError("out must be C-contiguous")
-            if not flags.writeable:
-                raise ValueError("out is read-only")
-            rows = out if out.ndim == 2 else out.reshape(n, d)
-        bad = gather_kernel(weight, flat, rows, _num_threads)
-        if bad >= 0:
-            raise _out_of_range_error(idx, bad, weight.shape[0], "weight")
-        if out is not None:
-            return out
-        return rows if idx.ndim == 1 else rows.reshape(idx.shape + (d,))
-
-    def index_add(out, idx, src):
-        if not isinstance(out, _ndarray):
-            raise TypeError(f"out must be a numpy.ndarray (it is updated in place), got {type(out).__name__}")
-        if type(idx) is not _ndarray:
-            idx = np.asarray(idx)
-        if type(src) is not _ndarray:
-            src = np.asarray(src)
-        dtype = out.dtype
-        if dtype is not _F32 and dtype is not _F64:
-            dtype = _value_dtype(dtype, "out")
-        if src.dtype is not dtype and src.dtype != dtype:
-            raise _mixed_dtype_error("src", src.dtype, "out", dtype)
-        if out.ndim != 2:
-            raise ValueError(f"out must be 2-D (num_rows, dim), got shape {out.shape}")
-        d = out.shape[1]
-        if src.shape != idx.shape + (d,):
-            raise ValueError(
-                f"src has shape {src.shape} but idx.shape + (D,) is {idx.shape + (d,)} "
-                f"(idx shape {idx.shape}, out shape {out.shape})"
-            )
-        flags = out.flags
-        if not flags.writeable:
-            raise ValueError("out is read-only")
-        flat = idx
-        if flat.dtype is not _I64 and flat.dtype is not _I32:
-            flat = _as_index_array(idx)
-        if flat.ndim != 1:
-            flat = flat.reshape(-1)
-        rows = src if src.ndim == 2 else src.reshape(flat.shape[0], d)
+    if not isinstance(out, _ndarray):
+        raise TypeError(f"out must be a numpy.ndarray (it is updated in place), got {type(out).__name__}")
+    if type(idx) is not _ndarray:
+        idx = np.asarray(idx)
+    if type(src) is not _ndarray:
+        src = np.asarray(src)
+    dtype = out.dtype
+    if dtype is not _F32 and dtype is not _F64:
+        dtype = _value_dtype(dtype, "out")
+    if src.dtype is not dtype and src.dtype != dtype:
+        raise _mixed_dtype_error("src", src.dtype, "out", dtype)
+    if out.ndim != 2:
+        raise ValueError(f"out must be 2-D (num_rows, dim), got shape {out.shape}")
+    d = out.shape[1]
+    if src.shape != idx.shape + (d,):
+        raise ValueError(
+            f"src has shape {src.shape} but idx.shape + (D,) is {idx.shape + (d,)} "
+            f"(idx shape {idx.shape}, out shape {out.shape})"
+        )
+    flags = out.flags
+    if not flags.writeable:
+        raise ValueError("out is read-only")
+    flat = idx
+    if flat.dtype is not _I64 and flat.dtype is not _I32:
+        flat = _as_index_array(idx)
+    if flat.ndim != 1:
+        flat = flat.reshape(-1)
+    src = _read_operand(out, src, "src")
+    flat = _read_operand(out, flat, "idx")
+    rows = src if src.ndim == 2 else src.reshape(flat.shape[0], d)
+    with _write_lock(out):
         target = out if flags.c_contiguous else np.ascontiguousarray(out)
-        bad = index_add_kernel(target, flat, rows, _num_threads, _strategy)
-        if bad >= 0:
-            raise _out_of_range_error(idx, bad, out.shape[0], "out")
-        if target is not out:
+        bad = _index_add_kernel(target, flat, rows, _num_threads, _strategy)
+        if bad < 0 and target is not out:
             out[...] = target
-        return out
+    if bad >= 0:
+        raise _out_of_range_error(idx, bad, out.shape[0], "out")
+    return out
 
-    for func, doc in ((gather, _GATHER_DOC), (index_add, _INDEX_ADD_DOC)):
-        func.__doc__ = doc
-        func.__module__ = __name__
-        func.__qualname__ = func.__name__
-    gather.backend = index_add.backend = backend
-    return gather, index_add
-
-
-_numpy_gather, _numpy_index_add = _make_door(_numpy_gather_kernel, _numpy_index_add_kernel, "numpy")
-if _ext is not None:
-    _cython_gather, _cython_index_add = _make_door(_ext.gather, _ext.index_add, "cython")
-else:
-    _cython_gather = _cython_index_add = None
 
 #: Index-add strategy code passed to the compiled kernel (-1: chosen per shape).
 #: Only tests and benchmarks change it, through :func:`_force_strategy`.
 _strategy = -1
 
-_DOORS = {"numpy": (_numpy_gather, _numpy_index_add)}
+#: The kernels behind the door, by backend: (gather, index_add).
+_KERNELS = {"numpy": (_numpy_gather_kernel, _numpy_index_add_kernel)}
 if _ext is not None:
-    _DOORS["cython"] = (_cython_gather, _cython_index_add)
+    _KERNELS["cython"] = (_ext.gather, _ext.index_add)
 
 #: The implementation behind :func:`gather` and :func:`index_add`: "cython" or "numpy".
 BACKEND = "cython" if _ext is not None else "numpy"
-gather, index_add = _DOORS[BACKEND]
+_gather_kernel, _index_add_kernel = _KERNELS[BACKEND]
 
 
 def available_backends() -> tuple:
     """Names of the usable backends, e.g. ``("numpy", "cython")``."""
-    return tuple(_DOORS)
+    return tuple(_KERNELS)
 
 
 def set_backend(name: str) -> None:
-    """Make :func:`gather` and :func:`index_add` use backend ``name`` ("cython" or "numpy").
-
-    Callers should look the functions up as ``kernels.gather`` at call time
-    (not ``from minigrad.kernels import gather``) for the switch to reach them.
-    """
-    global BACKEND, gather, index_add
-    if name not in _DOORS:
+    """Make :func:`gather` and :func:`index_add` use backend ``name`` ("cython" or "numpy")."""
+    global BACKEND, _gather_kernel, _index_add_kernel
+    if name not in _KERNELS:
         if name == "cython":
             raise RuntimeError("the compiled kernels are not available (extension not built)")
         raise ValueError(f"backend must be 'cython' or 'numpy', got {name!r}")
     BACKEND = name
-    gather, index_add = _DOORS[name]
+    _gather_kernel, _index_add_kernel = _KERNELS[name]
 
 
 @contextlib.contextmanager
@@ -530,9 +597,11 @@ def adam_update_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1,
 
     The arithmetic and its rounding follow ``torch.optim.Adam``'s single-tensor
     path element by element (see :class:`minigrad.optim.Adam` for the rule);
-    ``max_exp_avg_sq`` is None unless amsgrad. ``param`` must be writable.
+    ``max_exp_avg_sq`` is None unless amsgrad. ``param`` must be writable. A
+    gradient that shares memory with the parameter is left to the NumPy code,
+    whose temporaries make the overlap harmless.
     """
-    if BACKEND != "cython" or not param.flags.writeable:
+    if BACKEND != "cython" or not param.flags.writeable or np.may_share_memory(param, grad):
         return False
     arrays = (param, grad, exp_avg, exp_avg_sq) + ((max_exp_avg_sq,) if max_exp_avg_sq is not None else ())
     flat = _flat_same(*arrays)
@@ -554,7 +623,7 @@ def sgd_update_(param, grad, momentum_buffer, *, first, lr, momentum, dampening,
     ``momentum_buffer`` is None without momentum; with ``first`` it is filled
     with the (decayed, maximize-negated) gradient, as PyTorch's first step does.
     """
-    if BACKEND != "cython" or not param.flags.writeable:
+    if BACKEND != "cython" or not param.flags.writeable or np.may_share_memory(param, grad):
         return False
     arrays = (param, grad) + ((momentum_buffer,) if momentum_buffer is not None else ())
     flat = _flat_same(*arrays)

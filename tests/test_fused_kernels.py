@@ -163,6 +163,12 @@ def test_fused_bag_sum_rejects_out_of_range_indices_and_bags_outside_idx():
         kernels.bag_sum_backward(np.zeros((2, 2), np.float32), np.array([-1, 0]), starts, lengths, 3)
     with pytest.raises(ValueError, match="not inside idx"):
         kernels.bag_sum(weight, np.array([0]), starts, lengths)
+    # A bag whose end overflows int64 (start + length wraps negative) is still outside idx.
+    huge = np.array([2**63 - 1], np.int64)
+    with pytest.raises(ValueError, match="not inside idx"):
+        kernels.bag_sum(weight, np.array([0, 1]), np.array([1], np.int64), huge)
+    with pytest.raises(ValueError, match="not inside idx"):
+        kernels.bag_sum_backward(np.zeros((1, 2), np.float32), np.array([0, 1]), np.array([1], np.int64), huge, 3)
     assert kernels.bag_sum(weight[:, ::-1], np.array([0, 1]), starts, lengths) is None  # not contiguous
 
 
