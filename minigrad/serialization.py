@@ -14,16 +14,35 @@ minigrad checkpoint holds only data, so loading one never executes anything:
 Writes are atomic: the archive is written to a temporary file in the target
 directory, flushed and fsync'ed, then renamed over the target with
 :func:`os.replace`. A crash leaves either the old checkpoint or the new one,
-never half of one. Reading checks the zip structure and every member's CRC,
-then the manifest against the arrays, and raises :class:`CheckpointError`
-naming the file and the problem for a truncated, corrupted or foreign file.
+never half of one. The temporary file is locked while it is written; one left
+behind by a killed process (``kill -9`` runs no cleanup) is unlocked, and the
+next save of the same target removes it. The file gets the permissions
+``open()`` would give it (the umask's for a new file, the old mode for an
+overwrite), and a symlink is written through, to its target.
+
+The same object saved under several names (tied weights: one Parameter, or
+one array, in two places) is stored once and comes back as one object.
+
+Reading checks the zip structure, the size every member declares (none may
+inflate past :data:`MAX_INFLATION` times the file's size, nor hold an array
+bigger than its bytes), every member's CRC, then the manifest against the
+arrays and what :func:`save` guarantees (numeric dtypes, sparse indices that
+are integers in range, ...), and raises :class:`CheckpointError` naming the
+file and the problem for a truncated, corrupted, foreign or forged file.
 """
 from __future__ import annotations
 
 import io
 import json
 import os
+import re
+import stat
 from collections import OrderedDict
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 import numpy as np
 
@@ -36,6 +55,12 @@ _FORMAT = "minigrad-checkpoint"
 _VERSION = 1
 _MANIFEST = "__manifest__"
 
+#: A member of a checkpoint may declare at most this many times the file's size
+#: (plus 1 MiB) once inflated. :func:`save` never compresses, so its members are
+#: never larger than the file; the limit keeps a small forged or damaged file
+#: from being loaded as gigabytes (a 1 MB file declaring a 1 GiB array).
+MAX_INFLATION = 16
+
 
 class CheckpointError(ValueError):
     """A file that is not a readable minigrad checkpoint (truncated, corrupted, pickled, foreign)."""
@@ -47,6 +72,12 @@ class _Encoder:
 
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
+        # Tied objects: an array (any object viewing the same memory the same way) or a
+        # Tensor met again is stored once; `_keep` keeps the originals alive so their
+        # ids and addresses stay unique while encoding.
+        self._array_keys: dict[tuple, str] = {}
+        self._tensor_ids: dict[int, int] = {}
+        self._keep: list = []
 
     def _array(self, arr: np.ndarray, where: str) -> str:
         arr = np.asarray(arr)
@@ -55,7 +86,12 @@ class _Encoder:
                 f"cannot save the array at {where}: dtype {arr.dtype} is not a plain numeric/bool dtype "
                 "(saving it would need pickle)"
             )
+        layout = (arr.__array_interface__["data"][0], arr.shape, arr.strides, arr.dtype.str)
+        if layout in self._array_keys:
+            return self._array_keys[layout]
         key = f"a{len(self.arrays)}"
+        self._keep.append(arr)
+        self._array_keys[layout] = key
         self.arrays[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")
         return key
 
@@ -63,7 +99,10 @@ class _Encoder:
         return {"dtype": arr.dtype.str, "shape": list(arr.shape)}
 
     def encode(self, obj, where: str = "obj"):
-        # bool before int: bool is a subclass of int.
+        # NumPy scalars before Python's (np.float64 is a float subclass), bool before int.
+        if isinstance(obj, np.generic):
+            arr = np.asarray(obj)
+            return {"t": "npscalar", "k": self._array(arr, where), "meta": self._meta(arr)}
         if obj is None:
             return {"t": "none"}
         if isinstance(obj, bool):
@@ -85,13 +124,13 @@ class _Encoder:
             from minigrad.nn.parameter import Parameter
 
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
-            return {"t": kind, "k": self._array(obj.data, where), "requires_grad": obj.requires_grad,
-                    "meta": self._meta(obj.data)}
+            self._keep.append(obj)
+            ident = self._tensor_ids.setdefault(id(obj), len(self._tensor_ids))
+            arr = obj.detach().numpy()   # the array itself, shared
+            return {"t": kind, "k": self._array(arr, where), "requires_grad": obj.requires_grad,
+                    "meta": self._meta(arr), "id": ident}
         if isinstance(obj, np.ndarray):
             return {"t": "ndarray", "k": self._array(obj, where), "meta": self._meta(obj)}
-        if isinstance(obj, np.generic):
-            arr = np.asarray(obj)
-            return {"t": "npscalar", "k": self._array(arr, where), "meta": self._meta(arr)}
         if isinstance(obj, (list, tuple)):
             kind = "tuple" if isinstance(obj, tuple) else "list"
             return {"t": kind, "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
@@ -103,8 +142,17 @@ class _Encoder:
                     raise TypeError(f"cannot save the dict key {k!r} at {where}: type {type(k).__name__}")
                 items.append([self.encode(k, f"{where} key"), self.encode(v, f"{where}[{k!r}]")])
             return {"t": kind, "items": items}
+        kind = f"{type(obj).__module__}.{type(obj).__name__}"
+        if callable(getattr(obj, "state_dict", None)):
+            # torch.save(model) pickles the module; minigrad never pickles (loading a
+            # pickle can run any code), so say what to save instead.
+            raise TypeError(
+                f"cannot save {where} of type {kind}: minigrad saves state dicts, not whole objects "
+                f"(that would need pickle). Save {type(obj).__name__.lower()}.state_dict() instead, and "
+                "restore it with load_state_dict(minigrad.load(f)) into a newly built object"
+            )
         raise TypeError(
-            f"cannot save {where} of type {type(obj).__module__}.{type(obj).__name__}: a checkpoint holds "
+            f"cannot save {where} of type {kind}: a checkpoint holds "
             "dicts, lists, tuples, arrays, Tensors, numbers, strings, bools and None"
         )
 
@@ -124,13 +172,16 @@ def save(obj, f) -> None:
     f : str or os.PathLike or binary file object
         A path is written atomically (temporary file in the same directory,
         fsync, :func:`os.replace`); the name is used as given (no ``.npz`` is
-        appended). A file object is simply written to.
+        appended), a symlink is written through to its target, and the file's
+        permissions are what ``open()`` would give (an overwrite keeps the old
+        mode). A file object is simply written to.
 
     Raises
     ------
     TypeError
-        For anything else (a module, a function, an object array...), naming
-        where in ``obj`` it sits.
+        For anything else (a function, an object array...), naming where in
+        ``obj`` it sits. A module or optimizer itself is refused with a message
+        saying to save its ``state_dict()`` (``torch.save`` would pickle it).
 
     Examples
     --------
@@ -149,13 +200,19 @@ def save(obj, f) -> None:
     if hasattr(f, "write"):
         _write_npz(f, arrays)
         return
-    path = os.fspath(f)
-    directory = os.path.dirname(os.path.abspath(path))
-    import tempfile  # here, not at the top: keeps `import minigrad` lean
-
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    # Through a symlink to its target, as open() writes: replacing the link itself
+    # would turn it into a plain file and leave the target stale.
+    path = os.path.realpath(os.fspath(f))
+    directory, base = os.path.split(path)
+    _remove_stale_temp_files(directory, base)
+    fd, tmp = _create_temp_file(directory, base)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:   # closing it also drops the lock
+            try:
+                # An overwrite keeps the old file's mode; a new file has the umask's (os.open).
+                os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+            except FileNotFoundError:
+                pass
             _write_npz(fh, arrays)
             fh.flush()
             os.fsync(fh.fileno())
@@ -179,6 +236,57 @@ def save(obj, f) -> None:
         os.close(dfd)
 
 
+# Temporary files are named ".<target name>.<16 hex digits>.tmp" in the target's
+# directory and hold an exclusive flock while written. The kernel drops the lock
+# when its process ends, however it ends, so an unlocked temporary file of the
+# same target is one nobody will finish: the next save removes it.
+_TEMP_NAME = re.compile(r"\.(?P<base>.+)\.[0-9A-Za-z_]{8,16}\.tmp\Z", re.DOTALL)
+
+
+def _create_temp_file(directory: str, base: str):
+    """A new, locked, empty temporary file beside the target: (fd, path)."""
+    while True:
+        tmp = os.path.join(directory, f".{base}.{os.urandom(8).hex()}.tmp")
+        # Mode 0o666 minus the umask, as open() would create the target.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        if fcntl is None:
+            return fd, tmp
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink > 0:
+            return fd, tmp
+        # A concurrent save's cleanup took the lock between our create and flock, and
+        # removed the file as stale: start again with a new name.
+        os.close(fd)
+
+
+def _remove_stale_temp_files(directory: str, base: str) -> None:
+    """Remove the temporary files of ``base`` that no live process is writing."""
+    if fcntl is None:   # no flock (Windows): a stale file cannot be told from a live one
+        return
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        if match is None or match.group("base") != base:
+            continue
+        full = os.path.join(directory, name)
+        try:
+            fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Locked by us now: its writer is gone. Remove it if the name is still this file.
+            if os.path.samestat(os.fstat(fd), os.lstat(full)):
+                os.unlink(full)
+        except OSError:   # BlockingIOError: a live save holds it; or it vanished meanwhile
+            pass
+        finally:
+            os.close(fd)
+
+
 # -- decoding ----------------------------------------------------------------------------
 def _name(f) -> str:
     if hasattr(f, "read"):
@@ -193,29 +301,54 @@ def _read_bytes(f) -> bytes:
         return fh.read()
 
 
-def load(f, map_location=None, weights_only: bool = True):
+def _check_map_location(map_location) -> None:
+    """``map_location`` as PyTorch takes it; every device it names must be the CPU."""
+    if map_location is None or callable(map_location):
+        return   # a function remaps storages; there is nothing but the CPU to map to
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        name = getattr(target, "type", target)     # torch.device / minigrad.device
+        if not isinstance(name, str):
+            raise TypeError(f"map_location must be a string, a device, a dict or a function, got {target!r}")
+        if name.partition(":")[0] != "cpu":
+            raise RuntimeError(
+                f"map_location={target!r}: minigrad runs on the CPU only; load to 'cpu' (or leave "
+                "map_location out)"
+            )
+
+
+def load(f, map_location=None, weights_only=None):
     """Load an object saved by :func:`save`. Never unpickles, so never runs code from the file.
 
     Parameters
     ----------
     f : str or os.PathLike or binary file object
-    map_location, weights_only
-        Accepted for PyTorch compatibility and ignored (minigrad is CPU only and
-        only ever loads data).
+        A path (``str``, :class:`pathlib.Path`) or an open binary file.
+    map_location : None, str, device, dict or callable, optional
+        As in ``torch.load``. minigrad has only the CPU, so every device named
+        must be the CPU (``'cpu'``, ``'cpu:0'``, ``device('cpu')``, or a dict
+        mapping to those); another device is a ``RuntimeError``.
+    weights_only : bool, optional
+        Accepted as in ``torch.load``. A minigrad checkpoint is only ever loaded
+        as data (tensors, arrays, containers, numbers, strings), whatever its value.
 
     Returns
     -------
     object
         The saved structure, with Tensors, Parameters, arrays, row-sparse
-        tensors, tuples and dict key types as they were saved.
+        tensors, tuples and dict key types as they were saved; an object saved
+        under several names is one object again.
 
     Raises
     ------
     CheckpointError
         If the file is empty, truncated, corrupted, holds a pickle (e.g. made by
-        ``torch.save`` or :mod:`pickle`), or is not a minigrad checkpoint. The
-        message names the file and the problem.
+        ``torch.save`` or :mod:`pickle`), is not a minigrad checkpoint, declares
+        members larger than :data:`MAX_INFLATION` allows, or holds something
+        :func:`save` cannot have written (a non-numeric array, a sparse index out
+        of range, ...). The message names the file and the problem.
     """
+    _check_map_location(map_location)
     name = _name(f)
 
     def fail(why: str):
@@ -224,9 +357,11 @@ def load(f, map_location=None, weights_only: bool = True):
     try:
         raw = _read_bytes(f)
     except OSError as exc:
-        if isinstance(exc, FileNotFoundError):
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
             raise
         raise fail(f"reading failed ({exc})") from exc
+    if not isinstance(raw, bytes):
+        raise TypeError(f"load() needs a path or a binary file object; reading {name!r} gave {type(raw).__name__}")
     if len(raw) == 0:
         raise fail("the file is empty (an interrupted write?)")
     if not raw.startswith(b"PK"):
@@ -238,23 +373,48 @@ def load(f, map_location=None, weights_only: bool = True):
         if raw.startswith(b"\x93NUMPY"):
             raise fail("it is a single .npy array, not a checkpoint archive")
         raise fail("it is not an .npz (zip) archive")
+    try:
+        arrays = _read_members(raw, fail)
+        manifest = _read_manifest(arrays.pop(_MANIFEST), fail)
+        return _Decoder(arrays).decode(manifest["root"])
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        # A manifest that parses but does not describe what save writes (forged or damaged).
+        raise fail(f"its manifest does not match its arrays ({type(exc).__name__}: {exc})") from None
+
+
+def _read_members(raw: bytes, fail) -> dict:
+    """Every member of the archive as an array, after checking sizes, CRCs and headers."""
     import zipfile  # here, not at the top: it pulls in the compression modules at import
 
+    limit = MAX_INFLATION * len(raw) + (1 << 20)
     buf = io.BytesIO(raw)
     try:
         with zipfile.ZipFile(buf) as zf:
-            bad = zf.testzip()  # reads every member and checks its CRC-32
-            names = zf.namelist()
+            infos = zf.infolist()
+            for info in infos:
+                if info.file_size > limit:
+                    raise fail(
+                        f"member {info.filename!r} declares {info.file_size} bytes, more than "
+                        f"{MAX_INFLATION} times the file's {len(raw)} bytes (a damaged or forged archive)"
+                    )
+            names = [info.filename for info in infos]
+            if any(n.endswith(".pkl") for n in names):
+                raise fail("it holds pickled data (a torch.save file?); minigrad never unpickles files")
+            if _MANIFEST + ".npy" not in names:
+                raise fail("it has no minigrad manifest (not written by minigrad.save)")
+            bad = zf.testzip()  # reads every member (at most its declared size) and checks its CRC-32
+            if bad is not None:
+                raise fail(f"the archive is corrupted (CRC mismatch in member {bad!r})")
+            for info in infos:
+                _check_npy_header(zf, info, fail)
+    except CheckpointError:
+        raise
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as exc:
-        raise fail(f"the archive is truncated or corrupted ({exc})") from exc
-    except Exception as exc:  # zlib.error and friends from a damaged member
-        raise fail(f"the archive is corrupted ({type(exc).__name__}: {exc})") from exc
-    if bad is not None:
-        raise fail(f"the archive is corrupted (CRC mismatch in member {bad!r})")
-    if any(n.endswith(".pkl") for n in names):
-        raise fail("it holds pickled data (a torch.save file?); minigrad never unpickles files")
-    if _MANIFEST + ".npy" not in names:
-        raise fail("it has no minigrad manifest (not written by minigrad.save)")
+        raise fail(f"the archive is truncated or corrupted ({exc})") from None
+    except Exception as exc:  # zlib.error, an encrypted member's RuntimeError, ...
+        raise fail(f"the archive is corrupted ({type(exc).__name__}: {exc})") from None
 
     buf.seek(0)
     arrays: dict[str, np.ndarray] = {}
@@ -265,84 +425,156 @@ def load(f, map_location=None, weights_only: bool = True):
     except ValueError as exc:
         msg = str(exc)
         if "pickle" in msg.lower() or "object" in msg.lower():
-            raise fail(f"it holds pickled (object) arrays, which minigrad never loads ({msg})") from exc
-        raise fail(f"an array member is malformed ({msg})") from exc
+            raise fail(f"it holds pickled (object) arrays, which minigrad never loads ({msg})") from None
+        raise fail(f"an array member is malformed ({msg})") from None
     except Exception as exc:
-        raise fail(f"an array member is malformed ({type(exc).__name__}: {exc})") from exc
+        raise fail(f"an array member is malformed ({type(exc).__name__}: {exc})") from None
+    return arrays
 
-    manifest_arr = arrays.pop(_MANIFEST)
+
+def _check_npy_header(zf, info, fail) -> None:
+    """The member is an .npy array of a plain dtype whose declared size is exactly its bytes.
+
+    Checked before NumPy reads it: NumPy allocates what the header declares
+    before it finds the data too short.
+    """
+    fmt = np.lib.format
+    with zf.open(info) as fh:
+        try:
+            version = fmt.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = fmt.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, dtype = fmt.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+        except ValueError as exc:
+            raise fail(f"member {info.filename!r} is not a valid .npy array ({exc})") from None
+        header_size = fh.tell()
+    if dtype.hasobject:
+        raise fail(f"member {info.filename!r} holds pickled (object) data, which minigrad never loads")
+    is_manifest = info.filename == _MANIFEST + ".npy"
+    if dtype.names is not None or dtype.kind not in ("U" if is_manifest else "biufc"):
+        raise fail(f"member {info.filename!r} has dtype {dtype}, which minigrad.save never writes")
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if header_size + nbytes != info.file_size:
+        raise fail(
+            f"member {info.filename!r} declares a {dtype} array of shape {tuple(shape)} ({nbytes} bytes) "
+            f"but holds {info.file_size - header_size} bytes of data"
+        )
+
+
+def _read_manifest(manifest_arr: np.ndarray, fail) -> dict:
     if manifest_arr.dtype.kind != "U" or manifest_arr.ndim != 0:
         raise fail("its manifest is not a string")
     try:
         manifest = json.loads(str(manifest_arr))
-    except json.JSONDecodeError as exc:
-        raise fail(f"its manifest is not valid JSON ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+    except (ValueError, RecursionError) as exc:   # JSONDecodeError, too many digits, too deep
+        raise fail(f"its manifest is not valid JSON ({type(exc).__name__}: {exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT or "root" not in manifest:
         raise fail("its manifest is not a minigrad checkpoint manifest")
     if manifest.get("version") != _VERSION:
         raise fail(f"unsupported checkpoint version {manifest.get('version')!r} (this minigrad reads {_VERSION})")
-    try:
-        return _Decoder(arrays).decode(manifest["root"])
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise fail(f"its manifest does not match its arrays ({type(exc).__name__}: {exc})") from exc
+    return manifest
+
+
+def _expect(ok: bool, why: str) -> None:
+    if not ok:
+        raise ValueError(why)
 
 
 class _Decoder:
+    """Rebuilds the saved object, checking every node against what :func:`save` writes."""
+
     def __init__(self, arrays: dict) -> None:
         self.arrays = arrays
+        self.tensors: dict = {}   # "id" of a saved Tensor -> the one object it loads as
 
-    def _array(self, key: str, meta: dict | None) -> np.ndarray:
-        if key not in self.arrays:
-            raise KeyError(f"missing array member {key!r}")
+    def _array(self, key, meta, kinds: str = "biufc") -> np.ndarray:
+        _expect(isinstance(key, str) and key in self.arrays, f"missing array member {key!r}")
         arr = self.arrays[key]
-        if meta is not None and (np.dtype(meta["dtype"]) != arr.dtype or list(arr.shape) != list(meta["shape"])):
-            raise ValueError(
-                f"member {key!r} is {arr.dtype} {tuple(arr.shape)}, the manifest says "
-                f"{np.dtype(meta['dtype'])} {tuple(meta['shape'])}"
-            )
+        _expect(arr.dtype.kind in kinds, f"member {key!r} has dtype {arr.dtype} where {kinds!r} kinds belong")
+        if meta is not None:
+            _expect(isinstance(meta, dict), "array metadata is not an object")
+            if np.dtype(meta["dtype"]) != arr.dtype or list(arr.shape) != list(meta["shape"]):
+                raise ValueError(
+                    f"member {key!r} is {arr.dtype} {tuple(arr.shape)}, the manifest says "
+                    f"{np.dtype(meta['dtype'])} {tuple(meta['shape'])}"
+                )
         return arr
 
     def decode(self, node):
+        _expect(isinstance(node, dict), f"a manifest node is {type(node).__name__}, not an object")
         t = node["t"]
         if t == "none":
             return None
-        if t == "bool":
-            return bool(node["v"])
-        if t == "int":
-            return int(node["v"])
-        if t == "float":
-            return float(node["v"])
-        if t == "str":
-            return str(node["v"])
-        if t == "list":
-            return [self.decode(n) for n in node["items"]]
-        if t == "tuple":
-            return tuple(self.decode(n) for n in node["items"])
+        if t in ("bool", "int", "float", "str"):
+            v = node["v"]
+            expected = {"bool": bool, "int": int, "float": (int, float), "str": str}[t]
+            _expect(isinstance(v, expected) and (t == "bool" or not isinstance(v, bool)),
+                    f"a {t} node holds {type(v).__name__}")
+            return {"bool": bool, "int": int, "float": float, "str": str}[t](v)
+        if t in ("list", "tuple"):
+            items = [self.decode(n) for n in node["items"]]
+            return tuple(items) if t == "tuple" else items
         if t in ("dict", "odict"):
             out = OrderedDict() if t == "odict" else {}
-            for k, v in node["items"]:
-                out[self.decode(k)] = self.decode(v)
+            for item in node["items"]:
+                _expect(isinstance(item, list) and len(item) == 2, "a dict item is not a [key, value] pair")
+                key = self.decode(item[0])
+                hash(key)   # a list key would only fail later, in the caller's hands
+                out[key] = self.decode(item[1])
             return out
         if t == "ndarray":
             return self._array(node["k"], node.get("meta"))
         if t == "npscalar":
-            return self._array(node["k"], node.get("meta"))[()]
-        if t == "tensor":
-            out = Tensor(self._array(node["k"], node.get("meta")))
-            if node.get("requires_grad"):
-                out.requires_grad_(True)
+            arr = self._array(node["k"], node.get("meta"))
+            _expect(arr.ndim == 0, f"a NumPy scalar has shape {arr.shape}")
+            return arr[()]
+        if t in ("tensor", "parameter"):
+            return self._tensor(t, node)
+        if t == "sparse":
+            return self._sparse(node)
+        raise ValueError(f"unknown node type {t!r}")
+
+    def _tensor(self, t: str, node):
+        ident = node.get("id")
+        if ident is not None and ident in self.tensors:   # the same Tensor saved under another name
+            out = self.tensors[ident]
+            _expect(type(out).__name__.lower() == t, f"object {ident} is saved as two kinds")
             return out
+        arr = self._array(node["k"], node.get("meta"), kinds="biuf")
+        requires_grad = node["requires_grad"]
+        _expect(isinstance(requires_grad, bool), "requires_grad is not a bool")
+        _expect(not requires_grad or arr.dtype.kind == "f",
+                f"a {arr.dtype} tensor cannot require grad (only floating point tensors can)")
         if t == "parameter":
             from minigrad.nn.parameter import Parameter
 
-            return Parameter(self._array(node["k"], node.get("meta")), requires_grad=bool(node["requires_grad"]))
-        if t == "sparse":
-            meta = node.get("meta") or [None, None]
-            return SparseTensor(
-                self._array(node["idx"], meta[0]), self._array(node["val"], meta[1]), tuple(node["shape"]),
-                is_coalesced=bool(node["coalesced"]),
-            )
-        raise ValueError(f"unknown node type {t!r}")
+            out = Parameter(arr, requires_grad=requires_grad)   # shares arr: tied arrays stay tied
+        else:
+            out = Tensor._make(arr, requires_grad, None)        # no copy, as Parameter
+        if ident is not None:
+            self.tensors[ident] = out
+        return out
+
+    def _sparse(self, node):
+        meta = node.get("meta") or [None, None]
+        _expect(isinstance(meta, list) and len(meta) == 2, "sparse metadata is not a pair")
+        idx = self._array(node["idx"], meta[0], kinds="iu")
+        val = self._array(node["val"], meta[1], kinds="biuf")
+        shape = node["shape"]
+        _expect(isinstance(shape, list) and len(shape) == 2
+                and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape),
+                f"a row-sparse shape must be two non-negative ints, got {shape!r}")
+        _expect(idx.ndim == 1 and val.ndim == 2 and val.shape == (idx.shape[0], shape[1]),
+                f"row-sparse indices {idx.shape} and values {val.shape} do not fit shape {tuple(shape)}")
+        if idx.size:
+            _expect(int(idx.min()) >= 0 and int(idx.max()) < shape[0],
+                    f"row-sparse indices must lie in [0, {shape[0]}), got [{idx.min()}, {idx.max()}]")
+        coalesced = node["coalesced"]
+        _expect(isinstance(coalesced, bool), "coalesced is not a bool")
+        return SparseTensor(idx, val, tuple(shape), is_coalesced=coalesced)
 
 
 # -- PyTorch interchange -----------------------------------------------------------------

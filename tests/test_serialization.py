@@ -1,7 +1,11 @@
 """Checkpoints: pickle-free .npz save/load, atomic writes, clear errors, exact resumption."""
 import io
+import json
 import os
 import pickle
+import stat
+import subprocess
+import sys
 import zipfile
 from collections import OrderedDict
 
@@ -317,3 +321,215 @@ def test_models_move_to_torch_and_back():
     with torch.no_grad():
         temb.weight.zero_()
     assert np.any(emb.weight.data != 0)
+
+
+# -- the target file: stale temporaries, permissions, symlinks ---------------------------------------
+def _temp_files(directory):
+    return sorted(n for n in os.listdir(directory) if n.endswith(".tmp"))
+
+
+def test_a_save_killed_mid_write_leaves_a_temp_file_the_next_save_removes(tmp_path):
+    path = tmp_path / "ck.npz"
+    save({"w": np.ones(3)}, path)
+    # A child process starts overwriting the checkpoint and is killed (-9: no cleanup runs).
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time, numpy as np\n"
+        "from minigrad import serialization\n"
+        "def stalled(fileobj, arrays):\n"
+        "    fileobj.write(b'PK half'); fileobj.flush(); print('writing', flush=True); time.sleep(60)\n"
+        "serialization._write_npz = stalled\n"
+        f"serialization.save({{'w': np.zeros(3)}}, {str(path)!r})\n"
+    )], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert child.stdout.readline().strip() == "writing"
+        live = _temp_files(tmp_path)
+        assert len(live) == 1
+        save({"w": np.full(3, 2.0)}, path)              # the writer is alive: its file stays
+        assert _temp_files(tmp_path) == live
+    finally:
+        child.kill()
+        child.wait()
+    assert_same(load(path), {"w": np.full(3, 2.0)})
+    save({"w": np.full(3, 3.0)}, path)                  # now it is stale: removed
+    assert _temp_files(tmp_path) == []
+    assert_same(load(path), {"w": np.full(3, 3.0)})
+
+
+def test_only_the_same_targets_unlocked_temp_files_are_removed(tmp_path):
+    stale = tmp_path / ".ck.npz.0123456789abcdef.tmp"       # a dead writer's (no lock)
+    other = tmp_path / ".other.npz.0123456789abcdef.tmp"    # another target's
+    mine = tmp_path / ".ck.npz.notes.tmp.txt"              # not a temporary name at all
+    for p in (stale, other, mine):
+        p.write_bytes(b"PK partial")
+    save({"a": 1}, tmp_path / "ck.npz")
+    assert sorted(os.listdir(tmp_path)) == sorted(["ck.npz", other.name, mine.name])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_new_files_follow_the_umask_and_overwrites_keep_their_mode(tmp_path):
+    old_umask = os.umask(0o027)
+    try:
+        save({"a": 1}, tmp_path / "new.npz")
+        assert stat.S_IMODE(os.stat(tmp_path / "new.npz").st_mode) == 0o640   # as open() would make it
+        for mode in (0o600, 0o644, 0o664):
+            os.chmod(tmp_path / "new.npz", mode)
+            save({"a": 2}, tmp_path / "new.npz")
+            assert stat.S_IMODE(os.stat(tmp_path / "new.npz").st_mode) == mode
+    finally:
+        os.umask(old_umask)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_saving_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "ck.npz"
+    save({"v": 1}, target)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    save({"v": 2}, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert load(target) == {"v": 2}
+    dangling = tmp_path / "next.npz"
+    dangling.symlink_to(tmp_path / "real" / "new.npz")   # as open(), creates the target
+    save({"v": 3}, dangling)
+    assert dangling.is_symlink() and load(tmp_path / "real" / "new.npz") == {"v": 3}
+
+
+# -- forged and malformed files: always a CheckpointError ---------------------------------------------
+def _archive(tmp_path, manifest, compression=zipfile.ZIP_STORED, **arrays):
+    """An .npz with the given manifest (a dict, or raw JSON text) and arrays."""
+    text = manifest if isinstance(manifest, str) else json.dumps(manifest)
+    path = tmp_path / "forged.npz"
+    with zipfile.ZipFile(path, "w", compression=compression) as zf:
+        for name, arr in {"__manifest__": np.array(text), **arrays}.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asarray(arr), allow_pickle=False)
+            zf.writestr(name + ".npy", buf.getvalue())
+    return path
+
+
+def _manifest(root):
+    return {"format": "minigrad-checkpoint", "version": 1, "root": root}
+
+
+def test_a_member_that_would_inflate_far_past_the_files_size_is_refused(tmp_path):
+    # 64 MiB of zeros deflate to ~64 KiB: loading it would be a 1000-fold blow-up.
+    path = _archive(tmp_path, _manifest({"t": "ndarray", "k": "a0"}), zipfile.ZIP_DEFLATED,
+                    a0=np.zeros(8 << 20))
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(CheckpointError, match="declares .* more than 16 times"):
+        load(path)
+
+
+def test_an_array_header_declaring_more_than_its_bytes_is_refused_before_allocating(tmp_path):
+    path = _archive(tmp_path, _manifest({"t": "ndarray", "k": "a0"}))
+    member = io.BytesIO()
+    np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": (10**9,)})
+    member.write(np.zeros(4).tobytes())                   # 8 GB declared, 32 bytes held, CRC right
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("a0.npy", member.getvalue())
+    with pytest.raises(CheckpointError, match=r"declares a float64 array of shape \(1000000000,\)"):
+        load(path)
+
+
+@pytest.mark.parametrize("manifest", [
+    _manifest([{"t": "none"}]),                                        # a node that is not an object
+    _manifest({"t": "list", "items": {"t": "none"}}),                  # items not a list of nodes
+    _manifest({"t": "dict", "items": [[{"t": "list", "items": []}, {"t": "none"}]]}),   # unhashable key
+    _manifest({"t": "dict", "items": [{"t": "none"}]}),                # item not a pair
+    _manifest({"t": "int", "v": "12"}),                                # wrong scalar types
+    _manifest({"t": "bool", "v": 1}),
+    _manifest({"t": "tensor", "k": "a0", "requires_grad": True}),      # an int tensor requiring grad
+    _manifest({"t": "parameter", "k": "a0", "requires_grad": "yes"}),
+    _manifest({"t": "tensor", "k": ["a0"], "requires_grad": False}),
+    _manifest({"t": "ndarray", "k": "a0", "meta": {"dtype": "not a dtype", "shape": [3]}}),
+    _manifest({"t": "ndarray", "k": "a0", "meta": [1, 2]}),
+    _manifest({"t": "npscalar", "k": "a0"}),                           # a 1-d array as a scalar
+    _manifest({"t": "sparse", "idx": "a0", "val": "a1", "shape": [2, 2], "coalesced": False}),  # index 2 >= 2
+    _manifest({"t": "sparse", "idx": "a1", "val": "a1", "shape": [3, 2], "coalesced": False}),  # float indices
+    _manifest({"t": "sparse", "idx": "a0", "val": "a1", "shape": [3], "coalesced": False}),
+    _manifest({"t": "sparse", "idx": "a0", "val": "a1", "shape": [3, 2], "coalesced": 0}),
+    _manifest({"t": "unknown"}),
+    {"format": "minigrad-checkpoint", "version": 1},                   # no root
+    "[" * 100_000 + "]" * 100_000,                                      # nesting too deep to parse
+    '{"format": "minigrad-checkpoint", "version": 1, "root": {"t": "int", "v": ' + "9" * 5000 + "}}",
+    '{"format": "minigrad-checkpoint", "version": 1, "root": ' + '{"t": "list", "items": [' * 5000
+    + "]}" * 5000 + "}",                                                 # deep, valid JSON
+])
+def test_every_malformed_manifest_is_a_checkpoint_error(tmp_path, manifest):
+    path = _archive(tmp_path, manifest, a0=np.array([0, 2, 1]), a1=np.ones((3, 2)))
+    with pytest.raises(CheckpointError, match="forged.npz"):
+        load(path)
+
+
+@pytest.mark.parametrize("array", [
+    np.array(["text"]), np.zeros(2, dtype=[("a", "<f4")]), np.array([1], dtype="datetime64[s]"),
+])
+def test_arrays_of_a_dtype_save_never_writes_are_refused(tmp_path, array):
+    path = _archive(tmp_path, _manifest({"t": "ndarray", "k": "a0"}), a0=array)
+    with pytest.raises(CheckpointError, match="dtype"):
+        load(path)
+
+
+# -- objects: tied parameters, whole modules -----------------------------------------------------------
+class _Tied(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(5, 3)
+        self.out = nn.Linear(3, 5, bias=False)
+        self.out.weight = self.emb.weight          # weight tying, as in language models
+
+
+def test_tied_parameters_come_back_tied_as_with_torch_load(tmp_path):
+    model = _Tied()
+    save(model.state_dict(keep_vars=True), tmp_path / "vars.npz")
+    loaded = load(tmp_path / "vars.npz")
+    assert loaded["emb.weight"] is loaded["out.weight"]
+    assert isinstance(loaded["emb.weight"], Parameter)
+
+    save(model.state_dict(), tmp_path / "sd.npz")
+    loaded = load(tmp_path / "sd.npz")
+    assert np.shares_memory(loaded["emb.weight"].numpy(), loaded["out.weight"].numpy())
+    # PyTorch keeps the storage shared the same way.
+    tmodel = torch.nn.Module()
+    tmodel.emb = torch.nn.Embedding(5, 3)
+    tmodel.out = torch.nn.Linear(3, 5, bias=False)
+    tmodel.out.weight = tmodel.emb.weight
+    torch.save(tmodel.state_dict(), tmp_path / "torch.pt")
+    tloaded = torch.load(tmp_path / "torch.pt")
+    assert tloaded["emb.weight"].data_ptr() == tloaded["out.weight"].data_ptr()
+    # Stored once, not twice.
+    assert len(zipfile.ZipFile(tmp_path / "sd.npz").namelist()) == 2   # the manifest + one array
+
+
+def test_saving_a_whole_model_says_to_save_its_state_dict(tmp_path):
+    model = _Tied()
+    with pytest.raises(TypeError, match=r"cannot save obj of type .*_Tied.*Save _tied.state_dict\(\) instead"):
+        save(model, tmp_path / "m.npz")
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"sgd.state_dict\(\)"):
+        save({"opt": opt}, tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_load_takes_paths_pathlib_and_file_objects_with_torchs_keywords(tmp_path):
+    path = tmp_path / "ck.npz"
+    save({"w": np.arange(3.0)}, path)
+    for f in (str(path), path, open(path, "rb")):
+        for kwargs in ({}, {"map_location": "cpu"}, {"map_location": torch.device("cpu")},
+                       {"map_location": {"cuda:0": "cpu"}}, {"map_location": lambda storage, loc: storage},
+                       {"weights_only": True}, {"weights_only": False}, {"map_location": "cpu:0", "weights_only": True}):
+            if hasattr(f, "seek"):
+                f.seek(0)
+            assert_same(load(f, **kwargs), {"w": np.arange(3.0)})
+    with pytest.raises(RuntimeError, match="CPU only"):
+        load(path, map_location="cuda")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        load(path, map_location=torch.device("meta"))
+
+
+def test_numpy_float64_scalars_stay_numpy_scalars():
+    buf = io.BytesIO()
+    save({"x": np.float64(1.25), "y": [np.float64(-0.5)]}, buf)
+    buf.seek(0)
+    assert_same(load(buf), {"x": np.float64(1.25), "y": [np.float64(-0.5)]})
