@@ -420,7 +420,7 @@ def test_index_add_needs_an_ndarray_to_update(backend):
 OVERLAP = "some elements of {} and the written-to array refer to a single memory location"
 
 
-def test_gather_into_an_out_that_overlaps_weight_is_an_error_as_in_pytorch(backend):
+def test_an_out_overlapping_the_weight_is_a_gather_error_as_in_pytorch(backend):
     base = np.arange(12.0).reshape(6, 2)
     before = base.copy()
     for out in (base[:3], base[3:]):          # PyTorch refuses both, touched rows or not
@@ -429,7 +429,7 @@ def test_gather_into_an_out_that_overlaps_weight_is_an_error_as_in_pytorch(backe
     np.testing.assert_array_equal(base, before)
 
 
-def test_index_add_with_src_sharing_memory_with_out_is_an_error_as_in_pytorch(backend):
+def test_a_src_sharing_memory_with_out_is_an_index_add_error_as_in_pytorch(backend):
     out = np.arange(12.0).reshape(6, 2)
     before = out.copy()
     for src in (out[:3], out[3:], out[::-1][:3]):
