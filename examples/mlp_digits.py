@@ -13,7 +13,7 @@ Handwritten Digits" test set (``sklearn.datasets.load_digits``): 1,797 images
 of 8x8 pixels with values 0-16, loaded offline. A fixed 75/25 split (seeded,
 stratified by class) is used.
 
-Run ``python examples/mlp_digits.py`` (a few seconds) or ``--quick``.
+Run ``python examples/mlp_digits.py`` (about 7 seconds of CPU time) or ``--quick``.
 The figure goes to ``examples/output/mlp_digits.png`` (``--out DIR`` for another folder).
 """
 from __future__ import annotations
