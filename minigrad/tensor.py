@@ -566,6 +566,18 @@ class Tensor:
         """``self`` where ``condition`` holds, else ``other``: ``minigrad.where(condition, self, other)``."""
         return _ops.where(condition, self, other)
 
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is True, else ``self``: see :func:`minigrad.masked_fill`."""
+        return _masking.masked_fill(self, mask, value)
+
+    def tril(self, diagonal: int = 0):
+        """The lower triangle of the last two dims: see :func:`minigrad.tril`."""
+        return _masking.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0):
+        """The upper triangle of the last two dims: see :func:`minigrad.triu`."""
+        return _masking.triu(self, diagonal)
+
     # -- reductions ----------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False):
         return _ops.sum(self, dim, keepdim)
@@ -817,6 +829,7 @@ _register_tensor_type(Tensor)
 
 from minigrad import ops as _ops  # noqa: E402  (the ops module needs Tensor defined first)
 from minigrad.ops._numpy_dispatch import HANDLED as _HANDLED  # noqa: E402
+from minigrad.ops import masking as _masking  # noqa: E402
 
 # The method forms of the ops share the functions' docstrings (forward math and VJP live there once).
 for _name in (
