@@ -13,6 +13,10 @@ from minigrad.nn.loss import (
 from minigrad.nn.module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from minigrad.nn.transformer import (
+    MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten", "Linear",
@@ -20,4 +24,6 @@ __all__ = [
     "Dropout", "LayerNorm", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
     "BCELoss", "BCEWithLogitsLoss", "functional", "init",
     "RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+    "TransformerDecoder", "Transformer",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 from minigrad import ops as _ops
 from minigrad.autograd import no_grad
 from minigrad.ops import nn_ops as _F
+from minigrad.ops.attention import scaled_dot_product_attention
 from minigrad.random import _numpy_generator
 from minigrad.tensor import Tensor
 
@@ -21,6 +22,7 @@ __all__ = [
     "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "embedding",
     "embedding_bag", "dropout", "layer_norm", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "scaled_dot_product_attention",
 ]
 
 

@@ -25,7 +25,8 @@ from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.nn.utils.rnn import PackedSequence, _lengths_array, packed_to_padded_rows, _packed_rows
+from minigrad.nn.utils.rnn import PackedSequence, _lengths_array, _packed_rows, packed_to_padded_rows
+from minigrad.ops.recurrent import Recurrence
 
 __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell"]
 
@@ -272,24 +273,12 @@ class RNNBase(Module):
             (w_ih, w_hh), b_ih, b_hh = weights[:2], None, None
         w_hr = weights[-1] if self.proj_size else None
         gx = F.linear(x, w_ih, b_ih)  # the input projection of every step, in one matmul
-        steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
-        outs = [None] * x.shape[0]
-        for t in steps:
-            if self.mode == "LSTM":
-                h_new, c_new = _lstm_step(gx[t], h, c, w_hh, b_hh, w_hr)
-            elif self.mode == "GRU":
-                h_new, c_new = _gru_step(gx[t], h, w_hh, b_hh), None
-            else:
-                h_new, c_new = _rnn_step(gx[t], h, w_hh, b_hh, self.mode == "RNN_RELU"), None
-            if mask is not None:
-                # A finished sequence keeps its state (a reversed one has not started yet).
-                m = mask[t][:, None]
-                h_new = minigrad.where(m, h_new, h)
-                if c is not None:
-                    c_new = minigrad.where(m, c_new, c)
-            h, c = h_new, c_new
-            outs[t] = h
-        return minigrad.stack(outs, 0), h, c
+        states = Recurrence.apply(gx, h, c, w_hh, b_hh, w_hr, mode=self.mode, reverse=reverse, mask=mask)
+        last = 0 if reverse else x.shape[0] - 1
+        if c is None:
+            return states, states[last], None
+        h_out = h.shape[-1]
+        return states[..., :h_out], states[last, :, :h_out], states[last, :, h_out:]
 
 
 class RNN(RNNBase):
