@@ -13,6 +13,11 @@ Workloads (one training step = forward, loss, ``zero_grad``, ``backward``, optim
 * ``mlp``: 784 → 256 → ReLU → 10, cross-entropy, SGD(lr=0.01, momentum=0.9); batch 64 and 1,024.
 * ``skipgram``: skip-gram with negative sampling: two Embedding(100,000, 128, sparse=True) tables,
   5 negatives per pair, binary cross-entropy on the logits, SparseAdam; batch 1,024.
+* ``gru``: a 2-layer GRU language model: Embedding(64, 32) → GRU(32, 128, num_layers=2) →
+  Linear(128, 64), next-token cross-entropy, Adam; 32 sequences of 64 tokens.
+* ``gpt``: a 2-block GPT: token + position Embedding (d = 128, context 64), pre-norm blocks with
+  causal ``scaled_dot_product_attention`` (4 heads) and a GELU(tanh) MLP (4d), final LayerNorm,
+  output head tied to the token embedding, V = 64; cross-entropy, Adam; 32 sequences of 64 tokens.
 
 Fairness:
 
@@ -76,6 +81,7 @@ sys.path.insert(0, _ROOT)
 
 V_BAG, D_BAG, BAG_LEN, CLASSES = 10_000, 64, 32, 10
 V_SG, D_SG, NEG_K = 100_000, 128, 5
+V_SEQ, T_SEQ = 64, 64  # vocabulary and sequence length of the gru and gpt workloads
 N_BATCHES = 8  # distinct batches cycled through during timing
 
 
@@ -157,6 +163,68 @@ def _skipgram_models():
             _skipgram_model(tnn, tF, torch.cat, torch.zeros_like))
 
 
+def _gru_models():
+    import minigrad.nn as mnn
+    import torch.nn as tnn
+
+    def build(nn):
+        class GRULM(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(V_SEQ, 32)
+                self.rnn = nn.GRU(32, 128, num_layers=2)
+                self.head = nn.Linear(128, V_SEQ)
+
+            def forward(self, idx):  # idx (T, B) → logits (T·B, V)
+                return self.head(self.rnn(self.emb(idx))[0]).reshape(-1, V_SEQ)
+
+        return GRULM()
+
+    return build(mnn), build(tnn)
+
+
+def _gpt_model(nn, F, arange, d=128, heads=4, blocks=2):
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+            self.fc, self.out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+        def forward(self, x):
+            b, t, _ = x.shape
+            q, k, v = self.qkv(self.ln1(x)).reshape(b, t, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.proj(y.transpose(1, 2).reshape(b, t, d))
+            return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok, self.pos = nn.Embedding(V_SEQ, d), nn.Embedding(T_SEQ, d)
+            self.blocks = nn.Sequential(*[Block() for _ in range(blocks)])
+            self.ln_f = nn.LayerNorm(d)
+            self.head = nn.Linear(d, V_SEQ, bias=False)
+            self.head.weight = self.tok.weight  # tied
+
+        def forward(self, idx):  # idx (B, T) → logits (B·T, V)
+            x = self.tok(idx) + self.pos(arange(idx.shape[1]))
+            return self.head(self.ln_f(self.blocks(x))).reshape(-1, V_SEQ)
+
+    return GPT()
+
+
+def _gpt_models():
+    import minigrad
+    import minigrad.nn as mnn
+    import minigrad.nn.functional as mF
+    import torch
+    import torch.nn as tnn
+    import torch.nn.functional as tF
+
+    return _gpt_model(mnn, mF, minigrad.arange), _gpt_model(tnn, tF, torch.arange)
+
+
 # ---------------------------------------------------------------------------
 # Data (NumPy, shared by both frameworks)
 # ---------------------------------------------------------------------------
@@ -176,6 +244,18 @@ def _bag_data(rng, batch):
 def _mlp_data(rng, batch):
     return [(rng.standard_normal((batch, 784)).astype(np.float32), rng.integers(0, CLASSES, batch))
             for _ in range(N_BATCHES)]
+
+
+def _sequence_data(rng, batch, time_major):
+    """Token windows and their next tokens (flattened to match the logits)."""
+    out = []
+    for _ in range(N_BATCHES):
+        seq = rng.integers(0, V_SEQ, (batch, T_SEQ + 1))
+        x, y = seq[:, :-1], seq[:, 1:]
+        if time_major:
+            x, y = x.T, y.T
+        out.append((np.ascontiguousarray(x), np.ascontiguousarray(y).reshape(-1)))
+    return out
 
 
 def _skipgram_data(rng, batch):
@@ -212,6 +292,10 @@ def _step_fns(workload, batch, seed=0):
         data = _skipgram_data(rng, batch)
         mg_opt = moptim.SparseAdam(list(mg_model.parameters()), lr=1e-3)
         tt_opt = torch.optim.SparseAdam(list(tt_model.parameters()), lr=1e-3)
+    elif workload in ("gru", "gpt"):
+        mg_model, tt_model = _gru_models() if workload == "gru" else _gpt_models()
+        data = _sequence_data(rng, batch, time_major=workload == "gru")
+        mg_opt, tt_opt = moptim.Adam(mg_model.parameters()), torch.optim.Adam(tt_model.parameters())
     else:
         raise ValueError(workload)
     _copy_params(mg_model, tt_model)
@@ -369,8 +453,10 @@ WORKLOADS = [
     ("mlp", 64, "MLP 784-256-10, SGD momentum", "small"),
     ("mlp", 1024, "MLP 784-256-10, SGD momentum", "large"),
     ("skipgram", 1024, "skip-gram, sparse Embedding + SparseAdam", "small"),
+    ("gru", 32, "(d) 2-layer GRU LM, H=128, seq 64, Adam", "gru"),
+    ("gpt", 32, "(e) 2-block GPT, d=128, 4 heads, ctx 64, Adam", "gpt"),
 ]
-TARGET = {"small": 0.7, "large": 0.8}
+TARGET = {"small": 0.7, "large": 0.8, "gru": 1.0, "gpt": 0.8}
 
 
 def main():
@@ -378,7 +464,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="shorter timings")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for both frameworks (torch, minigrad kernels, BLAS)")
-    parser.add_argument("--only", choices=["bag", "mlp", "skipgram"], help="one workload only")
+    parser.add_argument("--only", choices=["bag", "mlp", "skipgram", "gru", "gpt"], help="one workload only")
     parser.add_argument("--_memory", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()

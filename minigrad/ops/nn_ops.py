@@ -146,7 +146,7 @@ class GELU(Primitive):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))  # x*x*x: np.power is ~50x slower
             return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
         return (0.5 * x * (1.0 + _erf(x * _SQRT1_2))).astype(x.dtype, copy=False)
 
@@ -154,7 +154,7 @@ class GELU(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))  # x*x*x: np.power is ~50x slower
             du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
             d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
         else:

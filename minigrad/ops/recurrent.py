@@ -3,8 +3,10 @@
 One direction of one layer of ``nn.RNN``/``nn.GRU``/``nn.LSTM`` runs T steps;
 written with per-step tensor ops it records ~15 graph nodes per step, and their
 bookkeeping, not the arithmetic, dominates. This op runs the whole loop in NumPy
-and back-propagates through time in NumPy, saving only its inputs and its
-output and recomputing each step's gates from them in backward.
+and back-propagates through time in NumPy. Backward recomputes each step's
+gates from the saved inputs and output; only the step's matmul W_hh h + b_hh
+is kept from forward, and only for a first-order backward (a recorded one,
+on tensors, recomputes it so that it stays differentiable).
 
 The input projection x̃_t = W_ih x_t + b_ih of every step is done by the caller,
 in one matmul, before the loop; this op receives x̃ (T, B, G).
@@ -28,9 +30,10 @@ def _affine(h, w, b):
     return y if b is None else y + b
 
 
-def _step(mode, gx, h, c, w_hh, b_hh, w_hr):
-    """One step forward: (h', c' or None, the values its backward needs)."""
-    gh = _affine(h, w_hh, b_hh)
+def _step(mode, gx, h, c, w_hh, b_hh, w_hr, gh=None):
+    """One step forward: (h', c' or None, the values its backward needs); ``gh`` = W_hh h + b_hh if known."""
+    if gh is None:
+        gh = _affine(h, w_hh, b_hh)
     if mode == "GRU":
         hs = h.shape[-1]
         rz = _sigmoid(gx[:, : 2 * hs] + gh[:, : 2 * hs])
@@ -111,8 +114,10 @@ class Recurrence(Function):
         ctx.mode, ctx.reverse, ctx.mask = mode, reverse, mask
         h, c = h0, c0
         out = [None] * gx.shape[0]
+        ctx.gh = [None] * gx.shape[0]
         for t in _order(gx.shape[0], reverse):
-            h_new, c_new, _ = _step(mode, gx[t], h, c, w_hh, b_hh, w_hr)
+            ctx.gh[t] = _affine(h, w_hh, b_hh)
+            h_new, c_new, _ = _step(mode, gx[t], h, c, w_hh, b_hh, w_hr, ctx.gh[t])
             if mask is not None:
                 m = mask[t][:, None]
                 h_new = np.where(m, h_new, h)
@@ -129,8 +134,8 @@ class Recurrence(Function):
         mode, mask, h_out = ctx.mode, ctx.mask, h0.shape[-1]
         order = _order(gx.shape[0], ctx.reverse)
         dh, dc = 0.0, 0.0  # flowing into the current step from the later ones
-        dw_hh, db_hh, dw_hr = 0.0, 0.0, 0.0
-        dgx = [None] * gx.shape[0]
+        dw_hr = 0.0
+        dgx, dgh, h_prevs = [None] * gx.shape[0], [None] * gx.shape[0], [None] * gx.shape[0]
         for k in range(len(order) - 1, -1, -1):
             t = order[k]
             prev = states[order[k - 1]] if k > 0 else None
@@ -139,8 +144,11 @@ class Recurrence(Function):
             dh = dh + grad[t][:, :h_out]
             if c is not None:
                 dc = dc + grad[t][:, h_out:]
-            # Recompute the step (its gates are not saved), from its inputs.
-            h_new, _, saved = _step(mode, gx[t], h, c, w_hh, b_hh, w_hr)
+            # Recompute the step's gates from its inputs. At first order the forward's W_hh h + b_hh
+            # (the step's one matmul) is reused; a recorded backward (tensors) recomputes it too,
+            # so that it depends differentiably on W_hh and h.
+            gh = ctx.gh[t] if isinstance(gx, np.ndarray) else None
+            h_new, _, saved = _step(mode, gx[t], h, c, w_hh, b_hh, w_hr, gh)
             if mask is not None:  # a masked step passes the gradient through to the previous state
                 m = mask[t][:, None]
                 dh_new, dh = np.where(m, dh, 0.0), np.where(m, 0.0, dh)
@@ -148,21 +156,23 @@ class Recurrence(Function):
             else:
                 dh_new, dh, dc_new, dc = dh, 0.0, dc, 0.0
             d_gx, d_gh, dh_direct, dc_prev, dw_hr_t = _step_backward(mode, h, c, w_hr, h_new, saved, dh_new, dc_new)
-            dgx[t] = d_gx
-            dw_hh = dw_hh + np.matmul(d_gh.T, h)
-            if b_hh is not None:
-                db_hh = db_hh + d_gh.sum(0)
+            dgx[t], dgh[t], h_prevs[t] = d_gx, d_gh, h
             dh = dh + dh_direct + np.matmul(d_gh, w_hh)
             if c is not None:
                 dc = dc + dc_prev
             if w_hr is not None:
                 dw_hr = dw_hr + dw_hr_t
+        # W̄_hh and b̄_hh sum over every step: one matmul over all (step, batch) rows at the end.
+        dgh, h_prevs = np.stack(dgh, 0), np.stack(h_prevs, 0)
+        dgh2 = np.reshape(dgh, (-1, dgh.shape[-1]))
+        dw_hh = np.matmul(dgh2.T, np.reshape(h_prevs, (-1, h_prevs.shape[-1])))
+        db_hh = None if b_hh is None else np.sum(dgh2, axis=0)
         need = ctx.needs_input_grad
         return (np.stack(dgx, 0) if need[0] else None,
                 dh + np.zeros_like(h0) if need[1] else None,
                 dc + np.zeros_like(c0) if c0 is not None and need[2] else None,
                 dw_hh if need[3] else None,
-                db_hh if b_hh is not None and need[4] else None,
+                db_hh if need[4] else None,
                 dw_hr if w_hr is not None and need[5] else None)
 
 
