@@ -16,7 +16,7 @@ Each is trained with Adam on the same names in the same order and judged on the
 held-out names, in nats per character (end-of-name included). Printed: one table
 (held-out loss, parameters, training time, how much closer vowels sit to each
 other than to consonants in the learned embedding), and sampled names from each.
-The figure (``examples/output/char_models.png``) has the held-out loss per epoch
+The figure (``examples/output/char_models.png``; ``--out DIR`` for another folder) has the held-out loss per epoch
 and every model's character embedding projected to 2-D (PCA).
 
 Run ``python examples/char_models.py`` (about two minutes) or ``--quick``.
@@ -47,6 +47,7 @@ class Bigram(nn.Module):
     def __init__(self):
         super().__init__()
         self.emb = nn.Embedding(V, V)
+        nn.init.zeros_(self.emb.weight)  # start from the uniform guess, as makemore's bigram
 
     def forward(self, idx):
         return self.emb(idx)
@@ -178,7 +179,7 @@ def train(name, model, xtr, ytr, xte, yte, epochs, rng):
     return curve, seconds
 
 
-def plot(results):
+def plot(results, out_dir):
     plt = _common.pyplot()
     fig = plt.figure(figsize=(14, 6.5))
     ax = fig.add_subplot(1, 3, 1)
@@ -203,13 +204,13 @@ def plot(results):
         a.set_title(f"{name} embedding (PCA)", fontsize=9)
     fig.suptitle("character models of US Census first names (red: vowels and y)")
     fig.tight_layout()
-    return _common.save_figure(fig, "char_models.png")
+    return _common.save_figure(fig, "char_models.png", out_dir)
 
 
 def main(argv=None) -> dict:
     p = _common.parser(__doc__)
     p.add_argument("--epochs", type=int, default=None)
-    args = p.parse_args(argv)
+    args = _common.parse_args(p, argv)
     rng = _common.setup(args.seed)
     epochs = args.epochs or (1 if args.quick else 12)
 
@@ -244,7 +245,7 @@ def main(argv=None) -> dict:
     for name, r in results.items():
         print(f"{name:<12} " + ", ".join(s + ("" if s in train_set else "*") for s in r["samples"]))
     print("(* = not a name of the training list)")
-    path = None if args.no_plot else plot(results)
+    path = None if args.no_plot else plot(results, args.out)
     return {"results": results, "figure": path}
 
 

