@@ -161,7 +161,7 @@ def main(argv=None) -> dict:
     args = _common.parse_args(p, argv)
     rng = _common.setup(args.seed)
     quick = args.quick
-    steps = args.steps or (30 if quick else 600)
+    steps = args.steps or (30 if quick else 300)
     context, batch_size = (32, 16) if quick else (64, 32)
     d_model, n_layer, n_head = (32, 1, 2) if quick else (64, 2, 4)
 

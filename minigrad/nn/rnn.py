@@ -306,7 +306,7 @@ class RNN(RNNBase):
     >>> rnn = minigrad.nn.RNN(4, 8, num_layers=2)
     >>> out, h = rnn(minigrad.randn(5, 3, 4))
     >>> out.shape, h.shape
-    ((5, 3, 8), (2, 3, 8))
+    (minigrad.Size([5, 3, 8]), minigrad.Size([2, 3, 8]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
@@ -335,7 +335,7 @@ class GRU(RNNBase):
     >>> gru = minigrad.nn.GRU(4, 8, batch_first=True, bidirectional=True)
     >>> out, h = gru(minigrad.randn(3, 5, 4))
     >>> out.shape, h.shape
-    ((3, 5, 16), (2, 3, 8))
+    (minigrad.Size([3, 5, 16]), minigrad.Size([2, 3, 8]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -358,7 +358,7 @@ class LSTM(RNNBase):
     >>> lstm = minigrad.nn.LSTM(4, 8, proj_size=3)
     >>> out, (h, c) = lstm(minigrad.randn(5, 2, 4))
     >>> out.shape, h.shape, c.shape
-    ((5, 2, 3), (1, 2, 3), (1, 2, 8))
+    (minigrad.Size([5, 2, 3]), minigrad.Size([1, 2, 3]), minigrad.Size([1, 2, 8]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -442,7 +442,7 @@ class RNNCell(RNNCellBase):
     >>> import minigrad
     >>> cell = minigrad.nn.RNNCell(4, 8)
     >>> cell(minigrad.randn(3, 4)).shape
-    (3, 8)
+    minigrad.Size([3, 8])
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
@@ -466,7 +466,7 @@ class GRUCell(RNNCellBase):
     --------
     >>> import minigrad
     >>> minigrad.nn.GRUCell(4, 8)(minigrad.randn(3, 4)).shape
-    (3, 8)
+    minigrad.Size([3, 8])
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
@@ -486,7 +486,7 @@ class LSTMCell(RNNCellBase):
     >>> import minigrad
     >>> h, c = minigrad.nn.LSTMCell(4, 8)(minigrad.randn(3, 4))
     >>> h.shape, c.shape
-    ((3, 8), (3, 8))
+    (minigrad.Size([3, 8]), minigrad.Size([3, 8]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:

@@ -70,7 +70,7 @@ class MultiheadAttention(Module):
     >>> x = minigrad.randn(3, 5, 8)
     >>> out, weights = mha(x, x, x)
     >>> out.shape, weights.shape
-    ((3, 5, 8), (3, 5, 5))
+    (minigrad.Size([3, 5, 8]), minigrad.Size([3, 5, 5]))
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -247,7 +247,7 @@ class TransformerEncoderLayer(Module):
     >>> import minigrad
     >>> layer = minigrad.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
     >>> layer(minigrad.randn(3, 5, 8)).shape
-    (3, 5, 8)
+    minigrad.Size([3, 5, 8])
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
@@ -296,7 +296,7 @@ class TransformerDecoderLayer(Module):
     >>> import minigrad
     >>> layer = minigrad.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16)
     >>> layer(minigrad.randn(4, 3, 8), minigrad.randn(6, 3, 8)).shape
-    (4, 3, 8)
+    minigrad.Size([4, 3, 8])
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
@@ -358,7 +358,7 @@ class TransformerEncoder(Module):
     >>> import minigrad
     >>> layer = minigrad.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16)
     >>> minigrad.nn.TransformerEncoder(layer, num_layers=2)(minigrad.randn(5, 3, 8)).shape
-    (5, 3, 8)
+    minigrad.Size([5, 3, 8])
     """
 
     def __init__(self, encoder_layer: Module, num_layers: int, norm=None, enable_nested_tensor: bool = True,
@@ -404,9 +404,9 @@ class Transformer(Module):
     --------
     >>> import minigrad
     >>> minigrad.nn.Transformer.generate_square_subsequent_mask(3)
-    tensor([[  0., -inf, -inf],
-            [  0.,   0., -inf],
-            [  0.,   0.,   0.]])
+    tensor([[0., -inf, -inf],
+            [0., 0., -inf],
+            [0., 0., 0.]])
     """
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,

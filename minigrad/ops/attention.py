@@ -76,7 +76,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     >>> import minigrad.nn.functional as F
     >>> q = minigrad.randn(2, 4, 5, 8)   # batch, heads, length, head dim
     >>> F.scaled_dot_product_attention(q, q, q, is_causal=True).shape
-    (2, 4, 5, 8)
+    minigrad.Size([2, 4, 5, 8])
     """
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd import Primitive
 
 __all__ = ["Recurrence"]
 
@@ -78,7 +78,7 @@ def _step_backward(mode, h, c, w_hr, h_new, saved, dh_new, dc_new):
     return da, da, 0.0, None, None
 
 
-class Recurrence(Function):
+class Recurrence(Primitive):
     """The states of one recurrent layer direction over T steps.
 
     Inputs: x̃ (T, B, G), h₀ (B, H_out), c₀ (B, H) for LSTM (else None), W_hh (G, H_out),
