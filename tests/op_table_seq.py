@@ -26,6 +26,10 @@ def recurrence_op(gx, h0, c0, w_hh, b_hh, w_hr, mode, reverse, mask):
 
 
 def recurrence_ref(gx, h0, c0, w_hh, b_hh, w_hr, mode, reverse, mask):
+    dtypes = {t.dtype for t in (gx, h0, c0, w_hh, b_hh, w_hr) if t is not None}
+    if len(dtypes) != 1 or not next(iter(dtypes)).is_floating_point:
+        # PyTorch's recurrent layers raise RuntimeError for these (the identity trick below would not).
+        raise RuntimeError(f"expected floating-point inputs of one dtype, got {dtypes}")
     g = gx.shape[-1]
     eye, zero = torch.eye(g, dtype=gx.dtype), torch.zeros(g, dtype=gx.dtype)
     b = zero if b_hh is None else b_hh

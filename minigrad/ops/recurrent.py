@@ -111,6 +111,7 @@ class Recurrence(Primitive):
 
     @staticmethod
     def forward(ctx, gx, h0, c0, w_hh, b_hh, w_hr, mode="GRU", reverse=False, mask=None):
+        _check_dtypes(gx, h0, c0, w_hh, b_hh, w_hr)
         ctx.mode, ctx.reverse, ctx.mask = mode, reverse, mask
         h, c = h0, c0
         out = [None] * gx.shape[0]
@@ -174,6 +175,15 @@ class Recurrence(Primitive):
                 dw_hh if need[3] else None,
                 db_hh if need[4] else None,
                 dw_hr if w_hr is not None and need[5] else None)
+
+
+def _check_dtypes(*arrays) -> None:
+    """One floating dtype for every input, as PyTorch's recurrent kernels require (they raise RuntimeError)."""
+    dtypes = {a.dtype for a in arrays if a is not None}
+    if len(dtypes) != 1 or next(iter(dtypes)).kind != "f":
+        raise RuntimeError(
+            f"recurrent layer: expected floating-point inputs of one dtype, got {sorted(str(d) for d in dtypes)}"
+        )
 
 
 def _order(n_steps: int, reverse: bool) -> list:
