@@ -23,7 +23,7 @@ women with their frequencies, U.S. Census Bureau, public domain), as shipped in
 the PyPI package ``names`` (files ``dist.male.first`` and ``dist.female.first``),
 so they load offline. Names appearing in both lists are kept once: 5,163 names.
 
-Run ``python examples/names_char_lm.py`` (about 10 seconds of CPU time) or ``--quick``.
+Run ``python examples/names_char_lm.py`` (about 15 seconds of CPU time) or ``--quick``.
 The figure goes to ``examples/output/names_char_lm.png`` (``--out DIR`` for another folder).
 """
 from __future__ import annotations
