@@ -15,7 +15,7 @@ characters; what changes is how much of the past it can see:
 Each is trained with Adam (learning rate 3e-3, 0.1 for the bigram's bare table of
 logits), cosine-annealed, on the same names in the same order and judged on the
 held-out names, in nats per character (end-of-name included). Printed: one table
-(held-out loss, parameters, training time, how much closer vowels sit to each
+(held-out loss, parameters, training CPU time, how much closer vowels sit to each
 other than to consonants in the learned embedding), and sampled names from each.
 The figure (``examples/output/char_models.png``; ``--out DIR`` for another folder) has the held-out loss per epoch
 and every model's character embedding projected to 2-D (PCA).
@@ -167,12 +167,12 @@ def train(name, model, xtr, ytr, xte, yte, epochs, rng):
     for _ in range(epochs):
         for rows in _common.batches(len(xtr), 64, rng):
             xb, yb = batch_arrays(xtr, ytr, rows)
-            start = time.perf_counter()
+            start = time.process_time()
             loss = F.cross_entropy(model(xb).reshape(-1, V), yb.reshape(-1))
             opt.zero_grad()
             loss.backward()
             opt.step()
-            seconds += time.perf_counter() - start
+            seconds += time.process_time() - start
             bar.update()
         sched.step()
         curve.append(held_out_loss(model, xte, yte))
@@ -239,7 +239,7 @@ def main(argv=None) -> dict:
                          "params": sum(q.numel() for q in model.parameters()),
                          "vowel_gap": vv - vc, "samples": sample(model, 8, rng)}
 
-    print(f"\n{'model':<12} {'held-out loss':>13} {'params':>8} {'train time':>11} {'vowel gap':>10}")
+    print(f"\n{'model':<12} {'held-out loss':>13} {'params':>8} {'CPU time':>11} {'vowel gap':>10}")
     for name, r in results.items():
         print(f"{name:<12} {r['test_loss']:>13.3f} {r['params']:>8,} {r['seconds']:>10.1f}s {r['vowel_gap']:>+10.2f}")
     print("(vowel gap: mean cosine similarity vowel-vowel minus vowel-consonant in the embedding)")
