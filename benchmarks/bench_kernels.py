@@ -6,6 +6,8 @@ Usage::
     python benchmarks/bench_kernels.py --quick    # a small grid
     python benchmarks/bench_kernels.py --V 50000 --D 128 --N 65536 --dtype float32 --dist zipf
     python benchmarks/bench_kernels.py --strategies   # index-add: every thread strategy, forced
+    python benchmarks/bench_kernels.py --quick --load # with a CPU-bound process busy on one core
+    python benchmarks/bench_kernels.py --bandwidth    # GB/s on 1M x 128 float32 vs np.copyto and torch
 
 For every (V, D, N, index distribution, dtype) it prints the median time per
 call and the ratio ``other / minigrad`` (> 1: minigrad is faster), then
@@ -23,10 +25,12 @@ index-add: ``np.add.at``, a per-column ``np.bincount``, and sort +
 only against ``np.add.at``.
 """
 import argparse
+import contextlib
 import itertools
 import math
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -122,6 +126,10 @@ def bench_case(V, D, N, dist, dtype, budget, rng, with_torch):
     t["np_take_clip"] = median_time(lambda: np.take(weight, idx, axis=0, mode="clip"), budget)
     t["np_gather_best"] = min(t["np_take"], t["np_fancy"], t["np_take_clip"])
 
+    with one_thread():
+        t["mg_gather_1t"] = median_time(lambda: kernels.gather(weight, idx), budget)
+        t["mg_index_add_1t"] = median_time(lambda: kernels.index_add(grad, idx, src), budget)
+
     # index-add into an existing array
     t["mg_index_add"] = median_time(lambda: kernels.index_add(grad, idx, src), budget)
     t["np_add_at"] = median_time(lambda: np.add.at(grad, idx, src), budget)
@@ -161,7 +169,82 @@ RATIOS = [
     ("index_add vs best NumPy", "np_index_add_best", "mg_index_add"),
     ("index_add vs torch index_add_", "torch_index_add_", "mg_index_add"),
     ("zeros+index_add vs aten.embedding_dense_backward", "torch_embedding_backward", "mg_embedding_backward"),
+    # The default thread setting against the same kernel forced to one thread (target: >= 0.9).
+    ("gather vs itself on one thread", "mg_gather_1t", "mg_gather"),
+    ("index_add vs itself on one thread", "mg_index_add_1t", "mg_index_add"),
 ]
+
+
+@contextlib.contextmanager
+def one_thread():
+    """The compiled kernels limited to one thread inside the block."""
+    previous = kernels.get_num_threads()
+    kernels.set_num_threads(1)
+    try:
+        yield
+    finally:
+        kernels.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def cpu_load(enabled):
+    """A CPU-bound process busy on one core for the duration (a shared machine, a laptop
+    with a build running): a parallel region whose thread is descheduled stalls."""
+    if not enabled:
+        yield
+        return
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    time.sleep(0.5)   # let the scheduler see it
+    try:
+        yield
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+def run_bandwidth(args, rng, with_torch):
+    """Achieved GB/s (bytes read + written) on large inputs, next to np.copyto of the same bytes."""
+    V, D, N = args.bandwidth_shape
+    dtype = np.dtype(args.dtype[0])
+    weight = rng.standard_normal((V, D), dtype=np.float32).astype(dtype, copy=False)
+    idx = rng.integers(0, V, N)
+    src = rng.standard_normal((N, D), dtype=np.float32).astype(dtype, copy=False)
+    out = np.empty((N, D), dtype)
+    grad = np.zeros((V, D), dtype)
+    rows_bytes = N * D * dtype.itemsize
+    moved = {   # bytes read + written per call
+        "np.copyto (N x D)": 2 * rows_bytes, "gather(out=)": 2 * rows_bytes, "np.take(out=)": 2 * rows_bytes,
+        "torch index_select(out=)": 2 * rows_bytes,
+        "index_add": 3 * rows_bytes, "np.add.at": 3 * rows_bytes, "torch index_add_": 3 * rows_bytes,
+    }
+    calls = {
+        "np.copyto (N x D)": lambda: np.copyto(out, src),
+        "gather(out=)": lambda: kernels.gather(weight, idx, out=out),
+        "np.take(out=)": lambda: np.take(weight, idx, axis=0, out=out, mode="clip"),
+        "index_add": lambda: kernels.index_add(grad, idx, src),
+        "np.add.at": lambda: np.add.at(grad, idx, src),
+    }
+    if with_torch:
+        tw, ti, ts, to, tg = (torch.from_numpy(a) for a in (weight, idx, src, out, grad))
+        calls["torch index_select(out=)"] = lambda: torch.index_select(tw, 0, ti, out=to)
+        calls["torch index_add_"] = lambda: tg.index_add_(0, ti, ts)
+    print(f"\nBandwidth: V={V}, D={D}, N={N}, {dtype} (GB/s = bytes read + written / time)")
+    for threads in ([1, kernels.get_num_threads()] if kernels.get_num_threads() > 1 else [1]):
+        previous = kernels.get_num_threads()
+        kernels.set_num_threads(threads)
+        if with_torch:
+            torch_threads = torch.get_num_threads()
+            torch.set_num_threads(threads)
+        try:
+            for name, fn in calls.items():
+                if name == "np.add.at" and threads > 1:
+                    continue   # NumPy is single-threaded either way
+                sec = median_time(fn, args.budget)
+                print(f"  {threads} thread(s)  {name:<26} {sec * 1e3:9.1f} ms  {moved[name] / sec / 1e9:6.2f} GB/s")
+        finally:
+            kernels.set_num_threads(previous)
+            if with_torch:
+                torch.set_num_threads(torch_threads)
 
 
 def case_bytes(V, D, N, itemsize):
@@ -218,6 +301,11 @@ def main():
     parser.add_argument("--budget", type=float, default=0.4, help="seconds of timing per contender and case")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--strategies", action="store_true", help="time every index-add thread strategy")
+    parser.add_argument("--load", action="store_true",
+                        help="keep one core busy with a CPU-bound process while measuring")
+    parser.add_argument("--bandwidth", action="store_true", help="GB/s on large inputs vs np.copyto and torch")
+    parser.add_argument("--bandwidth-shape", type=int, nargs=3, default=[1_000_000, 128, 1_000_000],
+                        metavar=("V", "D", "N"))
     args = parser.parse_args()
     if args.quick:
         args.V, args.D, args.N, args.budget = [1_000, 50_000], [16, 128], [1_000, 65_536], 0.15
@@ -230,10 +318,18 @@ def main():
     # Kernel figures depend on the thread setting (a busy core stalls a two-thread run): say which.
     print("thread settings: " + ", ".join(f"{v}={os.environ.get(v, '(unset)')}" for v in
                                           ("MINIGRAD_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY")))
-    if args.strategies:
-        run_strategies(args, rng)
-        return
+    with cpu_load(args.load):
+        if args.load:
+            print("load: a CPU-bound process keeps one core busy during every measurement")
+        if args.strategies:
+            run_strategies(args, rng)
+        elif args.bandwidth:
+            run_bandwidth(args, rng, with_torch)
+        else:
+            run_grid(args, rng, with_torch)
 
+
+def run_grid(args, rng, with_torch):
     keys = ["mg_gather", "np_gather_best", "torch_embedding", "mg_gather_out", "torch_index_select_out",
             "mg_index_add", "np_add_at", "np_index_add_best", "torch_index_add_",
             "mg_embedding_backward", "torch_embedding_backward"]

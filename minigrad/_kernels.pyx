@@ -130,7 +130,9 @@ cdef inline object _version(tuple versions, cnp.ndarray values, cnp.ndarray idx=
 
 cdef enum:
     #: Below this much work a loop runs on one thread: starting an OpenMP team
-    #: costs several microseconds, which is all a 64k-element copy takes.
+    #: costs several microseconds, which is all a 64k-element copy takes. (A floor:
+    #: by default the door asks for threads only from 16M elements, see
+    #: ``minigrad.kernels.PARALLEL_MIN_WORK``.)
     PARALLEL_MIN_WORK = 1 << 16
 
     #: Index-add splits columns when a row is at least this many bytes, so every
@@ -235,8 +237,10 @@ cdef void _gather(const value_t[:, :] weight, const index_t[:] idx, value_t[:, :
         for i in range(n):
             _copy_row(&out[i, 0], _row(base, row_stride, idx[i]), col_stride, d)
     else:
-        # Each output row is written by exactly one iteration: no races.
-        for i in prange(n, schedule="static", num_threads=num_threads):
+        # Each output row is written by exactly one iteration: no races. Guided chunks:
+        # a thread that starts late (descheduled by another process) finds the rows
+        # already taken instead of holding back its fixed share.
+        for i in prange(n, schedule="guided", num_threads=num_threads):
             _copy_row(&out[i, 0], _row(base, row_stride, idx[i]), col_stride, d)
 
 

@@ -38,10 +38,20 @@ into one array never lose an update.
 
 Threads: the compiled kernels use at most :func:`get_num_threads` threads
 (default: the CPUs this process may run on, or ``MINIGRAD_NUM_THREADS``), and
-only for inputs large enough to repay starting them. The policy, and why:
+only for inputs large enough to repay them even on a busy machine. The policy,
+and why:
 
-* gather and index-add go parallel only above ~64k elements moved; below
-  that, starting an OpenMP team costs more than the copy;
+* gather and index-add go parallel only from :data:`PARALLEL_MIN_WORK` (16M)
+  elements moved. Both are memory-bound: on a 2-core machine a second thread
+  gained at most ~12% of copy bandwidth on an idle machine (gather reached 0.34
+  of it on one thread, 0.38 on two), while a parallel region whose second
+  thread is descheduled by another process waits for it: on a shared machine
+  with one core busy elsewhere, gather of 65k x 16 float32 rows on two threads
+  took 52 ms against 0.6 ms for ``np.take`` and ~1 ms on one thread
+  (``bench_kernels.py --load``).
+  Above 16M elements a call takes >= 10 ms, so such a stall (a few scheduler
+  ticks of 4 ms) costs little, and gather hands rows out in guided chunks so a
+  late thread finds less work waiting for it;
 * the fused kernels (optimizer updates, EmbeddingBag sum/mean) always run on
   one thread: a training step interleaves them with BLAS calls, and OpenMP
   threads and BLAS threads competing for the same few cores made steps 2-4x
@@ -161,6 +171,10 @@ def _threads_from_env() -> int:
 
 
 _num_threads = _threads_from_env()
+
+#: Least work (elements moved, N * D) for which gather/index-add use more than
+#: one thread; see the policy above. Tests lower it to reach the parallel code.
+PARALLEL_MIN_WORK = 1 << 24
 
 
 def set_num_threads(n: int) -> None:
@@ -395,7 +409,7 @@ def gather(weight, idx, out=None):
     n, d = flat.shape[0], weight.shape[1]
     if out is None:               # a new array shares memory with nothing
         rows = np.empty((n, d), dtype)
-        bad = _gather_kernel(weight, flat, rows, _num_threads)
+        bad = _gather_kernel(weight, flat, rows, _num_threads if n * d >= PARALLEL_MIN_WORK else 1)
     else:
         if not isinstance(out, _ndarray):
             raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
@@ -413,7 +427,7 @@ def gather(weight, idx, out=None):
         flat = _read_operand(out, flat, "idx")
         rows = out if out.ndim == 2 else out.reshape(n, d)
         with _write_lock(out):
-            bad = _gather_kernel(weight, flat, rows, _num_threads)
+            bad = _gather_kernel(weight, flat, rows, _num_threads if n * d >= PARALLEL_MIN_WORK else 1)
     if bad >= 0:
         raise _out_of_range_error(idx, bad, weight.shape[0], "weight")
     if out is not None:
@@ -506,7 +520,8 @@ def index_add(out, idx, src):
     rows = src if src.ndim == 2 else src.reshape(flat.shape[0], d)
     with _write_lock(out):
         target = out if flags.c_contiguous else np.ascontiguousarray(out)
-        bad = _index_add_kernel(target, flat, rows, _num_threads, _strategy)
+        threads = _num_threads if flat.shape[0] * d >= PARALLEL_MIN_WORK or _strategy >= 0 else 1
+        bad = _index_add_kernel(target, flat, rows, threads, _strategy)
         if bad < 0 and target is not out:
             out[...] = target
     if bad >= 0:

@@ -230,6 +230,27 @@ def test_every_index_add_strategy_equals_np_add_at(strategy, p, src_layout):
     np.testing.assert_array_equal(out, expected)
 
 
+@pytest.fixture
+def parallel_from_small_work(monkeypatch):
+    """Let inputs of test size (above the compiled kernels' own 64k-element floor) use threads."""
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_WORK", 0)
+
+
+def test_below_the_parallel_threshold_the_kernels_get_one_thread(monkeypatch):
+    seen = []
+
+    def spy(weight, idx, out, num_threads):
+        seen.append(num_threads)
+        return kernels._numpy_gather_kernel(weight, idx, out, num_threads)
+
+    monkeypatch.setattr(kernels, "_gather_kernel", spy)
+    monkeypatch.setattr(kernels, "_num_threads", 2)
+    weight = np.zeros((10, 4))
+    kernels.gather(weight, np.zeros(kernels.PARALLEL_MIN_WORK // 4 - 1, np.int64))
+    kernels.gather(weight, np.zeros(kernels.PARALLEL_MIN_WORK // 4, np.int64))
+    assert seen == [1, 2]
+
+
 def zipf_indices(rng, n, n_rows, dtype=np.int64):
     return ((rng.zipf(1.2, n) - 1) % n_rows).astype(dtype)
 
@@ -244,7 +265,7 @@ def zipf_indices(rng, n, n_rows, dtype=np.int64):
     ],
 )
 @pytest.mark.parametrize("dtype", VALUE_DTYPES)
-def test_large_inputs_above_the_thread_thresholds_stay_correct(backend, n_rows, dim, n, dtype):
+def test_large_inputs_above_the_thread_thresholds_stay_correct(backend, n_rows, dim, n, dtype, parallel_from_small_work):
     rng = np.random.default_rng(n_rows + dim + n)
     # Small integers: every partial sum is exact even in float32, so any
     # summation order (threads, private buffers) must give exactly np.add.at.
@@ -257,7 +278,7 @@ def test_large_inputs_above_the_thread_thresholds_stay_correct(backend, n_rows, 
         np.testing.assert_array_equal(out, index_add_reference(weight, idx, src))
 
 
-def test_large_float_sums_agree_with_np_add_at_to_rounding(backend):
+def test_large_float_sums_agree_with_np_add_at_to_rounding(backend, parallel_from_small_work):
     rng = np.random.default_rng(3)
     idx = rng.integers(0, 1_000, 200_000)
     src = rng.standard_normal((200_000, 16))
@@ -265,7 +286,7 @@ def test_large_float_sums_agree_with_np_add_at_to_rounding(backend):
     np.testing.assert_allclose(out, index_add_reference(np.zeros((1_000, 16)), idx, src), rtol=1e-9, atol=1e-9)
 
 
-def test_index_add_is_deterministic_for_a_fixed_thread_count(backend):
+def test_index_add_is_deterministic_for_a_fixed_thread_count(backend, parallel_from_small_work):
     rng = np.random.default_rng(0)
     idx = rng.integers(0, 500, 300_000)
     src = rng.standard_normal((300_000, 8)).astype(np.float32)
@@ -285,7 +306,7 @@ def run_in_threads(backend_name, work, n_threads):
             t.join()
 
 
-def test_kernels_called_from_several_python_threads_at_once_are_correct(backend):
+def test_kernels_called_from_several_python_threads_at_once_are_correct(backend, parallel_from_small_work):
     rng = np.random.default_rng(1)
     weight = rng.standard_normal((2_000, 32))
     idx = rng.integers(0, 2_000, (40, 100))      # 128k values: large enough for OpenMP
@@ -477,7 +498,7 @@ def test_operands_whose_overlap_numpy_cannot_settle_cheaply_are_copied_first(bac
     np.testing.assert_array_equal(backend.gather(weight, np.array([1, 0]), out=rows), expected_rows)
 
 
-def test_threads_adding_into_one_output_lose_no_update(backend):
+def test_threads_adding_into_one_output_lose_no_update(backend, parallel_from_small_work):
     # Each call is large enough for the compiled kernel to release the GIL for a
     # few milliseconds (unlocked, the threads lost ~10% of the rows here).
     rng = np.random.default_rng(4)
@@ -573,7 +594,7 @@ def test_thread_count_is_capped_by_the_cpus_and_set_by_environment():
     assert run_python("from minigrad import kernels; print(kernels.get_num_threads())", MINIGRAD_NUM_THREADS="1") == "1"
 
 
-def test_single_threaded_results_equal_multi_threaded_results():
+def test_single_threaded_results_equal_multi_threaded_results(parallel_from_small_work):
     rng = np.random.default_rng(2)
     weight = rng.standard_normal((3_000, 64))
     idx = rng.integers(0, 3_000, 5_000)
