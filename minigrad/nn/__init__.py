@@ -4,6 +4,7 @@
 """
 from minigrad.nn import functional, init, utils
 from minigrad.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minigrad.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
 from minigrad.nn.embedding import Embedding, EmbeddingBag
 from minigrad.nn.layers import Dropout, LayerNorm
 from minigrad.nn.linear import Linear
@@ -11,7 +12,11 @@ from minigrad.nn.loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
 )
 from minigrad.nn.module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
+from minigrad.nn.normalization import BatchNorm1d, BatchNorm2d
 from minigrad.nn.parameter import Parameter
+from minigrad.nn.pooling import (
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
+)
 from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from minigrad.nn.transformer import (
     MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
@@ -26,4 +31,7 @@ __all__ = [
     "RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "GRUCell", "LSTMCell",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
     "TransformerDecoder", "Transformer",
+    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold",
+    "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "BatchNorm1d",
+    "BatchNorm2d",
 ]

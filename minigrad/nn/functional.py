@@ -23,6 +23,8 @@ __all__ = [
     "embedding_bag", "dropout", "layer_norm", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "scaled_dot_product_attention",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "max_pool1d", "max_pool2d",
+    "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm",
 ]
 
 
@@ -594,3 +596,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     pw = None if pos_weight is None else _arr(pos_weight).astype(input.dtype, copy=False)
     return _F.BCEWithLogits.apply(input, target, weight=w, pos_weight=pw, reduction=reduction)
 
+
+
+# -- convolution, pooling, batch norm: defined beside their modules -----------------
+from minigrad.nn.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: E402
+from minigrad.nn.normalization import batch_norm  # noqa: E402
+from minigrad.nn.pooling import (  # noqa: E402
+    adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+)

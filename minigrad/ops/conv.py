@@ -1,0 +1,245 @@
+"""Sliding windows as an Embedding: im2col is a row gather, col2im a row index-add.
+
+Lay an image batch ``x`` of shape ``(N, C, H, W)`` out *channels-last*, as a
+table of ``N·H·W`` rows of ``C`` values (one row per pixel), plus one extra row
+that holds the padding value. A window of a convolution or a pooling layer is
+then a list of row numbers: the pixels under the kernel, or the padding row
+where the kernel hangs over the border. Stack the lists of every output
+position and you have an *index table*; with it
+
+* **im2col** is :func:`minigrad.kernels.gather`: ``cols[p, k, :] = rows[index[p, k], :]``,
+  exactly an Embedding lookup whose "words" are pixels;
+* **col2im**, its adjoint, is :func:`minigrad.kernels.index_add`:
+  ``rows[index[p, k], :] += cols[p, k, :]`` - a pixel read by several
+  overlapping windows receives the sum of all their gradients, as a repeated
+  word does in an Embedding's backward.
+
+A convolution is im2col followed by one matrix product with the flattened
+kernels; a transposed convolution is a matrix product followed by col2im (the
+two kernels swap roles); max and average pooling reduce each window's row of
+values. Those compositions live in :mod:`minigrad.nn.conv` and
+:mod:`minigrad.nn.pooling`; this module holds the two differentiable ops and
+the geometry they share.
+
+Groups: with ``groups = G`` the channels split into G blocks of ``C/G``; the
+row table holds block g's pixels at rows ``g·N·H·W + ...`` so that one gather
+produces the columns of every group, shaped ``(G, N·L, K·C/G)`` (L output
+positions, K = kh·kw kernel taps, taps-major then channels).
+
+Index tables depend only on the geometry, so they are computed once per shape
+and kept in a bounded cache (:func:`windows`).
+"""
+from __future__ import annotations
+
+import functools
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from minigrad import kernels
+from minigrad.autograd import Function
+
+__all__ = ["Windows", "windows", "output_size", "Im2col", "Col2im", "im2col", "col2im"]
+
+
+def output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int,
+                ceil_mode: bool = False) -> int:
+    """Number of window positions along one axis (PyTorch's formula, ``ceil_mode`` as in pooling).
+
+    A window starts every ``stride`` steps from ``-pad_before``; it spans
+    ``dilation·(kernel − 1) + 1`` positions and must fit in the padded axis. With
+    ``ceil_mode`` a last partial window is kept if it starts inside the input or
+    the leading padding.
+    """
+    span = size + pad_before + pad_after - dilation * (kernel - 1) - 1
+    if not ceil_mode:
+        return span // stride + 1
+    n = -(-span // stride) + 1
+    if (n - 1) * stride >= size + pad_before:
+        n -= 1
+    return n
+
+
+class Windows(NamedTuple):
+    """The geometry of a 2-D sliding-window op and its cached index table.
+
+    ``index`` has shape ``(G, N, Ho, Wo, kh, kw)``: entry ``[g, n, i, j, a, b]``
+    is the row of the channels-last table read by tap ``(a, b)`` of output
+    position ``(i, j)`` of image ``n``, group ``g``; ``pad_row`` (the last row)
+    where the tap falls into the padding. Read-only: it is shared by every call
+    with the same geometry.
+    """
+
+    batch: int
+    channels: int
+    height: int
+    width: int
+    groups: int
+    kernel: tuple
+    stride: tuple
+    padding: tuple  # (top, bottom, left, right)
+    dilation: tuple
+    out_height: int
+    out_width: int
+    index: np.ndarray
+
+    @property
+    def pad_row(self) -> int:
+        return self.groups * self.batch * self.height * self.width
+
+    @property
+    def taps(self) -> int:
+        return self.kernel[0] * self.kernel[1]
+
+    @property
+    def group_channels(self) -> int:
+        return self.channels // self.groups
+
+
+@functools.lru_cache(maxsize=32)
+def windows(batch: int, channels: int, height: int, width: int, kernel: tuple, stride: tuple = (1, 1),
+            padding: tuple = (0, 0, 0, 0), dilation: tuple = (1, 1), groups: int = 1,
+            ceil_mode: bool = False) -> Windows:
+    """The :class:`Windows` of a geometry, with its index table (cached: at most 32 geometries).
+
+    Parameters
+    ----------
+    batch, channels, height, width : int
+        The input's shape ``(N, C, H, W)``.
+    kernel, stride, dilation : tuple of 2 ints
+    padding : tuple of 4 ints
+        ``(top, bottom, left, right)``; asymmetric padding serves ``padding='same'``.
+    groups : int
+        ``channels`` must be divisible by it (the caller checks).
+    ceil_mode : bool
+        Keep a last partial window (pooling).
+    """
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    top, bottom, left, right = padding
+    ho = output_size(height, kh, sh, top, bottom, dh, ceil_mode)
+    wo = output_size(width, kw, sw, left, right, dw, ceil_mode)
+    # Input coordinates of every (output position, tap): h[i, a] = i·sh − top + a·dh.
+    h = (np.arange(ho) * sh - top)[:, None] + np.arange(kh)[None, :] * dh
+    w = (np.arange(wo) * sw - left)[:, None] + np.arange(kw)[None, :] * dw
+    hh = h[:, None, :, None]  # (Ho, 1, kh, 1)
+    ww = w[None, :, None, :]  # (1, Wo, 1, kw)
+    inside = (hh >= 0) & (hh < height) & (ww >= 0) & (ww < width)
+    pad_row = groups * batch * height * width
+    dtype = np.int32 if pad_row < 2**31 else np.int64  # half the memory traffic of int64
+    plane = np.where(inside, hh * width + ww, -1)  # (Ho, Wo, kh, kw), -1 for padding
+    base = (np.arange(groups * batch) * (height * width)).reshape(groups, batch, 1, 1, 1, 1)
+    index = np.where(plane >= 0, base + plane, pad_row).astype(dtype)
+    index.flags.writeable = False
+    return Windows(batch, channels, height, width, groups, (kh, kw), (sh, sw), (top, bottom, left, right),
+                   (dh, dw), ho, wo, index)
+
+
+def _row_table(x: np.ndarray, win: Windows, pad_value: float) -> np.ndarray:
+    """``x`` (N, C, H, W) as the channels-last row table ``(G·N·H·W + 1, C/G)``, padding row last."""
+    n, c, h, w = x.shape
+    g, cg = win.groups, win.group_channels
+    rows = np.empty((g * n * h * w + 1, cg), dtype=x.dtype)
+    rows[:-1].reshape(g, n, h, w, cg)[...] = x.reshape(n, g, cg, h, w).transpose(1, 0, 3, 4, 2)
+    rows[-1] = pad_value
+    return rows
+
+
+def _gather_windows(x: np.ndarray, win: Windows, pad_value: float = 0.0) -> np.ndarray:
+    """im2col on arrays: ``(N, C, H, W)`` → ``(G, N·Ho·Wo, K·C/G)`` through the gather kernel."""
+    cols = kernels.gather(_row_table(x, win, pad_value), win.index.reshape(-1))
+    return cols.reshape(win.groups, win.batch * win.out_height * win.out_width, win.taps * win.group_channels)
+
+
+def _add_windows(cols: np.ndarray, win: Windows) -> np.ndarray:
+    """col2im on arrays: ``(G, N·Ho·Wo, K·C/G)`` → ``(N, C, H, W)`` through the index-add kernel."""
+    g, n, h, w, cg = win.groups, win.batch, win.height, win.width, win.group_channels
+    rows = np.zeros((win.pad_row + 1, cg), dtype=cols.dtype)
+    kernels.index_add(rows, win.index.reshape(-1), np.reshape(cols, (-1, cg)))
+    # The padding row collected the gradient of taps that read padding: dropped.
+    return rows[:-1].reshape(g, n, h, w, cg).transpose(1, 0, 4, 2, 3).reshape(n, win.channels, h, w)
+
+
+def im2col(x, win: Windows, pad_value: float = 0.0):
+    """:class:`Im2col` on a tensor, or the gather kernel on an array (a backward's first-order path)."""
+    if type(x) is np.ndarray:
+        return _gather_windows(x, win, pad_value)
+    return Im2col.apply(x, win, pad_value)
+
+
+def col2im(cols, win: Windows):
+    """:class:`Col2im` on a tensor, or the index-add kernel on an array (a backward's first-order path)."""
+    if type(cols) is np.ndarray:
+        return _add_windows(cols, win)
+    return Col2im.apply(cols, win)
+
+
+class Im2col(Function):
+    """Gather every window of ``x`` (N, C, H, W) into columns (G, N·L, K·C/G): im2col.
+
+    ``cols[g, (n, i, j), (a, b, c)] = x[n, g·C/G + c, i·sh − top + a·dh, j·sw − left + b·dw]``,
+    or ``pad_value`` where that position is outside the image. One call of the
+    gather kernel with the cached index table (see the module docstring).
+
+    VJP: x̄ = col2im(ȳ) - each pixel receives the sum of the gradients of every
+    tap that read it (index-add); gradients of taps that read padding vanish.
+    A linear map, so the VJP needs nothing saved, and :class:`Col2im` is its VJP
+    at every order.
+    """
+
+    @staticmethod
+    def forward(ctx, x, win, pad_value):
+        ctx.win = win
+        return _gather_windows(x, win, pad_value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return col2im(grad, ctx.win), None, None
+
+
+class Col2im(Function):
+    """Sum columns (G, N·L, K·C/G) back into an image (N, C, H, W): col2im, the adjoint of :class:`Im2col`.
+
+    ``y[n, g·C/G + c, h, w] = Σ cols[g, (n, i, j), (a, b, c)]`` over every
+    (output position, tap) whose window puts tap (a, b) on pixel (h, w); taps on
+    padding are dropped. One call of the index-add kernel (duplicates accumulate,
+    as in an Embedding's backward).
+
+    VJP: c̄ols = im2col(ȳ) with zero padding - a gather; so :class:`Im2col` is its VJP.
+    """
+
+    @staticmethod
+    def forward(ctx, cols, win):
+        ctx.win = win
+        return _add_windows(cols, win)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return im2col(grad, ctx.win), None
+
+
+def pooling_divisor(size: int, kernel: int, stride: int, pad: int, out: int, count_include_pad: bool) -> np.ndarray:
+    """Per output position along one axis, the number of taps average pooling divides by (PyTorch's rule).
+
+    A window ``[start, start + kernel)`` is clipped to the padded axis
+    ``[-pad, size + pad)``; with ``count_include_pad`` the clipped length counts
+    (padding included), otherwise only the part inside ``[0, size)``.
+    """
+    start = np.arange(out) * stride - pad
+    end = np.minimum(start + kernel, size + pad)
+    if count_include_pad:
+        return (end - start).astype(np.float64)
+    return (np.minimum(end, size) - np.maximum(start, 0)).astype(np.float64)
+
+
+def adaptive_pooling_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """The (out, size) averaging matrix of adaptive average pooling along one axis.
+
+    Output i averages ``[floor(i·size/out), ceil((i + 1)·size/out))``, as PyTorch.
+    Average pooling is separable, so the 2-D op is ``A_h · x · A_wᵀ``.
+    """
+    a = np.zeros((out, size), dtype=dtype)
+    for i in range(out):
+        start, end = (i * size) // out, math.ceil((i + 1) * size / out)
+        a[i, start:end] = 1.0 / (end - start)
+    return a
