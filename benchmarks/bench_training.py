@@ -18,6 +18,10 @@ Workloads (one training step = forward, loss, ``zero_grad``, ``backward``, optim
 * ``gpt``: a 2-block GPT: token + position Embedding (d = 128, context 64), pre-norm blocks with
   causal ``scaled_dot_product_attention`` (4 heads) and a GELU(tanh) MLP (4d), final LayerNorm,
   output head tied to the token embedding, V = 64; cross-entropy, Adam; 32 sequences of 64 tokens.
+* ``lenet``: LeNet-style CNN on 1×28×28 inputs: Conv2d(1, 6, 5) → ReLU → MaxPool2d(2) → Conv2d(6, 16, 5)
+  → ReLU → MaxPool2d(2) → Linear(256, 120) → ReLU → Linear(120, 10), cross-entropy,
+  SGD(lr=0.01, momentum=0.9); batch 64. A third contestant runs the same step in plain NumPy,
+  written the common way (im2col by fancy indexing, col2im by ``np.add.at``), in the same run.
 
 Fairness:
 
@@ -151,6 +155,109 @@ def _skipgram_model(nn, F, cat, zeros_like):
     return SkipGram()
 
 
+def _lenet_models():
+    import minigrad.nn as mnn
+    import torch.nn as tnn
+
+    def build(nn):
+        return nn.Sequential(
+            nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, CLASSES),
+        )
+
+    return build(mnn), build(tnn)
+
+
+class _NumpyLeNet:
+    """The LeNet step in plain NumPy, as it is usually written: im2col by fancy indexing, col2im by np.add.at."""
+
+    def __init__(self, mg_model, lr=0.01, momentum=0.9):
+        self.params = [np.array(p.data) for p in mg_model.parameters()]  # c1.w, c1.b, c2.w, c2.b, f1.w, f1.b, f2.w, f2.b
+        self.bufs = [None] * len(self.params)
+        self.lr, self.momentum = lr, momentum
+        self._idx = {}
+
+    def _indices(self, c, h, w, k, stride):
+        key = (c, h, w, k, stride)
+        if key not in self._idx:
+            ho, wo = (h - k) // stride + 1, (w - k) // stride + 1
+            i = np.tile(np.repeat(np.arange(k), k), c)[:, None] + stride * np.repeat(np.arange(ho), wo)[None, :]
+            j = np.tile(np.arange(k), k * c)[:, None] + stride * np.tile(np.arange(wo), ho)[None, :]
+            ch = np.repeat(np.arange(c), k * k)[:, None]
+            self._idx[key] = (ch, i, j, ho, wo)
+        return self._idx[key]
+
+    def _conv(self, x, w, b):
+        n, c, h, wd = x.shape
+        o, k = w.shape[0], w.shape[2]
+        ch, i, j, ho, wo = self._indices(c, h, wd, k, 1)
+        cols = x[:, ch, i, j]                                   # (N, C·k·k, L): im2col by fancy indexing
+        out = np.matmul(w.reshape(o, -1), cols) + b[:, None]
+        return out.reshape(n, o, ho, wo), (x.shape, cols, (ch, i, j))
+
+    def _conv_back(self, dout, w, cache):
+        shape, cols, index = cache
+        n, o = dout.shape[:2]
+        d = dout.reshape(n, o, -1)
+        dw = np.tensordot(d, cols, axes=([0, 2], [0, 2])).reshape(w.shape)
+        db = d.sum(axis=(0, 2))
+        dx = np.zeros(shape, dtype=dout.dtype)
+        np.add.at(dx, (slice(None),) + index, np.matmul(w.reshape(o, -1).T, d))  # col2im by np.add.at
+        return dx, dw, db
+
+    def _pool(self, x):
+        n, c, h, w = x.shape
+        ch, i, j, ho, wo = self._indices(c, h, w, 2, 2)
+        cols = x[:, ch, i, j].reshape(n, c, 4, ho * wo)
+        arg = cols.argmax(axis=2)
+        out = np.take_along_axis(cols, arg[:, :, None], axis=2)[:, :, 0]
+        return out.reshape(n, c, ho, wo), (x.shape, arg, (ch, i, j))
+
+    def _pool_back(self, dout, cache):
+        shape, arg, index = cache
+        n, c = dout.shape[:2]
+        dcols = np.zeros((n, c, 4, arg.shape[-1]), dtype=dout.dtype)
+        np.put_along_axis(dcols, arg[:, :, None], dout.reshape(n, c, 1, -1), axis=2)
+        dx = np.zeros(shape, dtype=dout.dtype)
+        np.add.at(dx, (slice(None),) + index, dcols.reshape(n, c * 4, -1))
+        return dx
+
+    def loss_and_grads(self, x, y):
+        c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b = self.params
+        a1, k1 = self._conv(x, c1w, c1b)
+        r1 = np.maximum(a1, 0)
+        p1, kp1 = self._pool(r1)
+        a2, k2 = self._conv(p1, c2w, c2b)
+        r2 = np.maximum(a2, 0)
+        p2, kp2 = self._pool(r2)
+        flat = p2.reshape(len(x), -1)
+        h1 = flat @ f1w.T + f1b
+        r3 = np.maximum(h1, 0)
+        logits = r3 @ f2w.T + f2b
+        z = logits - logits.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -logp[np.arange(len(y)), y].mean()
+        g = np.exp(logp)
+        g[np.arange(len(y)), y] -= 1
+        g /= len(y)
+        gf2w, gf2b = g.T @ r3, g.sum(0)
+        g = (g @ f2w) * (h1 > 0)
+        gf1w, gf1b = g.T @ flat, g.sum(0)
+        g = self._pool_back((g @ f1w).reshape(p2.shape), kp2) * (a2 > 0)
+        g, gc2w, gc2b = self._conv_back(g, c2w, k2)
+        g = self._pool_back(g, kp1) * (a1 > 0)
+        _, gc1w, gc1b = self._conv_back(g, c1w, k1)
+        return loss, [gc1w, gc1b, gc2w, gc2b, gf1w, gf1b, gf2w, gf2b]
+
+    def step(self, x, y):
+        loss, grads = self.loss_and_grads(x, y)
+        for k, (p, g) in enumerate(zip(self.params, grads)):
+            self.bufs[k] = g.copy() if self.bufs[k] is None else self.momentum * self.bufs[k] + g
+            p -= self.lr * self.bufs[k]
+        return loss
+
+
 def _skipgram_models():
     import minigrad
     import minigrad.nn as mnn
@@ -258,6 +365,11 @@ def _sequence_data(rng, batch, time_major):
     return out
 
 
+def _image_data(rng, batch):
+    return [(rng.standard_normal((batch, 1, 28, 28)).astype(np.float32), rng.integers(0, CLASSES, batch))
+            for _ in range(N_BATCHES)]
+
+
 def _skipgram_data(rng, batch):
     return [(_zipf_indices(rng, (batch,), V_SG), _zipf_indices(rng, (batch,), V_SG),
              _zipf_indices(rng, (batch, NEG_K), V_SG)) for _ in range(N_BATCHES)]
@@ -285,6 +397,11 @@ def _step_fns(workload, batch, seed=0):
     elif workload == "mlp":
         mg_model, tt_model = _mlp_models()
         data = _mlp_data(rng, batch)
+        mg_opt = moptim.SGD(mg_model.parameters(), lr=0.01, momentum=0.9)
+        tt_opt = torch.optim.SGD(tt_model.parameters(), lr=0.01, momentum=0.9)
+    elif workload == "lenet":
+        mg_model, tt_model = _lenet_models()
+        data = _image_data(rng, batch)
         mg_opt = moptim.SGD(mg_model.parameters(), lr=0.01, momentum=0.9)
         tt_opt = torch.optim.SGD(tt_model.parameters(), lr=0.01, momentum=0.9)
     elif workload == "skipgram":
@@ -333,6 +450,13 @@ def _step_fns(workload, batch, seed=0):
             tt_opt.step()
             return loss
 
+    if workload == "lenet":
+        np_model = _NumpyLeNet(mg_model)
+
+        def np_step(i):
+            return np_model.step(*data[i % N_BATCHES])
+
+        return mg_step, tt_step, np_step
     return mg_step, tt_step
 
 
@@ -344,28 +468,35 @@ def _time_block(step, steps, start):
 
 
 def compare(workload, batch, budget):
-    """Median seconds per step for minigrad and torch, alternating blocks of steps."""
-    mg_step, tt_step = _step_fns(workload, batch)
-    # Same losses on the first batch: a check that the two models really are the same.
-    l_mg, l_tt = float(mg_step(0).item()), float(tt_step(0).item())
-    if abs(l_mg - l_tt) > 1e-3 * max(1.0, abs(l_tt)):
-        print(f"  warning: first losses differ: minigrad {l_mg:.6f}, torch {l_tt:.6f}")
+    """Median seconds per step for minigrad and torch, alternating blocks of steps, and their ratio.
+
+    Workloads with a plain-NumPy contestant (``lenet``) also return its median and the
+    ratio numpy / minigrad, measured in the same alternation.
+    """
+    steps_fns = _step_fns(workload, batch)
+    # Same losses on the first batch: a check that the models really are the same.
+    losses = [float(step(0).item()) for step in steps_fns]
+    if any(abs(l - losses[1]) > 1e-3 * max(1.0, abs(losses[1])) for l in losses):
+        print(f"  warning: first losses differ (minigrad, torch[, numpy]): {losses}")
     for i in range(1, 3):  # warm-up: optimizer state, allocator, caches
-        mg_step(i)
-        tt_step(i)
-    once = max(_time_block(mg_step, 1, 3), _time_block(tt_step, 1, 3), 1e-6)
+        for step in steps_fns:
+            step(i)
+    once = max(max(_time_block(step, 1, 3) for step in steps_fns), 1e-6)
     steps = max(1, int(0.02 / once))        # blocks of ~20 ms
-    blocks = max(5, min(60, int(budget / (2 * steps * once))))
-    mg_times, tt_times = [], []
+    blocks = max(5, min(60, int(budget / (len(steps_fns) * steps * once))))
+    times = [[] for _ in steps_fns]
     i = 4
     for _ in range(blocks):
-        mg_times.append(_time_block(mg_step, steps, i))
-        tt_times.append(_time_block(tt_step, steps, i))
+        for k, step in enumerate(steps_fns):
+            times[k].append(_time_block(step, steps, i))
         i += steps
     # The ratio is the median of the ratios of neighbouring blocks: on a shared machine the
     # load drifts over seconds, and neighbours see nearly the same load.
-    ratio = statistics.median(m / t for m, t in zip(mg_times, tt_times))
-    return statistics.median(mg_times), statistics.median(tt_times), ratio
+    ratio = statistics.median(m / t for m, t in zip(times[0], times[1]))
+    result = (statistics.median(times[0]), statistics.median(times[1]), ratio)
+    if len(steps_fns) == 3:
+        result += (statistics.median(times[2]), statistics.median(n / m for n, m in zip(times[2], times[0])))
+    return result
 
 
 # ---------------------------------------------------------------------------
@@ -455,8 +586,10 @@ WORKLOADS = [
     ("skipgram", 1024, "skip-gram, sparse Embedding + SparseAdam", "small"),
     ("gru", 32, "(d) 2-layer GRU LM, H=128, seq 64, Adam", "gru"),
     ("gpt", 32, "(e) 2-block GPT, d=128, 4 heads, ctx 64, Adam", "gpt"),
+    ("lenet", 64, "LeNet CNN 1x28x28, SGD momentum", "conv"),
 ]
-TARGET = {"small": 0.7, "large": 0.8, "gru": 1.0, "gpt": 0.8}
+TARGET = {"small": 0.7, "large": 0.8, "gru": 1.0, "gpt": 0.8, "conv": 2.0}
+NUMPY_TARGET = 3.0  # the plain-NumPy LeNet must be at least this many times slower than minigrad
 
 
 def main():
@@ -464,7 +597,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="shorter timings")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for both frameworks (torch, minigrad kernels, BLAS)")
-    parser.add_argument("--only", choices=["bag", "mlp", "skipgram", "gru", "gpt"], help="one workload only")
+    parser.add_argument("--only", choices=["bag", "mlp", "skipgram", "gru", "gpt", "lenet"], help="one workload only")
     parser.add_argument("--_memory", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -492,10 +625,16 @@ def main():
     for name, batch, label, size in WORKLOADS:
         if args.only and name != args.only:
             continue
-        mg, tt, ratio = compare(name, batch, budget)
+        mg, tt, ratio, *numpy_result = compare(name, batch, budget)
         verdict = "met" if ratio <= TARGET[size] else f"above by {ratio - TARGET[size]:.2f}"
         print(f"{label:<44}{batch:>7}{mg * 1e3:>13.3f}{tt * 1e3:>11.3f}{ratio:>8.2f}"
               f"  ≤{TARGET[size]}: {verdict}", flush=True)
+        if numpy_result:
+            np_time, np_ratio = numpy_result
+            verdict = "met" if np_ratio >= NUMPY_TARGET else f"below by {NUMPY_TARGET - np_ratio:.1f}"
+            print(f"  the same LeNet step in plain NumPy (fancy-index im2col, np.add.at col2im): "
+                  f"{np_time * 1e3:.3f} ms, numpy / minigrad = {np_ratio:.1f}x  ≥{NUMPY_TARGET:g}x: {verdict}",
+                  flush=True)
     print("(target: the ratio this project aims for on the row; 'above by' is the measured distance "
           "to it, a result of the run, not an error)")
 

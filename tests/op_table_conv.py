@@ -14,7 +14,7 @@ import torch.nn.functional as TF
 from hypothesis import strategies as st
 
 import minigrad.nn.functional as F
-from minigrad.ops.conv import Col2im, Im2col
+from minigrad.ops.conv import Col2im, Im2col, WindowMax
 from minigrad.testing import strategies as mst
 from opinfo import ErrorSample, OpInfo, Sample
 
@@ -69,8 +69,10 @@ def fold_samples(draw):
 @st.composite
 def conv_samples(draw, nd=2):
     kernel, stride, pad, dil, size = draw(_geometry(nd))
-    groups = draw(st.sampled_from([1, 1, 2]))
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
     cg, og = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    if groups == 3:  # depthwise: one input channel per group
+        cg = 1
     n = draw(st.integers(1, 2))
     shape = ((n,) if draw(st.booleans()) else ()) + (cg * groups,) + size
     mode = draw(st.sampled_from(["int", "int", "same", "valid"]))
@@ -90,14 +92,6 @@ def conv_samples(draw, nd=2):
     kwargs = {"stride": _maybe_scalar(draw, stride), "padding": padding, "dilation": _maybe_scalar(draw, dil),
               "groups": groups}
     return Sample(tuple(args), kwargs)
-
-
-@st.composite
-def depthwise_samples(draw):
-    kernel, stride, pad, dil, size = draw(_geometry())
-    c, mult = draw(st.integers(1, 3)), draw(st.integers(1, 2))
-    x = draw(A((draw(st.integers(1, 2)), c) + size))
-    return Sample((x, draw(A((c * mult, 1) + kernel))), {"stride": stride, "padding": pad, "dilation": dil, "groups": c})
 
 
 @st.composite
@@ -177,17 +171,9 @@ def batch_norm_samples(draw, training=True):
     return Sample((x,) + stats + (draw(A((c,))), draw(A((c,)))), grad_args=(0, 3, 4))
 
 
-def _max_pool_indices_op(x, **kwargs):
-    values, indices = F.max_pool2d(x, return_indices=True, **kwargs)
-    return values * (1 + indices.to(values.dtype))  # an index off by one changes the value
-
-
-def _max_pool_indices_ref(x, **kwargs):
-    values, indices = TF.max_pool2d(x, return_indices=True, **kwargs)
-    return values * (1 + indices.to(values.dtype))
-
-
-OPS = [
+# The three Functions of minigrad.ops.conv (gather, index-add, window max) are core ops:
+# op_table_core.py lists these entries with the core table.
+CORE_OPS = [
     OpInfo("nn.unfold", F.unfold, TF.unfold, unfold_samples, (Im2col,),
            error_samples=lambda: [
                ErrorSample((_f64(1, 1, 3, 3), 4), {}, RuntimeError,
@@ -202,7 +188,17 @@ OPS = [
                ErrorSample((_f64(2, 8, 3), (3, 3), 2), {}, RuntimeError,
                            r"calculated number of sliding blocks 2 \* 2 = 4, but got input.size\(2\)=3"),
            ]),
-    OpInfo("nn.conv2d", F.conv2d, TF.conv2d, conv_samples, (Im2col,),
+    OpInfo("nn.max_pool2d", F.max_pool2d, TF.max_pool2d, max_pool_samples, (Im2col, WindowMax),
+           error_samples=lambda: [
+               ErrorSample((_f64(1, 1, 5, 5), 3), {"padding": 2}, RuntimeError,
+                           "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3"),
+               ErrorSample((_f64(1, 1, 2, 2), 3), {}, RuntimeError, "Output size is too small"),
+               ErrorSample((_f64(5, 5), 2), {}, RuntimeError, "Expected 3D or 4D"),
+           ]),
+]
+
+OPS = [
+    OpInfo("nn.conv2d", F.conv2d, TF.conv2d, conv_samples,
            error_samples=lambda: [
                ErrorSample((_f64(1, 2, 4, 4), _f64(3, 2, 5, 5)), {}, RuntimeError,
                            r"padded input size per channel: \(4 x 4\). Kernel size: \(5 x 5\)"),
@@ -223,40 +219,28 @@ OPS = [
                            "expected bias to be 1-dimensional with 2 elements, but got bias of size \\[3\\]"),
                ErrorSample((_f64(1, 1, 5, 5).astype(np.float32), _f64(1, 1, 3, 3)), {}, RuntimeError, "should be the same"),
            ]),
-    OpInfo("nn.conv2d_depthwise", F.conv2d, TF.conv2d, depthwise_samples, (Im2col,)),
-    OpInfo("nn.conv1d", F.conv1d, TF.conv1d, lambda: conv_samples(nd=1), (Im2col,),
+    OpInfo("nn.conv1d", F.conv1d, TF.conv1d, lambda: conv_samples(nd=1),
            error_samples=lambda: [
                ErrorSample((_f64(2, 1, 5, 5), _f64(1, 1, 3)), {}, RuntimeError,
                            r"Expected 2D \(unbatched\) or 3D \(batched\) input to conv1d"),
                ErrorSample((_f64(1, 1, 5), _f64(1, 1, 3)), {"stride": (1, 1)}, RuntimeError,
                            r"expected stride to be a single integer value or a list of 1 values"),
            ]),
-    OpInfo("nn.conv_transpose2d", F.conv_transpose2d, TF.conv_transpose2d, conv_transpose_samples, (Col2im,),
+    OpInfo("nn.conv_transpose2d", F.conv_transpose2d, TF.conv_transpose2d, conv_transpose_samples,
            error_samples=lambda: [
                ErrorSample((_f64(1, 2, 3, 3), _f64(2, 1, 3, 3)), {"output_padding": 1}, RuntimeError,
                            "output padding must be smaller than either stride or dilation"),
                ErrorSample((_f64(1, 3, 3, 3), _f64(2, 1, 3, 3)), {}, RuntimeError,
                            r"Given transposed=1, weight of size \[2, 1, 3, 3\], expected input\[1, 3, 3, 3\] to have 2 channels"),
            ]),
-    OpInfo("nn.conv_transpose1d", F.conv_transpose1d, TF.conv_transpose1d, lambda: conv_transpose_samples(nd=1), (Col2im,)),
-    OpInfo("nn.max_pool2d", F.max_pool2d, TF.max_pool2d, max_pool_samples, (Im2col,),
-           error_samples=lambda: [
-               ErrorSample((_f64(1, 1, 5, 5), 3), {"padding": 2}, RuntimeError,
-                           "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3"),
-               ErrorSample((_f64(1, 1, 2, 2), 3), {}, RuntimeError, "Output size is too small"),
-               ErrorSample((_f64(5, 5), 2), {}, RuntimeError, "Expected 3D or 4D"),
-           ]),
-    OpInfo("nn.max_pool2d_indices", _max_pool_indices_op, _max_pool_indices_ref, max_pool_samples, (Im2col,)),
-    OpInfo("nn.max_pool1d", F.max_pool1d, TF.max_pool1d, lambda: max_pool_samples(nd=1), (Im2col,)),
-    OpInfo("nn.avg_pool2d", F.avg_pool2d, TF.avg_pool2d, avg_pool_samples, (Im2col,),
+    OpInfo("nn.max_pool1d", F.max_pool1d, TF.max_pool1d, lambda: max_pool_samples(nd=1)),
+    OpInfo("nn.avg_pool2d", F.avg_pool2d, TF.avg_pool2d, avg_pool_samples,
            error_samples=lambda: [
                ErrorSample((_f64(1, 1, 5, 5), 3), {"padding": 2}, RuntimeError, "pad should be at most half"),
                ErrorSample((_f64(1, 1, 5, 5), 2), {"divisor_override": 0}, RuntimeError, "divisor must be not zero"),
            ]),
-    OpInfo("nn.avg_pool1d", F.avg_pool1d, TF.avg_pool1d, lambda: avg_pool_samples(nd=1), (Im2col,)),
     OpInfo("nn.adaptive_avg_pool2d", F.adaptive_avg_pool2d, TF.adaptive_avg_pool2d, adaptive_samples,
            error_samples=lambda: [ErrorSample((_f64(5, 5), 2), {}, RuntimeError, "Expected 3D or 4D tensor")]),
-    OpInfo("nn.adaptive_avg_pool1d", F.adaptive_avg_pool1d, TF.adaptive_avg_pool1d, lambda: adaptive_samples(nd=1)),
     OpInfo("nn.batch_norm_train", batch_norm_train_op, batch_norm_train_ref, batch_norm_samples,
            error_samples=lambda: [
                ErrorSample((_f64(1, 4),), {}, ValueError, "Expected more than 1 value per channel when training"),

@@ -65,9 +65,14 @@ def test_module_repr_is_pytorchs(make):
         (lambda m: m.Conv1d(3, 2, 4, padding="same", dilation=2), (2, 3, 9)),
         (lambda m: m.ConvTranspose2d(3, 2, (3, 2), stride=(2, 1), padding=1), (2, 3, 4, 5)),
         (lambda m: m.ConvTranspose1d(2, 3, 3, stride=2, output_padding=1), (2, 2, 5)),
+        (lambda m: m.MaxPool1d(3, stride=2, padding=1, dilation=2), (2, 3, 9)),
+        (lambda m: m.AvgPool1d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), (2, 3, 8)),
+        (lambda m: m.AvgPool2d((2, 3), stride=(1, 2), padding=(1, 1)), (2, 3, 5, 6)),
+        (lambda m: m.AdaptiveAvgPool1d(3), (2, 3, 7)),
+        (lambda m: m.AdaptiveAvgPool2d((None, 2)), (3, 5, 7)),
     ],
 )
-def test_conv_modules_match_pytorch_with_the_same_parameters(make, shape):
+def test_layers_match_pytorch_with_the_same_parameters(make, shape):
     x = np.random.default_rng(0).standard_normal(shape)
     ref_module = make(tnn)
     module = _copy_params(make(nn), ref_module)

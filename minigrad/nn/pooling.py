@@ -1,10 +1,10 @@
 """Pooling: reduce every window of each channel to one number.
 
 Max and average pooling use the same windows as a convolution
-(:mod:`minigrad.ops.conv`): im2col gathers each channel's windows into rows
-(one group per channel), then a reduction over the row - ``max`` (its VJP
-routes the gradient to the first arg-max of each window, then col2im adds the
-contributions of overlapping windows) or a sum divided by the window size.
+(:mod:`minigrad.ops.conv`): im2col gathers every window's taps, all channels
+side by side, then a reduction over the taps - :class:`~minigrad.ops.conv.WindowMax`
+(its VJP routes the gradient to the first maximum of each window, then col2im
+adds the contributions of overlapping windows) or a sum divided by the window size.
 Adaptive average pooling is separable: ``A_h · x · A_wᵀ`` with two small
 averaging matrices.
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.nn.module import Module
-from minigrad.ops.conv import Im2col, adaptive_pooling_matrix, output_size, pooling_divisor, windows
+from minigrad.ops.conv import Im2col, WindowMax, adaptive_pooling_matrix, output_size, pooling_divisor, windows
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -99,32 +99,35 @@ def _pool_windows(x, kernel, stride, padding, dilation, ceil_mode):
             f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{sizes[0]}x{sizes[1]}). "
             "Output size is too small"
         )
-    # One group per channel: every window is a row of kH·kW values of one channel.
     return windows(n, c, h, w, kernel, stride, (padding[0], padding[0], padding[1], padding[1]), dilation,
-                   groups=c, ceil_mode=ceil_mode)
+                   ceil_mode=ceil_mode)
+
+
+def _taps(x, win, pad_value):
+    """The windows of ``x`` as (N·L, K, C): every channel's taps side by side (channels-last im2col)."""
+    return Im2col.apply(x, win, pad_value).reshape(-1, win.taps, win.channels)
 
 
 def _to_nchw(y, win):
-    """(C, N·Ho·Wo) → (N, C, Ho, Wo)."""
-    return y.reshape(win.channels, win.batch, win.out_height, win.out_width).permute(1, 0, 2, 3)
+    """(N·Ho·Wo, C) → (N, C, Ho, Wo)."""
+    return y.reshape(win.batch, win.out_height, win.out_width, win.channels).permute(0, 3, 1, 2)
 
 
 def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, restore = _pool_input(input, nd, name)
     kernel, stride, padding, dilation = _pool_args(name, nd, kernel_size, stride, padding, dilation)
     win = _pool_windows(x, kernel, stride, padding, dilation, ceil_mode)
-    cols = Im2col.apply(x, win, -np.inf)  # (C, N·L, K); padding never wins a max
-    values, arg = ops.max(cols, dim=2)
-    out = restore(_to_nchw(values, win))
+    taps = _taps(x, win, -np.inf)  # padding never wins a max
+    out = restore(_to_nchw(WindowMax.apply(taps), win))
     if not return_indices:
         return out
     # The flat position h·W + w in its input plane of each winning tap, as PyTorch returns.
-    rows = np.take_along_axis(win.index.reshape(win.channels, -1, win.taps), arg.data[..., None], axis=2)[..., 0]
-    plane = win.height * win.width
-    flat = rows.astype(np.int64) % plane
-    indices = Tensor._make(np.ascontiguousarray(
-        flat.reshape(win.channels, win.batch, win.out_height, win.out_width).transpose(1, 0, 2, 3)), False, None)
-    return _ValuesIndices(out, restore(indices))
+    k = np.argmax(taps.data, axis=1).reshape(win.batch, win.out_height, win.out_width, win.channels)
+    (kh, kw), (sh, sw), (dh, dw) = win.kernel, win.stride, win.dilation
+    rows = (np.arange(win.out_height) * sh - win.padding[0])[:, None, None] + (k // kw) * dh
+    cols = (np.arange(win.out_width) * sw - win.padding[2])[None, :, None] + (k % kw) * dw
+    flat = (rows * win.width + cols).astype(np.int64).transpose(0, 3, 1, 2)
+    return _ValuesIndices(out, restore(Tensor._make(np.ascontiguousarray(flat), False, None)))
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -167,13 +170,13 @@ def _avg_pool(name, nd, input, kernel_size, stride, padding, ceil_mode, count_in
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     win = _pool_windows(x, kernel, stride, padding, dilation, ceil_mode)
-    sums = Im2col.apply(x, win, 0.0).sum(dim=2)  # (C, N·L)
+    sums = _taps(x, win, 0.0).sum(dim=1)  # (N·L, C)
     if divisor_override is not None:
         divisor = float(divisor_override)
     else:
         dh = pooling_divisor(win.height, kernel[0], stride[0], padding[0], win.out_height, count_include_pad)
         dw = pooling_divisor(win.width, kernel[1], stride[1], padding[1], win.out_width, count_include_pad)
-        divisor = np.tile(np.outer(dh, dw).reshape(-1), win.batch).astype(x.dtype)
+        divisor = np.tile(np.outer(dh, dw).reshape(-1), win.batch).astype(x.dtype)[:, None]
     return restore(_to_nchw(sums / divisor, win))
 
 
