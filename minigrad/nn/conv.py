@@ -24,6 +24,7 @@ import numpy as np
 from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
+from minigrad.ops import nn_ops as _nn_ops
 from minigrad.ops.conv import Col2im, Im2col, windows
 from minigrad.ops.conv import output_size as _output_size
 from minigrad.tensor import Tensor
@@ -154,10 +155,15 @@ def _conv2d(input, weight, bias, kernel, stride, pads, dilation, groups):
     cg, og, k = c // groups, o // groups, kernel[0] * kernel[1]
     win = windows(n, c, h, w, kernel, stride, pads, dilation, groups)
     cols = Im2col.apply(input, win, 0.0)  # (G, N·L, K·C/G), taps-major like the kernel rows below
+    ho, wo = win.out_height, win.out_width
+    if groups == 1:
+        # A Linear layer applied at every position: one fused op, bias included.
+        rows = _nn_ops.Linear.apply(cols.reshape(n * ho * wo, k * c), weight.reshape(o, c, k).permute(0, 2, 1)
+                                    .reshape(o, k * c), bias)
+        return rows.reshape(n, ho, wo, o).permute(0, 3, 1, 2)  # NCHW, laid out channels-last
     kernels_ = weight.reshape(groups, og, cg, k).permute(0, 3, 2, 1).reshape(groups, k * cg, og)
-    out = cols @ kernels_  # (G, N·L, O/G)
-    out = out.reshape(groups, n, win.out_height, win.out_width, og).permute(1, 0, 4, 2, 3)
-    out = out.reshape(n, o, win.out_height, win.out_width)
+    out = cols @ kernels_  # (G, N·L, O/G): one matrix product per group
+    out = out.reshape(groups, n, ho, wo, og).permute(1, 0, 4, 2, 3).reshape(n, o, ho, wo)
     if bias is not None:
         out = out + bias.reshape(o, 1, 1)
     return out

@@ -46,7 +46,7 @@ import numpy as np
 from minigrad import kernels
 from minigrad.autograd import Primitive
 
-__all__ = ["Windows", "windows", "output_size", "Im2col", "Col2im", "WindowMax", "im2col", "col2im"]
+__all__ = ["Windows", "windows", "output_size", "strip_table", "Im2col", "Col2im", "WindowMax", "im2col", "col2im"]
 
 
 def output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int,
@@ -153,7 +153,7 @@ def _tap_columns(win: Windows, b: int) -> slice:
     return slice(start, start + (win.out_width - 1) * win.stride[1] + 1, win.stride[1])
 
 
-def _strip_table(x: np.ndarray, win: Windows, pad_value: float) -> np.ndarray:
+def strip_table(x: np.ndarray, win: Windows, pad_value: float) -> np.ndarray:
     """``x`` (N, C, H, W) as the strip table ``(G·N·H·Wo + 1, kW·C/G)``, the padding row last."""
     n, c, h, w = x.shape
     g, cg, kw, left = win.groups, win.group_channels, win.kernel[1], win.padding[2]
@@ -172,7 +172,7 @@ def _strip_table(x: np.ndarray, win: Windows, pad_value: float) -> np.ndarray:
 
 def _gather_windows(x: np.ndarray, win: Windows, pad_value: float = 0.0) -> np.ndarray:
     """im2col on arrays: ``(N, C, H, W)`` → ``(G, N·Ho·Wo, K·C/G)`` through the gather kernel."""
-    cols = kernels.gather(_strip_table(x, win, pad_value), win.index.reshape(-1))
+    cols = kernels.gather(strip_table(x, win, pad_value), win.index.reshape(-1))
     return cols.reshape(win.groups, win.batch * win.out_height * win.out_width, win.taps * win.group_channels)
 
 
