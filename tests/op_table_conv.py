@@ -171,7 +171,7 @@ def batch_norm_samples(draw, training=True):
     return Sample((x,) + stats + (draw(A((c,))), draw(A((c,)))), grad_args=(0, 3, 4))
 
 
-# The three Functions of minigrad.ops.conv (gather, index-add, window max) are core ops:
+# The three Primitives of minigrad.ops.conv (gather, index-add, window max) are core ops:
 # op_table_core.py lists these entries with the core table.
 CORE_OPS = [
     OpInfo("nn.unfold", F.unfold, TF.unfold, unfold_samples, (Im2col,),

@@ -476,7 +476,7 @@ OPS = [
                     _e(np.array([-1]), np.ones((3, 2)), error=IndexError, match="out of range")]),
 ]
 
-# The window ops of minigrad.ops.conv (im2col, col2im, window max) are core Functions: their
+# The window ops of minigrad.ops.conv (im2col, col2im, window max) are core Primitives: their
 # entries sit with the other convolution entries in op_table_conv.py and are listed here too.
 from op_table_conv import CORE_OPS as _CONV_CORE_OPS  # noqa: E402
 

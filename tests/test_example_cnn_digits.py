@@ -30,9 +30,8 @@ def cnn_digits(monkeypatch):
         common._BLAS_LIMIT = None
 
 
-def test_shuffling_pixels_costs_the_cnn_and_not_the_mlp_at_the_same_budget(cnn_digits, tmp_path, monkeypatch):
-    monkeypatch.setattr(sys.modules["_common"], "OUTPUT_DIR", tmp_path)
-    out = cnn_digits.main(["--quick"])
+def test_shuffling_pixels_costs_the_cnn_and_not_the_mlp_at_the_same_budget(cnn_digits, tmp_path):
+    out = cnn_digits.main(["--quick", "--out", str(tmp_path)])
     acc = {name: np.mean(values) for name, values in out["accuracy"].items()}
     params = out["params"]
     assert abs(params["CNN"] - params["MLP"]) < 0.01 * params["MLP"]  # the same budget

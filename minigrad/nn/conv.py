@@ -587,7 +587,7 @@ class Conv2d(_ConvNd):
     >>> from minigrad import nn
     >>> conv = nn.Conv2d(1, 4, kernel_size=3, padding=1)
     >>> conv(minigrad.ones(2, 1, 8, 8)).shape
-    (2, 4, 8, 8)
+    minigrad.Size([2, 4, 8, 8])
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
