@@ -9,12 +9,12 @@ forward to those, so there is exactly one definition of each op.
 from __future__ import annotations
 
 import weakref
-from collections import namedtuple
 
 import numpy as np
 
+from minigrad import autograd as _autograd
+from minigrad.autograd.function import RemovableHandle, _register_tensor_type, _Version
 from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
-from minigrad.autograd.function import _register_tensor_type, _Version
 from minigrad.devices import _CPU, _cuda_device, _not_available, _parse_to
 from minigrad.random import _numpy_generator
 from minigrad.size import Size
@@ -22,9 +22,6 @@ from minigrad.size import Size
 # Default dtype for Python floats, as in PyTorch.
 _DEFAULT_FLOAT = np.dtype(np.float32)
 _FLOAT_KINDS = "f"
-
-ReturnTypes = namedtuple("ReturnTypes", ["values", "indices"])
-
 
 def _to_array(data, dtype=None) -> np.ndarray:
     """Convert ``data`` the way ``torch.tensor`` does.
@@ -82,9 +79,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "_requires_grad", "_grad", "grad_fn", "_vc", "_hooks", "__weakref__", "__dict__")
-
-    # NumPy must let our reflected operators run (ndarray + Tensor -> Tensor.__radd__).
-    __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
         arr = _to_array(data, dtype)
@@ -176,21 +170,25 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the values as a constant array (the deliberate way out of the graph)."""
         arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return arr.copy() if copy else arr
 
+    # NumPy functions on tensors run minigrad's differentiable ops. This is what lets
+    # an op's backward, written once in NumPy, record its own graph when the engine
+    # hands it tensors (create_graph=True); it also makes ndarray + Tensor a Tensor.
+    # The table of NumPy functions lives in minigrad.ops._numpy_dispatch.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """NumPy ufuncs on tensors run minigrad's differentiable ops (see minigrad.ops._numpy_dispatch)."""
-        fn = _HANDLED.get(ufunc) if method == "__call__" else None
+        fn = _numpy_dispatch.HANDLED.get(ufunc) if method == "__call__" else None
         if fn is None:
-            return NotImplemented
+            name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+            raise _not_handled(name)
         return fn(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        """NumPy functions on tensors run minigrad's differentiable ops (see minigrad.ops._numpy_dispatch)."""
-        fn = _HANDLED.get(func)
+        fn = _numpy_dispatch.HANDLED.get(func)
         if fn is None:
-            return NotImplemented
+            raise _not_handled(func.__name__)
         return fn(*args, **kwargs)
 
     def __float__(self) -> float:
@@ -275,20 +273,21 @@ class Tensor:
         if self.grad_fn is not None:
             self.grad_fn._retained = weakref.ref(self)
 
-    def register_hook(self, hook):
+    def register_hook(self, hook) -> RemovableHandle:
         """Call ``hook(grad)`` whenever a gradient for this tensor is computed.
 
-        The hook may return a tensor to use instead of ``grad``. On a leaf it runs
-        before the gradient is accumulated into ``.grad``.
+        The hook may return a tensor to use instead of ``grad`` (of the same
+        shape and dtype). On a leaf it runs before the gradient is accumulated
+        into ``.grad``. Returns a handle whose ``remove()`` unregisters the hook.
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(hook)
-        else:
-            if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
+            return self.grad_fn.register_hook(hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
 
     @property
     def _version(self) -> int:
@@ -311,15 +310,18 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    def backward(self, gradient=None, retain_graph: bool | None = None, inputs=None) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
         """Accumulate d(self)/d(leaf) · ``gradient`` into the ``.grad`` of every leaf.
 
         ``gradient`` may be omitted only for a one-element tensor (it is then 1).
-        The graph's saved values are freed afterwards unless ``retain_graph=True``.
+        The graph's saved values are freed afterwards unless ``retain_graph``
+        (which defaults to ``create_graph``). With ``create_graph=True`` the
+        backward pass is recorded: ``.grad`` gets a ``grad_fn`` and can be
+        differentiated again. ``inputs`` restricts accumulation to those tensors.
         """
-        from minigrad.autograd import backward
-
-        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph, inputs=inputs)
+        _autograd.backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                           create_graph=create_graph, inputs=inputs)
 
     # -- printing ------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -818,6 +820,14 @@ def _float_formatter(d: np.ndarray):
     return lambda v: fmt(float(v)).rjust(width)
 
 
+def _not_handled(name: str) -> TypeError:
+    return TypeError(
+        f"numpy.{name} is not supported on minigrad Tensors: it has no differentiable "
+        "counterpart in minigrad.ops._numpy_dispatch.HANDLED. Use minigrad's own function, or "
+        "np.asarray(tensor) to compute on the values as a constant (outside the graph)."
+    )
+
+
 def _shape_arg(shape):
     """Accept both f(2, 3) and f((2, 3)), as PyTorch does."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -827,8 +837,11 @@ def _shape_arg(shape):
 
 _register_tensor_type(Tensor)
 
-from minigrad import ops as _ops  # noqa: E402  (the ops module needs Tensor defined first)
-from minigrad.ops._numpy_dispatch import HANDLED as _HANDLED  # noqa: E402
+# The declared seam between the tensor and ops layers: Tensor's methods call the ops, and
+# the ops make Tensors, so the ops are imported once Tensor exists (the ops reach Tensor
+# through minigrad.autograd.function.Tensor, registered just above).
+from minigrad import ops as _ops  # noqa: E402
+from minigrad.ops import _numpy_dispatch  # noqa: E402
 from minigrad.ops import masking as _masking  # noqa: E402
 
 # The method forms of the ops share the functions' docstrings (forward math and VJP live there once).

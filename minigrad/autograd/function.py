@@ -1,6 +1,6 @@
 """``Primitive``: the one way minigrad defines a differentiable operation.
 
-An op is a subclass with two static methods that work on NumPy arrays::
+An op is a subclass with two static methods written in NumPy::
 
     class Mul(Primitive):
         '''y = a * b;  VJP: ā = ȳ * b,  b̄ = ȳ * a.'''
@@ -15,20 +15,38 @@ An op is a subclass with two static methods that work on NumPy arrays::
             a, b = ctx.saved_tensors
             return grad * b, grad * a
 
-``Mul.apply(x, y)`` unwraps the tensors, runs ``forward`` and, when grad mode is
-on and an input requires grad, records a :class:`Node` in the graph. ``backward``
-returns one gradient (an array, or ``None``) per positional input. It may return
-a gradient in the *broadcast* shape: the engine sums it back to the input's shape,
-once, for every op, so no op handles broadcasting by hand.
+``Mul.apply(x, y)`` unwraps the tensors, runs ``forward`` on their arrays and,
+when grad mode is on and an input requires grad, records a :class:`Node` in the
+graph. ``backward`` returns one gradient (or ``None``) per positional input. It
+may return a gradient in the *broadcast* shape: the engine sums it back to the
+input's shape, once, for every op, so no op handles broadcasting by hand.
+
+One backward, every order
+-------------------------
+The same ``backward`` serves first and higher order. For an ordinary
+``backward()`` the engine passes NumPy arrays and ``saved_tensors`` gives
+arrays: plain NumPy, nothing recorded. With ``create_graph=True`` it passes
+tensors instead, and ``saved_tensors`` gives the input tensors themselves (and,
+for the output, a tensor whose ``grad_fn`` is this node); NumPy then hands every
+operation on them to ``Tensor.__array_ufunc__``/``__array_function__``, which
+run minigrad's differentiable ops, so the backward records its own graph. An
+array saved that is neither an input nor the output is a constant.
 
 Rules for op authors
 --------------------
 * Never modify ``grad`` in place: the engine may hand the same array to several
   consumers.
-* Save with ``ctx.save_for_backward`` anything that is an input or the output
-  (this is what the in-place version check watches); other arrays may be stored
-  as plain ``ctx`` attributes. Both are released after backward (arrays, and
-  tuples or lists holding arrays; small attributes such as shapes stay).
+* Save inputs and the output with ``ctx.save_for_backward``: only those become
+  tensors under ``create_graph`` (and only those are version-checked). Other
+  arrays may be stored as plain ``ctx`` attributes. Both are released after
+  backward (arrays, and tuples or lists holding arrays; small attributes such
+  as shapes stay).
+* An op that returns a row-sparse gradient sets ``ctx.sparse = True`` in
+  forward: such a gradient cannot be differentiated again, and the engine says
+  so under ``create_graph`` before running its backward.
+* Write backward with NumPy functions and operators (``np.exp(x)``,
+  ``g.sum(axis=0)`` is not one: use ``np.sum(g, axis=0)``) so that it also
+  runs on tensors.
 """
 from __future__ import annotations
 
@@ -55,6 +73,29 @@ class _Version:
         self.value = 0
 
 
+class RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook (as PyTorch's)."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Unregister the hook; removing twice is harmless."""
+        for k, h in enumerate(self._hooks):
+            if h is self._hook:
+                del self._hooks[k]
+                return
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
 class Node:
     """A recorded call of a :class:`Primitive`; also the ``ctx`` its methods receive.
 
@@ -72,12 +113,13 @@ class Node:
         "input_meta",
         "needs_input_grad",
         "_saved",
-        "_saved_versions",
+        "_saved_sources",
         "_had_state",
         "_freed",
         "_hooks",
         "_retained",
         "_inputs",
+        "_create_graph",
         "__dict__",
         "__weakref__",
     )
@@ -88,12 +130,15 @@ class Node:
         self.input_meta = ()
         self.needs_input_grad = ()
         self._saved = ()
-        self._saved_versions = ()
+        # Per saved array: None (a constant), or (tensor, counter, version) where
+        # tensor is the input Tensor it is the data of, or None for the output.
+        self._saved_sources = ()
         self._had_state = False
         self._freed = False
         self._hooks = None
         self._retained = None
         self._inputs = ()
+        self._create_graph = False
 
     # -- the ctx API ---------------------------------------------------------
     def save_for_backward(self, *arrays) -> None:
@@ -102,50 +147,55 @@ class Node:
         The version of each tensor they belong to is recorded, so that an
         in-place change before backward raises instead of giving a wrong gradient.
         """
-        versions = []
+        sources = []
         for a in arrays:
-            counter = None
+            source = None
             for t in self._inputs:
                 if isinstance(t, Tensor) and t.data is a:
-                    counter = t._vc
+                    source = (t, t._vc, t._vc.value)
                     break
-            versions.append(None if counter is None else (counter, counter.value))
+            sources.append(source)
         self._saved = arrays
-        self._saved_versions = versions
+        self._saved_sources = sources
 
     @property
     def saved_tensors(self) -> tuple:
-        """The arrays given to :meth:`save_for_backward`, after the version check."""
+        """What :meth:`save_for_backward` kept, after the version check.
+
+        Arrays for a first-order backward; under ``create_graph`` the inputs as
+        their tensors and the output as a tensor whose ``grad_fn`` is this node.
+        """
         if self._freed and self._had_state:
             raise RuntimeError(_FREED_MESSAGE)
-        for i, v in enumerate(self._saved_versions):
-            if v is not None and v[0].value != v[1]:
-                a = self._saved[i]
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{a.dtype} array of shape {list(a.shape)}], saved by "
-                    f"{self.name()}, is at version {v[0].value}; expected version {v[1]} instead. "
-                    "Hint: do the in-place operation on a clone(), or after backward."
-                )
-        return self._saved
+        for a, s in zip(self._saved, self._saved_sources):
+            if s is not None and s[1].value != s[2]:
+                raise _modified_error(self, f"{a.dtype} array of shape {list(a.shape)}", s[1].value, s[2])
+        if not self._create_graph:
+            return self._saved
+        return tuple(self._unpack(a, s) for a, s in zip(self._saved, self._saved_sources))
 
-    def mark_saved_output(self, out_tensor) -> None:
-        """Engine use: give output arrays saved in forward the output tensor's counter."""
-        counter = out_tensor._vc
-        self._saved_versions = [
-            (counter, counter.value) if (v is None and a is out_tensor.data) else v
-            for a, v in zip(self._saved, self._saved_versions)
-        ]
+    def _unpack(self, a, source):
+        if source is None:
+            return a  # neither an input nor the output: a constant
+        tensor, counter, _ = source
+        if tensor is not None:
+            return tensor
+        # The output, re-made rather than kept: a node holding its own output
+        # tensor would be a reference cycle (PyTorch's SavedVariable does the same).
+        out = Tensor._make(a, True, self)
+        out._vc = counter
+        return out
 
     def name(self) -> str:
         """The node's name as shown in a tensor's repr, e.g. ``'MulBackward'``."""
         return f"{self.fn.__name__}Backward"
 
-    def register_hook(self, fn) -> None:
+    def register_hook(self, fn) -> RemovableHandle:
         """Call ``fn(grad)`` on the gradient of this node's output before its backward; a non-None result replaces it."""
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(fn)
+        return RemovableHandle(self._hooks, fn)
 
     def release(self) -> None:
         """Drop every array saved for backward (called by the engine unless retain_graph).
@@ -160,7 +210,7 @@ class Node:
             del d[k]
         self._had_state = self._had_state or bool(self._saved) or bool(dropped)
         self._saved = ()
-        self._saved_versions = ()
+        self._saved_sources = ()
         self._freed = True
 
     def __repr__(self) -> str:
@@ -171,6 +221,15 @@ def _holds_array(v) -> bool:
     if isinstance(v, (tuple, list)):
         return any(isinstance(e, np.ndarray) for e in v)
     return isinstance(v, np.ndarray) or getattr(v, "is_sparse", False)
+
+
+def _modified_error(node: Node, what: str, now: int, expected: int) -> RuntimeError:
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{what}], saved by {node.name()}, is at version {now}; "
+        f"expected version {expected} instead. Hint: do the in-place operation on a "
+        "clone(), or after backward."
+    )
 
 
 _FREED_MESSAGE = (
@@ -217,7 +276,7 @@ class Primitive:
         ----------
         ctx : Node
             The context ``forward`` filled in.
-        grad : ndarray
+        grad : ndarray (a Tensor under ``create_graph``)
             Gradient of the loss with respect to the output; never modify it in place.
 
         Returns
@@ -277,5 +336,14 @@ class Primitive:
             # base's own graph; Tensor._check_inplace refuses it.
             result._recorded_view = True
         if ctx._saved:
-            ctx.mark_saved_output(result)
+            _mark_saved_output(ctx, result)
         return result
+
+
+def _mark_saved_output(ctx: Node, out) -> None:
+    """Saved arrays that are the output: the output tensor's counter, and no input tensor."""
+    counter = out._vc
+    ctx._saved_sources = [
+        (None, counter, counter.value) if (s is None and a is out.data) else s
+        for a, s in zip(ctx._saved, ctx._saved_sources)
+    ]
