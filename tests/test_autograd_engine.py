@@ -3,6 +3,7 @@ program in minigrad and in torch where both can, and compares."""
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 
 import numpy as np
@@ -111,6 +112,44 @@ def test_a_tensor_returned_by_a_hook_is_not_changed_by_later_accumulation():
     (x * 1).sum().backward()
     np.testing.assert_array_equal(kept.data, [5.0, 5.0])
     np.testing.assert_array_equal(x.grad.data, [10.0, 10.0])
+
+
+def test_threads_backpropagating_into_one_shared_leaf_lose_no_update():
+    n, threads, repeats = 200_000, 8, 20  # large arrays: NumPy releases the GIL while adding
+    w = minigrad.zeros(n, dtype=minigrad.float64, requires_grad=True)
+    start = threading.Barrier(threads)
+
+    def work(k):
+        c = minigrad.full((n,), float(k + 1), dtype=minigrad.float64)
+        start.wait()
+        for _ in range(repeats):
+            (w * c).sum().backward()
+
+    pool = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    expected = repeats * sum(range(1, threads + 1))  # exact in float64
+    np.testing.assert_array_equal(w.grad.numpy(), np.full(n, float(expected)))
+
+
+def test_an_array_that_reuses_the_id_of_a_freed_gradient_is_adopted_without_a_copy():
+    from minigrad.autograd.engine import _Owner
+
+    owner = _Owner()
+    gone = np.ones(1000)
+    owner.mark(gone)  # seen during the pass, then freed
+    freed_id = id(gone)
+    del gone
+    alive = []  # CPython hands the freed address to a new array soon
+    for _ in range(10_000):
+        fresh = np.ones(1000)
+        if id(fresh) == freed_id:
+            break
+        alive.append(fresh)
+    assert id(fresh) == freed_id, "could not force the reuse of an id"
+    assert owner.claim(fresh) is fresh  # nothing else has seen this array: no copy
 
 
 # -- backward() arguments and errors ------------------------------------------------------
@@ -279,6 +318,47 @@ def test_a_hook_on_a_leaf_runs_before_accumulation():
         x.register_hook(lambda g: g * 0 + 7)
         (x * 5).sum().backward()
     close(m.grad, t.grad)
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch])
+@pytest.mark.parametrize("leaf", [True, False], ids=["leaf", "non-leaf"])
+def test_a_hook_returning_another_shape_dtype_or_type_is_an_error(lib, leaf):
+    for replacement, error, match in (
+        (lambda g: lib.ones(4, dtype=g.dtype), RuntimeError, "hook '<lambda>' has changed the size of value"),
+        (lambda g: g.double(), RuntimeError, "hook '<lambda>' has changed the type of value"),
+        (lambda g: 5, TypeError, "hook returned 'int'"),
+    ):
+        x = lib.ones(3, requires_grad=True)
+        target = x if leaf else x * 1
+        target.register_hook(replacement)
+        with pytest.raises(error, match=match):
+            (target * 2).sum().backward()
+        assert x.grad is None
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch])
+def test_register_hook_returns_a_handle_that_removes_it(lib):
+    calls = []
+    x = lib.ones(2, requires_grad=True)
+    h = x * 2
+    handles = [x.register_hook(lambda g: calls.append("leaf")), h.register_hook(lambda g: calls.append("h"))]
+    (h * 1).sum().backward(retain_graph=True)
+    for handle in handles:
+        handle.remove()
+        handle.remove()  # twice is harmless
+    (h * 1).sum().backward()
+    assert calls == ["h", "leaf"]
+
+
+def test_a_node_hook_handle_removes_it():
+    calls = []
+    x = minigrad.ones(2, requires_grad=True)
+    y = x * 2
+    handle = y.grad_fn.register_hook(lambda g: calls.append(1))
+    (y * 1).sum().backward(retain_graph=True)
+    handle.remove()
+    (y * 1).sum().backward()
+    assert calls == [1]
 
 
 def test_non_leaf_grad_is_none_with_a_warning_unless_retain_grad():

@@ -24,6 +24,9 @@ with grad mode on, so each backward records the graph of the gradient
 """
 from __future__ import annotations
 
+import threading
+import weakref
+
 import numpy as np
 
 from minigrad.autograd import function as _function
@@ -128,6 +131,8 @@ def _call_backward(node: Node, grad, retain_graph: bool, create_graph: bool) -> 
         return (None,) * len(node.next_functions)
     if node._freed and node._had_state:
         raise RuntimeError(_FREED_MESSAGE)
+    if node._watched:
+        node.check_versions()
     if create_graph:
         if node.__dict__.get("sparse"):  # see "Rules for op authors" in function.py
             raise RuntimeError(_SPARSE_CREATE_GRAPH.format(node.name()))
@@ -275,20 +280,38 @@ class _Sink:
 
 
 def _run_hooks(hooks, grad, owner):
-    """Each hook sees the gradient so far; a non-None result replaces it."""
+    """Each hook sees the gradient so far; a non-None result replaces it.
+
+    As in PyTorch, the replacement must be a tensor of the same shape and dtype
+    (anything else would reach ``.grad`` and the optimizer as a wrong update).
+    """
     Tensor = _function.Tensor
     for hook in tuple(hooks):
         r = hook(_wrap(grad))
         if r is None:
             continue
-        if isinstance(r, SparseTensor):
+        _check_hook_result(hook, grad, r)
+        if isinstance(r, SparseTensor) or owner.create_graph:
             grad = r
-        elif owner.create_graph:
-            grad = r if isinstance(r, Tensor) else _wrap(np.asarray(r))
         else:
-            grad = r.data if isinstance(r, Tensor) else np.asarray(r)
+            grad = r.data
             owner.mark(grad)  # the user may keep the returned tensor: never adopt its array
     return grad
+
+
+def _check_hook_result(hook, grad, r) -> None:
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(r, (_function.Tensor, SparseTensor)):
+        raise TypeError(f"expected Tensor, but hook returned '{type(r).__name__}'")
+    if r.shape != grad.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {tuple(grad.shape)} got {tuple(r.shape)})")
+    if r.dtype != grad.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} got {r.dtype})")
+
+
+# Accumulation into .grad is a read-modify-write: when several threads
+# backpropagate into one shared leaf, each must see the sum the others left.
+_accumulate_lock = threading.Lock()
 
 
 def _accumulate(tensor, g, owner, create_graph: bool, in_place: bool = True) -> None:
@@ -297,22 +320,24 @@ def _accumulate(tensor, g, owner, create_graph: bool, in_place: bool = True) -> 
     First order: in place, as PyTorch does for leaves, so a reference to
     ``p.grad`` held by the user sees the sum (``retain_grad`` sums out of place,
     as PyTorch's does). Under ``create_graph``: out of place and recorded, so
-    ``.grad`` has a ``grad_fn`` and can be differentiated again.
+    ``.grad`` has a ``grad_fn`` and can be differentiated again. Exact when
+    several threads accumulate into one tensor (a lock).
     """
-    old = tensor._grad
-    if create_graph:
-        if isinstance(old, SparseTensor):
-            raise RuntimeError(_SPARSE_CREATE_GRAPH.format("a leaf"))
-        tensor._grad = g.clone() if old is None else old + g
-    elif old is None:
-        tensor._grad = _wrap(owner.claim(g))
-    elif isinstance(old, SparseTensor) or isinstance(g, SparseTensor):
-        tensor._grad = _wrap(_add(old if isinstance(old, SparseTensor) else old.data, g))
-    elif not in_place or old.grad_fn is not None or owner.kept_here(old.data):
-        # A .grad left by create_graph is part of a graph: never write into it.
-        tensor._grad = _wrap(owner.claim(old.data + g))
-    else:
-        old.data += g
+    with _accumulate_lock:
+        old = tensor._grad
+        if create_graph:
+            if isinstance(old, SparseTensor):
+                raise RuntimeError(_SPARSE_CREATE_GRAPH.format("a leaf"))
+            tensor._grad = g.clone() if old is None else old + g
+        elif old is None:
+            tensor._grad = _wrap(owner.claim(g))
+        elif isinstance(old, SparseTensor) or isinstance(g, SparseTensor):
+            tensor._grad = _wrap(_add(old if isinstance(old, SparseTensor) else old.data, g))
+        elif not in_place or old.grad_fn is not None or owner.kept_here(old.data):
+            # A .grad left by create_graph is part of a graph: never write into it.
+            tensor._grad = _wrap(owner.claim(old.data + g))
+        else:
+            old.data += g
 
 
 def _wrap(g):
@@ -330,30 +355,38 @@ class _Owner:
     out of place, so a pending gradient that shares one is never changed under
     its feet. The result: in-place accumulation across backward calls and
     in-place clipping of ``.grad`` are safe, and the common case copies nothing.
+
+    Arrays are remembered by weak reference, not by ``id()``: an array freed
+    during the pass may give its id to a new one, which must not be mistaken
+    for it (and copied for nothing).
     """
 
     __slots__ = ("seen", "kept")
     create_graph = False
 
     def __init__(self) -> None:
-        self.seen = set()
-        self.kept = set()
+        self.seen: dict = {}  # id -> weakref of every array handed out during this pass
+        self.kept: dict = {}  # the same, for arrays a .grad adopted
 
     def mark(self, g) -> None:
-        if not isinstance(g, SparseTensor):
-            self.seen.add(id(g))
+        if type(g) is np.ndarray:
+            self.seen[id(g)] = weakref.ref(g)
 
     def claim(self, g):
         if isinstance(g, SparseTensor):
             return g
-        if g.base is not None or id(g) in self.seen or not g.flags.writeable:
-            g = g.copy()
-        self.seen.add(id(g))
-        self.kept.add(id(g))
+        if type(g) is not np.ndarray or g.base is not None or _holds(self.seen, g) or not g.flags.writeable:
+            g = np.array(g)  # a NumPy scalar, a view, shared or read-only: a private copy
+        self.seen[id(g)] = self.kept[id(g)] = weakref.ref(g)
         return g
 
     def kept_here(self, g) -> bool:
-        return id(g) in self.kept
+        return _holds(self.kept, g)
+
+
+def _holds(table: dict, g) -> bool:
+    ref = table.get(id(g))
+    return ref is not None and ref() is g
 
 
 class _NoOwner:

@@ -37,10 +37,13 @@ Rules for op authors
 * Never modify ``grad`` in place: the engine may hand the same array to several
   consumers.
 * Save inputs and the output with ``ctx.save_for_backward``: only those become
-  tensors under ``create_graph`` (and only those are version-checked). Other
-  arrays may be stored as plain ``ctx`` attributes. Both are released after
-  backward (arrays, and tuples or lists holding arrays; small attributes such
-  as shapes stay).
+  tensors under ``create_graph``. Other arrays may be stored as plain ``ctx``
+  attributes. Every array kept either way that is, or shares memory with, the
+  data of an input tensor or of the output is version-checked before backward
+  runs. Pass tensors to ``apply`` - positionally, inside a tuple (an index) or
+  as keywords - rather than their ``.data``, so that the check knows them. All
+  of it is released after backward (arrays, and tuples or lists holding arrays;
+  small attributes such as shapes stay).
 * An op that returns a row-sparse gradient sets ``ctx.sparse = True`` in
   forward: such a gradient cannot be differentiated again, and the engine says
   so under ``create_graph`` before running its backward.
@@ -114,6 +117,7 @@ class Node:
         "needs_input_grad",
         "_saved",
         "_saved_sources",
+        "_watched",
         "_had_state",
         "_freed",
         "_hooks",
@@ -133,6 +137,9 @@ class Node:
         # Per saved array: None (a constant), or (tensor, counter, version) where
         # tensor is the input Tensor it is the data of, or None for the output.
         self._saved_sources = ()
+        # (name, array, counter, version) of every other array kept on ctx that
+        # shares memory with an input or the output: checked before backward.
+        self._watched = ()
         self._had_state = False
         self._freed = False
         self._hooks = None
@@ -186,6 +193,13 @@ class Node:
         out._vc = counter
         return out
 
+    def check_versions(self) -> None:
+        """Raise if an array kept outside ``save_for_backward`` was changed in place since forward."""
+        for name, a, counter, version in self._watched:
+            if counter.value != version:
+                what = f"{a.dtype} array of shape {list(a.shape)} kept as {name}"
+                raise _modified_error(self, what, counter.value, version)
+
     def name(self) -> str:
         """The node's name as shown in a tensor's repr, e.g. ``'MulBackward'``."""
         return f"{self.fn.__name__}Backward"
@@ -211,6 +225,7 @@ class Node:
         self._had_state = self._had_state or bool(self._saved) or bool(dropped)
         self._saved = ()
         self._saved_sources = ()
+        self._watched = ()
         self._freed = True
 
     def __repr__(self) -> str:
@@ -289,11 +304,17 @@ class Primitive:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run ``forward`` on the arrays of ``args`` and record the call if needed."""
+        """Run ``forward`` on the arrays of ``args`` and record the call if needed.
+
+        Tensors may be positional arguments (each one an input with its own
+        gradient), inside a tuple argument (an index) or keyword arguments;
+        ``forward`` receives their arrays.
+        """
         # One pass over the arguments collects the arrays and, per input, the edge
         # the node will need; the common no-grad case then builds nothing else.
         arrays = []
         edges = None
+        others = None  # tensors inside a tuple or passed by keyword: version-checked, no gradient
         for k, a in enumerate(args):
             if isinstance(a, Tensor):
                 arrays.append(a.data)
@@ -301,8 +322,14 @@ class Primitive:
                     if edges is None:
                         edges = [None] * len(args)
                     edges[k] = a
+            elif type(a) is tuple and _any_tensor(a):
+                others = [e for e in a if isinstance(e, Tensor)] + (others or [])
+                arrays.append(tuple(e.data if isinstance(e, Tensor) else e for e in a))
             else:
                 arrays.append(a)
+        if kwargs and _any_tensor(kwargs.values()):
+            others = [v for v in kwargs.values() if isinstance(v, Tensor)] + (others or [])
+            kwargs = {n: v.data if isinstance(v, Tensor) else v for n, v in kwargs.items()}
         ctx = Node(cls)
         record = edges is not None and is_grad_enabled()
         if record:
@@ -337,7 +364,16 @@ class Primitive:
             result._recorded_view = True
         if ctx._saved:
             _mark_saved_output(ctx, result)
+        if ctx.__dict__ or (ctx._saved and None in ctx._saved_sources):
+            _watch_kept_arrays(ctx, args, others, result)
         return result
+
+
+def _any_tensor(values) -> bool:
+    for v in values:
+        if isinstance(v, Tensor):
+            return True
+    return False
 
 
 def _mark_saved_output(ctx: Node, out) -> None:
@@ -347,3 +383,27 @@ def _mark_saved_output(ctx: Node, out) -> None:
         (None, counter, counter.value) if (s is None and a is out.data) else s
         for a, s in zip(ctx._saved, ctx._saved_sources)
     ]
+
+
+def _watch_kept_arrays(ctx: Node, args, others, out) -> None:
+    """Version-check every array ctx keeps that the saved-tensor bookkeeping does not.
+
+    Plain ctx attributes (and arrays inside tuples or lists there), and saved
+    arrays that are not exactly an input's or the output's data, are checked
+    if they are, or may share memory with, the data of a tensor given to
+    ``apply`` or of the output: an in-place change to that tensor before
+    backward would change them behind the op's back.
+    """
+    kept = list(ctx.__dict__.items())
+    kept += [(f"saved_tensors[{i}]", a) for i, (a, s) in enumerate(zip(ctx._saved, ctx._saved_sources)) if s is None]
+    tensors = [a for a in args if isinstance(a, Tensor)] + (others or []) + [out]
+    watched = []
+    for name, value in kept:
+        for a in value if isinstance(value, (tuple, list)) else (value,):
+            if not isinstance(a, np.ndarray):
+                continue
+            for t in tensors:
+                if a is t.data or np.may_share_memory(a, t.data):
+                    watched.append((name if name.startswith("saved") else f"ctx.{name}", a, t._vc, t._vc.value))
+                    break
+    ctx._watched = tuple(watched)

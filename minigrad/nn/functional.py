@@ -39,6 +39,20 @@ def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
+def _watched(source, arr):
+    """``arr``, read from tensor ``source`` (maybe a view, no copy), as a tensor sharing its version counter.
+
+    Handing this to ``apply`` instead of the bare array lets the op's backward
+    refuse to run if ``source`` is changed in place after forward (e.g. an index
+    buffer refilled, or class weights updated).
+    """
+    if arr is None or not isinstance(source, Tensor):
+        return arr
+    t = Tensor._make(arr, False, None)
+    t._vc = source._vc
+    return t
+
+
 def _size(shape) -> str:
     return "torch.Size([" + ", ".join(str(s) for s in shape) + "])"
 
@@ -254,7 +268,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
     if max_norm is not None:
         _renorm_(weight, idx, float(max_norm), float(norm_type))
-    return _F.EmbeddingLookup.apply(idx, weight, padding_idx=pad, scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse))
+    return _F.EmbeddingLookup.apply(_watched(input, idx), weight, padding_idx=pad, scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse))
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2, scale_grad_by_freq: bool = False,
@@ -331,6 +345,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         idx = idx[:total]
         if per_sample_weights is not None:
             per_sample_weights = _ops.getitem(per_sample_weights, slice(0, total))
+    idx = _watched(input, idx)
     if mode == "max":
         return _F.EmbeddingBagMax.apply(idx, weight, starts=starts, lengths=lengths, padding_idx=pad)
     return _F.EmbeddingBagSum.apply(
@@ -525,14 +540,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         w = _class_weight(weight, c, input.dtype)
         out_shape = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
         loss = _F.CrossEntropyProbs.apply(
-            _to_rows(input), _to_rows(_as_tensor(target)), weight=w, reduction=reduction,
+            _to_rows(input), _to_rows(_as_tensor(target)), weight=_watched(weight, w), reduction=reduction,
             label_smoothing=float(label_smoothing),
         )
         return _unflatten_loss(loss, reduction, out_shape)
     c, out_shape, w = _class_layout(input, t, weight, "cross_entropy")
     t = _check_targets(t, c, ignore_index)
     loss = _F.CrossEntropy.apply(
-        _to_rows(input), t, weight=w, ignore_index=int(ignore_index), reduction=reduction,
+        _to_rows(input), _watched(target, t), weight=_watched(weight, w), ignore_index=int(ignore_index), reduction=reduction,
         label_smoothing=float(label_smoothing),
     )
     return _unflatten_loss(loss, reduction, out_shape)
@@ -549,7 +564,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     t = _arr(target)
     c, out_shape, w = _class_layout(input, t, weight, "nll_loss")
     t = _check_targets(t, c, ignore_index)
-    loss = _F.NLLLoss.apply(_to_rows(input), t, weight=w, ignore_index=int(ignore_index), reduction=reduction)
+    loss = _F.NLLLoss.apply(_to_rows(input), _watched(target, t), weight=_watched(weight, w), ignore_index=int(ignore_index), reduction=reduction)
     return _unflatten_loss(loss, reduction, out_shape)
 
 
@@ -574,7 +589,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     w = None
     if weight is not None:
         w = np.broadcast_to(_arr(weight), input.shape).astype(input.dtype, copy=False)
-    return _F.BCELoss.apply(input, target, weight=w, reduction=reduction)
+    return _F.BCELoss.apply(input, target, weight=_watched(weight, w), reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -594,7 +609,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                            f"type {_ops.torch_dtype_name(target.dtype)}")
     w = None if weight is None else _arr(weight).astype(input.dtype, copy=False)
     pw = None if pos_weight is None else _arr(pos_weight).astype(input.dtype, copy=False)
-    return _F.BCEWithLogits.apply(input, target, weight=w, pos_weight=pw, reduction=reduction)
+    return _F.BCEWithLogits.apply(input, target, weight=_watched(weight, w), pos_weight=_watched(pos_weight, pw),
+                                  reduction=reduction)
 
 
 

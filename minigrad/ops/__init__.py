@@ -1136,15 +1136,20 @@ def chunk(input, chunks: int, dim: int = 0):
 
 # -- indexing ----------------------------------------------------------------------
 def _index_arg(index):
-    """Tensors and lists inside an index become arrays (NumPy does the rest)."""
-    Tensor = _tensor_cls()
+    """Lists inside an index become arrays (NumPy does the rest). Tensors stay
+    tensors: ``apply`` hands their arrays to the op and version-checks them."""
     if isinstance(index, tuple):
         return tuple(_index_arg(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+def _index_data(index):
+    """An index with the arrays of its tensors, for NumPy."""
+    if isinstance(index, tuple):
+        return tuple(_data(i) for i in index)
+    return _data(index)
 
 
 def getitem(input, index):
@@ -1168,6 +1173,7 @@ def setitem(input, index, value) -> None:
         input._inplace(IndexPut.apply(input._snapshot(value), index, value))
     else:
         v = np.asarray(value.data if isinstance(value, Tensor) else value)
+        index = _index_data(index)
         input.data[index] = fit_value(v, np.ndim(input.data[index]))
         input._bump_version()
 
