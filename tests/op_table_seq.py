@@ -21,7 +21,7 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
 
 
 def recurrence_op(gx, h0, c0, w_hh, b_hh, w_hr, mode, reverse, mask):
-    mask = None if mask is None else mask.data  # the table hands every array over as a tensor
+    # The mask stays a tensor: apply hands the op its array and version-checks it.
     return Recurrence.apply(gx, h0, c0, w_hh, b_hh, w_hr, mode=mode, reverse=reverse, mask=mask)
 
 
