@@ -228,11 +228,22 @@ def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad:
     return randn(input.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def _check_range(start, end, step) -> None:
+    """PyTorch's errors for an arange it cannot make (not NumPy's ZeroDivisionError or ValueError)."""
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (np.isfinite(start) and np.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values in [start, end) spaced by ``step``; int64 for integer arguments, float32 otherwise."""
     _check_device(device)
     if end is None:
         start, end = 0, start
+    _check_range(start, end, step)
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else _DEFAULT_FLOAT

@@ -192,10 +192,16 @@ class Tensor:
         return fn(*args, **kwargs)
 
     def __float__(self) -> float:
+        self._one_element_for_python()
         return float(self.item())
 
     def __int__(self) -> int:
+        self._one_element_for_python()
         return int(self.item())
+
+    def _one_element_for_python(self) -> None:
+        if self.data.size != 1:  # PyTorch: ValueError here, RuntimeError from item()
+            raise ValueError("only one element tensors can be converted to Python scalars")
 
     def __index__(self) -> int:
         if self.data.dtype.kind not in "iu" or self.data.size != 1:

@@ -420,7 +420,7 @@ OPS = [
     OpInfo("min_dim", lambda x, **kw: minigrad.min(x, **kw).values, lambda x, **kw: torch.min(x, **kw).values,
            lambda: one_dim(distinct=True, keepdim=True), (R.MaxDim,)),
     OpInfo("var", minigrad.var, var_ref, var_samples, (R.Var,)),
-    OpInfo("std", minigrad.std, lambda x, **kw: torch.std(x, **kw), var_samples, (R.Var, E.Sqrt)),
+    OpInfo("std", minigrad.std, lambda x, **kw: torch.std(x, **kw), var_samples, (R.Std,)),
     OpInfo("logsumexp", minigrad.logsumexp, torch.logsumexp, lambda: reduce_samples(require_dim=True),
            (R.LogSumExp,), lambda: [_e(np.ones((2, 3)), dim=3, error=IndexError, match="Dimension out of range")]),
     OpInfo("softmax", minigrad.softmax, torch.softmax, one_dim, (Softmax,),

@@ -294,8 +294,8 @@ OPS = [
            error_samples=lambda: [
                ErrorSample((np.array([3]), _f64(3, 2)), {}, IndexError, "out of range"),
                ErrorSample((np.array([-1]), _f64(3, 2)), {}, IndexError, "out of range"),
-               ErrorSample((np.array([1.0]), _f64(3, 2)), {}, TypeError, "Long, Int"),
-               ErrorSample((np.array([0]), _f64(3)), {}, ValueError, r"must be 2-D.*\(3,\)"),
+               ErrorSample((np.array([1.0]), _f64(3, 2)), {}, RuntimeError, "Long, Int"),
+               ErrorSample((np.array([0]), _f64(3)), {}, RuntimeError, r"must be 2-D.*\(3,\)"),
                ErrorSample((np.array([0]), _f64(3, 2)), {"padding_idx": 3}, AssertionError, "Padding_idx must be within"),
            ]),
     OpInfo("nn.embedding_options", F.embedding, TF.embedding, lambda: embedding_samples(options=True),

@@ -184,7 +184,7 @@ def one_hot(tensor, num_classes: int = -1):
     """
     idx = _arr(tensor)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot is only applicable to index tensor of an integer dtype (LongTensor), got {idx.dtype}")
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
         if idx.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
@@ -203,7 +203,7 @@ def one_hot(tensor, num_classes: int = -1):
 def _index_array(input, name: str) -> np.ndarray:
     idx = _arr(input)
     if idx.dtype != np.int64 and idx.dtype != np.int32:
-        raise TypeError(
+        raise RuntimeError(
             f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
             f"Long, Int; but got {idx.dtype} instead (while checking arguments for {name})"
         )
@@ -260,7 +260,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     """
     idx = _index_array(input, "embedding")
     if weight.ndim != 2:
-        raise ValueError(f"'weight' must be 2-D, got a weight of shape {tuple(weight.shape)}")
+        raise RuntimeError(f"'weight' must be 2-D, got a weight of shape {tuple(weight.shape)}")
     v = weight.shape[0]
     pad = _normalize_padding_idx(padding_idx, v)
     if sparse and scale_grad_by_freq:
@@ -315,7 +315,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         if off.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
         if off.dtype.kind not in "iu":
-            raise TypeError(f"offsets must be an integer tensor, got dtype {off.dtype}")
+            raise RuntimeError(
+                "Expected tensor for argument #1 'offsets' to have one of the following scalar types: Long, Int; "
+                f"but got {_ops.torch_dtype_name(off.dtype)} instead (while checking arguments for embedding_bag)"
+            )
         starts, lengths = _bags_from_offsets(off.astype(np.int64), idx.shape[0], include_last_offset)
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")

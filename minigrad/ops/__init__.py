@@ -17,7 +17,7 @@ from minigrad.ops.elementwise import (
 )
 from minigrad.ops.indexing import Embedding, GetItem, IndexPut, _is_advanced, fit_value
 from minigrad.ops.linalg import MatMul
-from minigrad.ops.reduction import Amax, Amin, LogSumExp, MaxDim, Mean, Sum, Var, normalize_dims
+from minigrad.ops.reduction import Amax, Amin, LogSumExp, MaxDim, Mean, Std, Sum, Var, normalize_dims
 from minigrad.ops.shape import Cat, Expand, Permute, Reshape, Stack
 from minigrad.ops.softmax import LogSoftmax, Softmax
 
@@ -721,8 +721,8 @@ def var(input, dim=None, correction: int = 1, keepdim: bool = False):
 def std(input, dim=None, correction: int = 1, keepdim: bool = False):
     """Standard deviation, ``sqrt(var(...))``.
 
-    ``y = √var(x)`` over ``dim``.
-    Vector-Jacobian product: through ``sqrt`` and ``var``.
+    ``y = √var(x)`` over ``dim``, one op (finite for float32 values whose variance overflows).
+    Vector-Jacobian product: ``x̄ = ȳ·(x − mean)/((n − correction)·y)``.
 
     Parameters
     ----------
@@ -737,7 +737,9 @@ def std(input, dim=None, correction: int = 1, keepdim: bool = False):
     -------
     Tensor
     """
-    return sqrt(var(input, dim, correction, keepdim))
+    if input.dtype.kind in "biu":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    return Std.apply(input, normalize_dims(dim, input.ndim), correction, keepdim)
 
 
 def logsumexp(input, dim, keepdim: bool = False):
@@ -1101,6 +1103,12 @@ def split(input, split_size_or_sections, dim: int = 0):
     n = input.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0:
+            if n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            return (input,)
         sizes = [builtins.min(step, n - s) for s in range(0, n, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
@@ -1130,6 +1138,8 @@ def chunk(input, chunks: int, dim: int = 0):
     -------
     tuple of Tensor
     """
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[_dim(dim, input.ndim)]
     return split(input, builtins.max(1, -(-n // chunks)), dim)
 

@@ -151,8 +151,13 @@ class Sqrt(Primitive):
         return grad / (2 * y)
 
 
+def sign_or_zero(x):
+    """sign(x) as a constant mask, 0 at 0 *and at NaN* (PyTorch's gradient convention for |x|)."""
+    return np.greater(x, 0).astype(np.int8) - np.less(x, 0)
+
+
 class Abs(Primitive):
-    """y = |x|.   VJP: x̄ = ȳ · sign(x)  (0 at x = 0, as PyTorch)."""
+    """y = |x|.   VJP: x̄ = ȳ · sign(x)  (0 at x = 0 and at NaN, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -162,7 +167,7 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * np.sign(x)
+        return grad * sign_or_zero(x)
 
 
 class Tanh(Primitive):
@@ -198,18 +203,21 @@ class Sigmoid(Primitive):
 
 
 class ReLU(Primitive):
-    """y = max(x, 0).   VJP: x̄ = ȳ · [x > 0]."""
+    """y = max(x, 0).   VJP: x̄ = ȳ · [not y ≤ 0].
+
+    PyTorch's conventions: NaN stays NaN and passes ȳ through, −0 stays −0 and gets 0.
+    """
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, 0)
+        y = np.where(np.less(x, 0), np.zeros((), dtype=x.dtype), x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * np.greater(y, 0)
+        return grad * np.logical_not(np.less_equal(y, 0))
 
 
 class Clamp(Primitive):
@@ -232,10 +240,14 @@ class Clamp(Primitive):
         return grad * mask, None, None
 
 
-def _split_by_comparison(grad, a, b, wins):
-    """ȳ to whichever input ``wins`` the comparison; half to each on a tie (as PyTorch)."""
-    share_a = wins(a, b) + 0.5 * np.equal(a, b)  # a constant mask
-    return grad * share_a, grad * (1 - share_a)
+def _split_by_comparison(grad, a, b, loses):
+    """ȳ to each input unless it ``loses`` the comparison; half to each on a tie.
+
+    PyTorch's rule, which also sends the whole ȳ to *both* inputs where either is NaN
+    (neither loses nor ties).
+    """
+    tie = 0.5 * np.equal(a, b)  # constant masks
+    return grad * (1 - loses(a, b) - tie), grad * (1 - loses(b, a) - tie)
 
 
 class Maximum(Primitive):
@@ -249,7 +261,7 @@ class Maximum(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _split_by_comparison(grad, a, b, np.greater)
+        return _split_by_comparison(grad, a, b, np.less)
 
 
 class Minimum(Primitive):
@@ -263,7 +275,7 @@ class Minimum(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _split_by_comparison(grad, a, b, np.less)
+        return _split_by_comparison(grad, a, b, np.greater)
 
 
 class Where(Primitive):

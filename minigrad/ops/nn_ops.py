@@ -24,6 +24,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Primitive
+from minigrad.ops.elementwise import sign_or_zero
 from minigrad.ops.indexing import gather_rows, index_add_rows
 from minigrad.sparse import SparseTensor
 
@@ -439,7 +440,7 @@ class MSELoss(_Pointwise):
 
 
 class L1Loss(_Pointwise):
-    """``ℓ = |x − y|``.   VJP: x̄ = sign(x − y)·ȳ (0 at x = y),  ȳ_target = −x̄."""
+    """``ℓ = |x − y|``.   VJP: x̄ = sign(x − y)·ȳ (0 at x = y and where x − y is NaN, as PyTorch),  ȳ_target = −x̄."""
 
     @staticmethod
     def _f(d, p):
@@ -447,7 +448,7 @@ class L1Loss(_Pointwise):
 
     @staticmethod
     def _df(d, p):
-        return np.sign(d)
+        return sign_or_zero(d)
 
 
 class SmoothL1Loss(_Pointwise):
@@ -466,7 +467,7 @@ class SmoothL1Loss(_Pointwise):
     @staticmethod
     def _df(d, beta):
         if beta == 0:
-            return np.sign(d)
+            return sign_or_zero(d)
         return np.where(np.abs(d) < beta, d / beta, np.sign(d))
 
 

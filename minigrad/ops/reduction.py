@@ -126,17 +126,26 @@ class MaxDim(Primitive):
         return np.where(at_arg, g, np.zeros((), dtype=grad.dtype)), None, None, None
 
 
+def _variance(x, axes, denom, keepdim):
+    """Σ (x − mean)² / denom, accumulated in float64 for narrower floats (as PyTorch's
+    accumulator is), so float32 values above ~1.8e19 do not overflow on the way; returned
+    in float64 for the caller to round once."""
+    xw = x.astype(np.float64) if x.dtype.itemsize < 8 else x
+    centered = xw - xw.mean(axis=axes, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray((centered * centered).sum(axis=axes, keepdims=keepdim) / denom)
+
+
 class Var(Primitive):
     """y = Σ (x - x̄)² / (n - c) over dims (c = correction).   VJP: x̄ = ȳ · 2 (x - mean) / (n - c)."""
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-        centered = x - x.mean(axis=axes, keepdims=True)
         ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, max(n - correction, 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray((centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.denom).astype(x.dtype)
+        with np.errstate(over="ignore"):  # a float32 variance above 3.4e38 is inf, as in PyTorch
+            return _variance(x, axes, ctx.denom, keepdim).astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -148,14 +157,40 @@ class Var(Primitive):
             return g * 2 * centered / ctx.denom, None, None, None
 
 
+class Std(Primitive):
+    """y = √(Σ (x - x̄)² / (n - c)) over dims (c = correction).   VJP: x̄ = ȳ · (x - mean) / ((n - c) · y).
+
+    One op rather than √var: the variance of float32 values above ~1.8e19 exceeds
+    float32 while their standard deviation does not (PyTorch's std is finite there).
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, max(n - correction, 0)
+        y = np.sqrt(_variance(x, axes, ctx.denom, keepdim)).astype(x.dtype)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        centered = x - np.mean(x, axis=ctx.axes, keepdims=True)
+        g = _expand_back(grad, np.shape(x), ctx.axes, ctx.keepdim)
+        yb = _expand_back(y, np.shape(x), ctx.axes, ctx.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * centered / (yb * ctx.denom), None, None, None
+
+
 class LogSumExp(Primitive):
     """y = log Σ_dims eˣ, computed as m + log Σ e^(x-m) so it cannot overflow.   VJP: x̄ = ȳ · softmax(x)."""
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        m = np.max(x, axis=axes, keepdims=True)
+        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)  # nothing to reduce: -inf, as PyTorch
         m = np.where(np.isfinite(m), m, 0)  # all -inf: keep -inf, never inf - inf
-        y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # log 0 = -inf for an empty or all -inf slice
+            y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
         if not keepdim:
             y = y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
         ctx.save_for_backward(x, y)

@@ -11,7 +11,7 @@ class Softmax(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True, initial=-np.inf))  # initial: empty tensors work
         y = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         ctx.dim = dim
@@ -28,8 +28,9 @@ class LogSoftmax(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)  # initial: empty tensors work
+        with np.errstate(divide="ignore"):  # log 0 only where the softmax dim is empty (nothing to return)
+            y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y

@@ -8,6 +8,18 @@ from minigrad.optim.optimizer import Optimizer, _lerp_, _step_tensor, _zeros_sta
 __all__ = ["RMSprop"]
 
 
+def _addcmul_(out: np.ndarray, a: np.ndarray, b: np.ndarray, value: float) -> None:
+    """``out += value · a · b`` in place, rounded once, as ``torch.addcmul_`` computes it.
+
+    The product is formed in float64 for float32 (and float16) state, so a squared
+    gradient that overflows float32 on its own (g = 1e20: g² = 1e40) still gives the
+    right float32 sum, and inf − ḡ² stays inf instead of becoming inf − inf = nan.
+    """
+    wide = np.float64 if out.dtype.itemsize < 8 else out.dtype
+    with np.errstate(over="ignore"):  # a sum beyond float32 is inf, as in PyTorch
+        out[...] = out.astype(wide) + value * a.astype(wide) * b.astype(wide)
+
+
 class RMSprop(Optimizer):
     r"""RMSprop (Hinton), PyTorch's update rule.
 
@@ -77,11 +89,13 @@ class RMSprop(Optimizer):
             g = g + wd * p.data
         v = state["square_avg"].data
         v *= alpha
-        v += (1 - alpha) * g * g
+        _addcmul_(v, g, g, 1 - alpha)
         if group["centered"]:
             gbar = state["grad_avg"].data
             _lerp_(gbar, g, 1 - alpha)
-            avg = np.sqrt(v + -1 * gbar * gbar)
+            avg = v.copy()
+            _addcmul_(avg, gbar, gbar, -1)
+            avg = np.sqrt(avg)
         else:
             avg = np.sqrt(v)
         avg += eps

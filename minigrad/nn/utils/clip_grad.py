@@ -38,8 +38,16 @@ def _values(g) -> np.ndarray:
 
 
 def _vector_norm(x: np.ndarray, p: float) -> np.ndarray:
-    """``torch.linalg.vector_norm(x, p)`` of a flattened array, as a 0-d array of x's dtype."""
+    """``torch.linalg.vector_norm(x, p)`` of a flattened array, as a 0-d array of x's dtype.
+
+    Computed in x's dtype, as PyTorch does, so Σ|x|ᵖ may overflow to inf (and the
+    gradients are then scaled by 0, in both libraries); but the norm of one element is
+    |x| for every p (PyTorch's special case too), so a single huge gradient is scaled,
+    not zeroed.
+    """
     x = np.abs(x.reshape(-1))
+    if x.size == 1:
+        return np.asarray(x[0])
     if p == np.inf:
         return x.max(initial=0.0).astype(x.dtype)
     if p == -np.inf:
@@ -48,9 +56,10 @@ def _vector_norm(x: np.ndarray, p: float) -> np.ndarray:
         return np.asarray(np.count_nonzero(x), dtype=x.dtype)
     if p == 1:
         return x.sum()
-    if p == 2:
-        return np.sqrt(np.dot(x, x))
-    return (x ** p).sum() ** (1.0 / p)
+    with np.errstate(over="ignore"):  # an overflowing norm is inf, silently, as in PyTorch
+        if p == 2:
+            return np.sqrt(np.dot(x, x))
+        return (x ** p).sum() ** (1.0 / p)
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,

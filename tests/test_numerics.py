@@ -1,0 +1,123 @@
+"""Numerical edge cases where minigrad must give PyTorch's numbers: huge values in float32,
+gradients at NaN and ±inf, optimizer state that overflows."""
+import numpy as np
+import pytest
+import torch
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn, optim
+from minigrad.nn.utils import clip_grad_norm_
+
+NAN, INF = np.nan, np.inf
+
+
+def _same(ours, theirs, rtol=1e-6):
+    """Values equal to torch's, NaN where torch has NaN, and the sign of zeros too."""
+    theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    ours = ours.detach().numpy() if isinstance(ours, minigrad.Tensor) else np.asarray(ours)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=0, equal_nan=True)
+    np.testing.assert_array_equal(np.signbit(ours[ours == 0]), np.signbit(theirs[ours == 0]))
+
+
+# -- std / var of huge float32 values -----------------------------------------------------
+@pytest.mark.parametrize("scale", [1e19, 2e19, 1e20, 1e30, 1e37])
+@pytest.mark.parametrize("fn", ["std", "var"])
+@pytest.mark.parametrize("dim", [None, 1])
+def test_float32_std_stays_finite_for_huge_values_and_var_overflows_only_where_torch_does(scale, fn, dim):
+    x = (np.array([[1.0, -1.0, 0.5, 0.0], [2.0, 0.25, -3.0, 1.0]]) * scale).astype(np.float32)
+    u = np.array([1.0, -0.5], dtype=np.float32) if dim is not None else np.float32(1.0)
+    ours = minigrad.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    y, ty = getattr(ours, fn)(dim=dim), getattr(theirs, fn)(dim=dim)
+    y.backward(minigrad.tensor(u))
+    ty.backward(torch.tensor(u))
+    _same(y, ty, rtol=1e-5)
+    if fn == "std":
+        assert np.isfinite(y.detach().numpy()).all()
+    _same(ours.grad, theirs.grad, rtol=1e-5)
+
+
+# -- clip_grad_norm_ ------------------------------------------------------------------------
+@pytest.mark.parametrize("norm_type", [2.0, 3.0, 4.0, 2.5, 0.5, INF])
+@pytest.mark.parametrize("grads", [
+    [[1e30]],                       # one element: its norm is |g| for every p, in torch too
+    [[[1e30]], [[-3e30]]],          # two one-element gradients: the total is over two norms
+    [1e30],                         # 0-d
+    [[1e30, 1.0]],                  # |g|^p overflows float32: torch's norm is inf and it zeroes the gradient
+    [[1e13, 1e13]],
+    [[3.0, -4.0], [1e-30, 0.0]],
+])
+def test_clip_grad_norm_of_huge_gradients_matches_torch(norm_type, grads):
+    ours, theirs = [], []
+    for g in grads:
+        g = np.asarray(g, dtype=np.float32)
+        p = nn.Parameter(minigrad.zeros(g.shape))
+        p.grad = minigrad.tensor(g)
+        tp = torch.zeros(g.shape, requires_grad=True)
+        tp.grad = torch.tensor(g)
+        ours.append(p)
+        theirs.append(tp)
+    total = clip_grad_norm_(ours, 1.0, norm_type=norm_type)
+    t_total = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type=norm_type)
+    _same(total, t_total, rtol=1e-5)
+    for p, tp in zip(ours, theirs):
+        _same(p.grad, tp.grad, rtol=1e-5)
+
+
+# -- RMSprop(centered=True) ----------------------------------------------------------------
+@pytest.mark.parametrize("grad", [[1e30, -1e25, 1.0], [1e20, -1e19, 1.0], [3e38, 1e-30, -2.0]])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("centered", [True, False])
+def test_rmsprop_on_huge_gradients_matches_torch(grad, momentum, centered):
+    g = np.array(grad, dtype=np.float32)
+    w = nn.Parameter(minigrad.zeros(3))
+    tw = torch.zeros(3, requires_grad=True)
+    opt = optim.RMSprop([w], lr=0.01, momentum=momentum, centered=centered)
+    topt = torch.optim.RMSprop([tw], lr=0.01, momentum=momentum, centered=centered)
+    for _ in range(3):
+        w.grad, tw.grad = minigrad.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+    assert not np.isnan(w.detach().numpy()).any()
+    _same(w, tw, rtol=1e-5)
+    for key in ("square_avg", "grad_avg", "momentum_buffer"):
+        if key in topt.state[tw]:
+            _same(opt.state[w][key], topt.state[tw][key], rtol=1e-5)
+
+
+# -- gradients at NaN, ±inf and signed zeros -----------------------------------------------
+SPECIAL = [NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 2.5]
+
+
+@pytest.mark.parametrize("name", ["relu", "abs"])
+def test_unary_gradients_at_nan_inf_and_zero_follow_torch(name):
+    x = np.array(SPECIAL)
+    ours = minigrad.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    y, ty = getattr(minigrad, name)(ours), getattr(torch, name)(theirs)
+    y.backward(minigrad.ones(y.shape, dtype=np.float64))
+    ty.backward(torch.ones_like(ty))
+    _same(y, ty)
+    _same(ours.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "l1_loss"])
+def test_binary_gradients_at_nan_inf_and_ties_follow_torch(name):
+    a = np.array([v for v in SPECIAL for _ in SPECIAL])
+    b = np.array([w for _ in SPECIAL for w in SPECIAL])
+    fns = {"maximum": (minigrad.maximum, torch.maximum), "minimum": (minigrad.minimum, torch.minimum),
+           "l1_loss": (lambda x, y: F.l1_loss(x, y, reduction="none"),
+                       lambda x, y: torch.nn.functional.l1_loss(x, y, reduction="none"))}
+    fn, tfn = fns[name]
+    oa, ob = minigrad.tensor(a, requires_grad=True), minigrad.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        y = fn(oa, ob)
+        y.backward(minigrad.ones(y.shape, dtype=np.float64))
+    ty = tfn(ta, tb)
+    ty.backward(torch.ones_like(ty))
+    _same(y, ty)
+    _same(oa.grad, ta.grad)
+    _same(ob.grad, tb.grad)
