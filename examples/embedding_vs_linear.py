@@ -18,7 +18,7 @@ inputs. This script shows, with real runs:
 
 Data: random indices drawn with a seeded NumPy Generator; nothing is downloaded.
 
-Run ``python examples/embedding_vs_linear.py`` (about 7 seconds of CPU time) or add
+Run ``python examples/embedding_vs_linear.py`` (about 5 seconds of CPU time) or add
 ``--quick`` (about 2 seconds). The figure goes to
 ``examples/output/embedding_vs_linear.png`` (``--out DIR`` for another folder).
 """
