@@ -19,9 +19,9 @@ from minigrad.legacy import (
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
 )
 from minigrad.ops import (
-    abs, add, amax, amin, argmax, argmin, cat, chunk, clamp, clip, clone, div, embedding, exp,
+    abs, add, amax, amin, argmax, argmin, cat, chunk, clamp, clip, clone, cos, div, embedding, exp,
     flatten, log, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg,
-    permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, std, sub, sum,
+    permute, pow, relu, reshape, sigmoid, sin, softmax, split, sqrt, squeeze, stack, std, sub, sum,
     tanh, transpose, unsqueeze, var, where,
 )
 from minigrad.ops.masking import masked_fill, tril, triu

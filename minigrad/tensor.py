@@ -538,6 +538,12 @@ class Tensor:
     def matmul(self, other):
         return _ops.matmul(self, other)
 
+    def mm(self, mat2):
+        """Matrix product of two 2-D tensors (:meth:`matmul` without broadcasting)."""
+        if self.ndim != 2 or np.ndim(_data(mat2)) != 2:
+            raise RuntimeError("self must be a matrix" if self.ndim != 2 else "mat2 must be a matrix")
+        return _ops.matmul(self, mat2)
+
     def exp(self):
         return _ops.exp(self)
 
@@ -552,6 +558,12 @@ class Tensor:
 
     def tanh(self):
         return _ops.tanh(self)
+
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
 
     def sigmoid(self):
         return _ops.sigmoid(self)
@@ -864,6 +876,8 @@ for _name in (
     "sqrt",
     "abs",
     "tanh",
+    "sin",
+    "cos",
     "sigmoid",
     "relu",
     "clamp",

@@ -385,6 +385,8 @@ OPS = [
     OpInfo("sqrt", minigrad.sqrt, torch.sqrt, lambda: one(min_value=0.1), (E.Sqrt,)),
     OpInfo("abs", minigrad.abs, torch.abs, lambda: one(avoid=(0.0,)), (E.Abs,)),
     OpInfo("tanh", minigrad.tanh, torch.tanh, lambda: one(), (E.Tanh,)),
+    OpInfo("sin", minigrad.sin, torch.sin, lambda: one(), (E.Sin,)),
+    OpInfo("cos", minigrad.cos, torch.cos, lambda: one(), (E.Cos,)),
     OpInfo("sigmoid", minigrad.sigmoid, torch.sigmoid, lambda: one(min_value=-8, max_value=8), (E.Sigmoid,)),
     OpInfo("relu", minigrad.relu, torch.relu, lambda: one(avoid=(0.0,)), (E.ReLU,)),
     OpInfo("clamp", minigrad.clamp, torch.clamp, clamp_samples, (E.Clamp,),

@@ -1,6 +1,8 @@
 """Reverse-mode automatic differentiation.
 
-* :class:`Primitive` - the one way minigrad defines an op (``forward``/``backward`` on arrays);
+* :class:`Function` - an op written by a user, on tensors, as PyTorch's ``torch.autograd.Function``;
+* :class:`Primitive` - how minigrad defines its own ops (``forward``/``backward`` on NumPy arrays,
+  one backward serving every order);
 * :func:`backward` / :func:`grad` - run the engine from some outputs, to any order
   (``create_graph=True`` records the backward pass itself);
 * :class:`no_grad`, :class:`enable_grad`, :class:`set_grad_enabled` - grad mode.
@@ -11,10 +13,15 @@ import numpy as np
 
 from minigrad.autograd import function as _function
 from minigrad.autograd.engine import run_backward, sum_to_shape
-from minigrad.autograd.function import Node, Primitive, RemovableHandle
+from minigrad.autograd.function import (
+    Function, FunctionCtx, Node, Primitive, RemovableHandle, once_differentiable,
+)
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
+    "Function",
+    "FunctionCtx",
+    "once_differentiable",
     "Primitive",
     "Node",
     "RemovableHandle",

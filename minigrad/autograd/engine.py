@@ -30,7 +30,7 @@ import weakref
 import numpy as np
 
 from minigrad.autograd import function as _function
-from minigrad.autograd.function import _FREED_MESSAGE, Node
+from minigrad.autograd.function import _FREED_MESSAGE, Node, _OutputGrads
 from minigrad.autograd.grad_mode import set_grad_enabled
 from minigrad.sparse import SparseTensor
 
@@ -92,7 +92,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                     shape, dtype = node.input_meta[i]
                     if type(g) is not ndarray or g.shape != shape or g.dtype != dtype:
                         g = check(node, i, g)
-                if type(nxt) is not Node:
+                if not isinstance(nxt, Node):
                     if g is not None:
                         sink.to_leaf(nxt, g)
                     continue
@@ -117,7 +117,7 @@ def _count_dependencies(roots) -> dict:
     while stack:
         node = stack.pop()
         for nxt in node.next_functions:
-            if type(nxt) is Node:
+            if isinstance(nxt, Node):
                 deps[nxt] = deps.get(nxt, 0) + 1
                 if nxt not in seen:
                     seen.add(nxt)
@@ -167,6 +167,8 @@ def _add(a, b):
 def _check_gradient(node: Node, i: int, g):
     """Input ``i``'s gradient from ``node``, summed to the input's shape and cast to its dtype."""
     shape, dtype = node.input_meta[i]
+    if type(g) is _OutputGrads:  # an output's gradient on its way to a multi-output Function
+        return g
     if isinstance(g, SparseTensor):
         if g.shape != shape:
             raise RuntimeError(f"{node.name()} returned a sparse gradient of shape {g.shape} for input {i} of shape {shape}")
@@ -182,6 +184,8 @@ def _check_gradient(node: Node, i: int, g):
 
 def _check_tensor_gradient(node: Node, i: int, g):
     """As :func:`_check_gradient`, recording the reduction and the cast (``create_graph``)."""
+    if type(g) is _OutputGrads:
+        return g
     if isinstance(g, SparseTensor):
         raise RuntimeError(_SPARSE_CREATE_GRAPH.format(node.name()))
     Tensor = _function.Tensor

@@ -407,3 +407,321 @@ def _watch_kept_arrays(ctx: Node, args, others, out) -> None:
                     watched.append((name if name.startswith("saved") else f"ctx.{name}", a, t._vc, t._vc.value))
                     break
     ctx._watched = tuple(watched)
+
+
+# -- PyTorch's autograd.Function: ops written by users, on tensors -------------------------------
+class FunctionCtx(Node):
+    """The ``ctx`` of a :class:`Function` (and its node in the graph), as PyTorch's.
+
+    ``save_for_backward`` takes tensors and ``saved_tensors`` gives tensors; the
+    other methods are PyTorch's: ``needs_input_grad``, ``mark_non_differentiable``,
+    ``set_materialize_grads``, ``mark_dirty``.
+    """
+
+    __slots__ = ("_non_differentiable", "_dirty", "_materialize", "_output_meta", "_output_ids")
+
+    def __init__(self, fn) -> None:
+        super().__init__(fn)
+        self._non_differentiable = ()
+        self._dirty = ()
+        self._materialize = True
+        self._output_meta = ()
+        self._output_ids = ()
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep ``tensors`` (inputs, outputs or intermediate tensors, or None) for backward, version-checked."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {len(self._saved)} is of type {type(t).__name__}")
+        self._saved = tensors
+        self._saved_sources = tuple(None if t is None else (t, t._vc, t._vc.value) for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The tensors given to :meth:`save_for_backward`, after the version check."""
+        if self._freed and self._had_state:
+            raise RuntimeError(_FREED_MESSAGE)
+        out = []
+        for t, s in zip(self._saved, self._saved_sources):
+            if s is None:
+                out.append(None)
+                continue
+            tensor, counter, version = s
+            if counter.value != version:
+                what = f"{t.data.dtype} tensor of shape {list(t.data.shape)}"
+                raise _modified_error(self, what, counter.value, version)
+            if isinstance(t, _SavedOutput):
+                t = self._remade_output(t)
+                t._vc = counter
+            out.append(t)
+        return tuple(out)
+
+    def _remade_output(self, saved: "_SavedOutput"):
+        """An output, re-made around its array, with this node (or its output's node) as grad_fn."""
+        grad_fn = self
+        if saved.count > 1:
+            grad_fn = Node(_SelectOutput(self.fn.__name__, saved.k, saved.count))
+            grad_fn.next_functions, grad_fn.input_meta, grad_fn.needs_input_grad = (self,), ((None, None),), (True,)
+        t = Tensor._make(saved.data, True, grad_fn)
+        return t
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        """Outputs that get no gradient (e.g. indices): they do not require grad, backward gets zeros (or None) for them."""
+        self._non_differentiable = tuple(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors) -> None:
+        """Inputs that forward modified in place (and returns): they take the node as their history."""
+        self._dirty = tuple(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Whether backward gets zeros (default) or None for outputs whose gradient was not computed."""
+        self._materialize = bool(value)
+
+
+class _SavedOutput:
+    """An output given to save_for_backward: its position and array (the tensor is re-made on unpacking)."""
+
+    __slots__ = ("k", "count", "data")
+
+    def __init__(self, k: int, count: int, data) -> None:
+        self.k, self.count, self.data = k, count, data
+
+
+class _OutputGrads:
+    """The gradients of the outputs of a multi-output :class:`Function`, summed as they arrive.
+
+    Each output has a small node of its own (so a tensor's ``grad_fn`` stays one
+    node); they all feed the Function's node, which receives this pack.
+    """
+
+    __slots__ = ("grads",)
+
+    def __init__(self, grads: tuple) -> None:
+        self.grads = grads
+
+    def __add__(self, other: "_OutputGrads") -> "_OutputGrads":
+        return _OutputGrads(tuple(
+            b if a is None else a if b is None else a + b for a, b in zip(self.grads, other.grads)
+        ))
+
+
+class _SelectOutput:
+    """The node of output ``k`` of a multi-output Function: packs its gradient for the Function's node."""
+
+    def __init__(self, name: str, k: int, n: int) -> None:
+        self.__name__, self.k, self.n = name, k, n
+
+    def backward(self, ctx, grad):
+        grads = [None] * self.n
+        grads[self.k] = grad
+        return (_OutputGrads(tuple(grads)),)
+
+
+class _TensorLevelBackward:
+    """What the engine calls for a :class:`Function`: tensors in, the user's backward, arrays or tensors out."""
+
+    def __init__(self, cls) -> None:
+        self.cls = cls
+        self.__name__ = cls.__name__
+
+    def backward(self, ctx: FunctionCtx, grad):
+        create_graph = ctx._create_graph
+        grads = grad.grads if isinstance(grad, _OutputGrads) else (grad,)
+        wrapped = []
+        for g, meta in zip(grads, ctx._output_meta):
+            if g is None and ctx._materialize:
+                g = np.zeros(*meta)
+            wrapped.append(g if g is None or isinstance(g, Tensor) else Tensor._make(g, False, None))
+        user_backward = self.cls.backward
+        if getattr(user_backward, "_once_differentiable", False) and create_graph:
+            from minigrad.autograd.grad_mode import no_grad
+
+            with no_grad():
+                result = user_backward(ctx, *wrapped)
+            result = _delay_error(result, self.__name__, wrapped)
+        else:
+            result = user_backward(ctx, *wrapped)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n = len(ctx.next_functions)
+        if len(result) < n or any(g is not None for g in result[n:]):
+            raise RuntimeError(
+                f"function {self.__name__}Backward returned an incorrect number of gradients (expected {n}, got {len(result)})"
+            )
+        out = []
+        for k, g in enumerate(result[:n]):
+            if g is None or not ctx.needs_input_grad[k]:
+                out.append(None)
+            elif not isinstance(g, Tensor):
+                raise TypeError(f"function {self.__name__}Backward returned a gradient of type {type(g).__name__} for input {k}, expected a Tensor or None")
+            else:
+                out.append(g if create_graph else g.data)
+        return tuple(out)
+
+
+def _delay_error(result, name, grad_outputs):
+    """once_differentiable under create_graph: if the incoming gradients are part of a graph,
+    the results are too - through a node that raises when differentiated (PyTorch's DelayedError)."""
+    anchor = next((g for g in grad_outputs if isinstance(g, Tensor) and g.requires_grad), None)
+    if anchor is None:
+        return result
+    items = result if isinstance(result, tuple) else (result,)
+    out = tuple(_OnceDifferentiable.apply(g, anchor, name=name) if isinstance(g, Tensor) else g for g in items)
+    return out if isinstance(result, tuple) else out[0]
+
+
+class _OnceDifferentiable(Primitive):
+    """y = x, whose backward raises: the gradient of a Function marked ``once_differentiable``."""
+
+    @staticmethod
+    def forward(ctx, x, anchor, name):
+        ctx.fn_name = name
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(
+            f"trying to differentiate twice a function that was marked with @once_differentiable ({ctx.fn_name})"
+        )
+
+
+def once_differentiable(backward):
+    """Decorate a :class:`Function`'s ``backward`` that cannot itself be differentiated.
+
+    It then runs without recording even under ``create_graph``, and differentiating
+    its result again raises instead of silently giving zero.
+    """
+    import functools
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        return backward(ctx, *grads)
+
+    wrapper._once_differentiable = True
+    return wrapper
+
+
+class Function:
+    """An op written by a user, on tensors: PyTorch's ``torch.autograd.Function``.
+
+    ``forward(ctx, *args)`` receives tensors (it runs with grad mode off) and
+    returns a tensor or a tuple of them; ``backward(ctx, *grad_outputs)``
+    receives one gradient tensor per output and returns one tensor (or None) per
+    input of forward. Call it as ``MyFn.apply(*args)``. Alternatively, as in
+    PyTorch, write ``forward(*args)`` without ctx and a static
+    ``setup_context(ctx, inputs, output)`` that fills ctx.
+
+    ``backward`` is written with tensor operations, so under ``create_graph``
+    it is recorded and differentiated again, unless decorated with
+    :func:`once_differentiable`.
+
+    minigrad's own ops are the lower level, :class:`Primitive`: NumPy arrays in
+    and out, which is what lets one backward formula serve every order.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> class Cube(minigrad.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...
+    ...     @staticmethod
+    ...     def backward(ctx, grad_output):
+    ...         (x,) = ctx.saved_tensors
+    ...         return grad_output * 3 * x ** 2
+    >>> x = minigrad.tensor([2.0], requires_grad=True)
+    >>> Cube.apply(x).sum().backward()
+    >>> x.grad
+    tensor([12.])
+    """
+
+    @staticmethod
+    def forward(*args, **kwargs):  # pragma: no cover - abstract
+        """Compute the outputs from tensors (grad mode is off here)."""
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Fill ``ctx`` from the inputs and the output, when ``forward`` takes no ctx."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):  # pragma: no cover - abstract
+        """One gradient tensor (or None) per input of forward, from one per output."""
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` and, when an input requires grad and grad mode is on, record the call."""
+        from minigrad.autograd.grad_mode import no_grad
+
+        adapter = cls.__dict__.get("_engine_backward")
+        if adapter is None:
+            adapter = _TensorLevelBackward(cls)
+            cls._engine_backward = adapter
+        ctx = FunctionCtx(adapter)
+        edges = [a if isinstance(a, Tensor) and a._requires_grad else None for a in args]
+        record = is_grad_enabled() and any(e is not None for e in edges)
+        ctx.needs_input_grad = tuple(e is not None for e in edges)
+        separate = cls.setup_context is not Function.setup_context
+        with no_grad():
+            if separate:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        if not record:
+            return output
+        ctx.next_functions = tuple(None if e is None else (e.grad_fn or e) for e in edges)
+        ctx.input_meta = tuple(None if e is None else (e.shape, e.dtype) for e in edges)
+        return _wire_outputs(ctx, args, output)
+
+
+def _wire_outputs(ctx: FunctionCtx, args, output):
+    """Make the outputs of a recorded Function point at its node (each through its own node if several)."""
+    single = not isinstance(output, tuple)
+    outputs = (output,) if single else output
+    name = ctx.fn.__name__
+    inputs = {id(a) for a in args if isinstance(a, Tensor)}
+    wired, meta = [], []
+    for k, o in enumerate(outputs):
+        if not isinstance(o, Tensor):
+            wired.append(o)
+            meta.append(((), np.float32))
+            continue
+        meta.append((o.shape, o.dtype))
+        if id(o) in ctx._dirty:
+            if o.grad_fn is None and o._requires_grad:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+        elif id(o) in inputs:
+            # An input returned as it is: a new tensor on the same data (PyTorch makes a view).
+            shared = Tensor._make(o.data, False, None)
+            shared._vc = o._vc
+            o = shared
+        if id(outputs[k]) in ctx._non_differentiable:
+            o._requires_grad, o.grad_fn = False, None
+        elif single:
+            o._requires_grad, o.grad_fn = True, ctx
+        else:
+            select = Node(_SelectOutput(name, k, len(outputs)))
+            select.next_functions, select.input_meta = (ctx,), ((None, None),)
+            select.needs_input_grad = (True,)
+            o._requires_grad, o.grad_fn = True, select
+        wired.append(o)
+    ctx._output_meta = tuple(meta)
+    # Saved outputs are kept as their arrays and re-made on unpacking: a node
+    # holding its own output tensor would be a reference cycle.
+    positions = {id(o): k for k, o in enumerate(outputs) if isinstance(o, Tensor) and id(o) not in ctx._dirty}
+    saved, sources = [], []
+    for t, s in zip(ctx._saved, ctx._saved_sources):
+        k = positions.get(id(t)) if isinstance(t, Tensor) else None
+        if k is None:
+            saved.append(t)
+            sources.append(s)
+        else:
+            saved.append(_SavedOutput(k, len(outputs), wired[k].data))
+            sources.append((None, s[1], s[2]))
+    ctx._saved, ctx._saved_sources = tuple(saved), tuple(sources)
+    return wired[0] if single else tuple(wired)

@@ -13,7 +13,7 @@ import numpy as np
 
 from minigrad.ops.elementwise import (
     Abs, Add, Clamp, Clone, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, ReLU,
-    Sigmoid, Sqrt, Sub, Tanh, ToDtype, Where,
+    Sigmoid, Sqrt, Sub, Tanh, ToDtype, Where, Sin, Cos,
 )
 from minigrad.ops.indexing import Embedding, GetItem, IndexPut, _is_advanced, fit_value
 from minigrad.ops.linalg import MatMul
@@ -390,6 +390,38 @@ def abs(input):
     """
     _no_bool(input, "\"abs_cpu\" not implemented for 'Bool'", NotImplementedError)
     return Abs.apply(input)
+
+
+def sin(input):
+    """Sine.
+
+    ``y = sin x``, elementwise. Vector-Jacobian product: ``x̄ = ȳ·cos x``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return Sin.apply(_to_float(input))
+
+
+def cos(input):
+    """Cosine.
+
+    ``y = cos x``, elementwise. Vector-Jacobian product: ``x̄ = −ȳ·sin x``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return Cos.apply(_to_float(input))
 
 
 def tanh(input):

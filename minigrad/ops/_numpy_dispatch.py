@@ -81,6 +81,8 @@ _UNARY = {
     np.sqrt: _ops.sqrt,
     np.tanh: _ops.tanh,
     np.absolute: _ops.abs,
+    np.sin: _ops.sin,
+    np.cos: _ops.cos,
 }
 _BINARY = {
     np.add: _ops.add,

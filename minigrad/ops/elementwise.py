@@ -170,6 +170,34 @@ class Abs(Primitive):
         return grad * sign_or_zero(x)
 
 
+class Sin(Primitive):
+    """y = sin x.   VJP: x̄ = ȳ · cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)
+
+
+class Cos(Primitive):
+    """y = cos x.   VJP: x̄ = −ȳ · sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -(grad * np.sin(x))
+
+
 class Tanh(Primitive):
     """y = tanh x.   VJP: x̄ = ȳ · (1 - y²)."""
 
