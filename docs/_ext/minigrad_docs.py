@@ -110,6 +110,9 @@ def stage_examples(src: Path, dst: Path) -> Path:
         if not path.name.startswith("_"):
             text = _with_file(_with_title(text), dst / path.name)
         (dst / path.name).write_text(text, encoding="utf-8")
+    # Data files the examples read beside themselves (tiny_gpt's text) travel with them.
+    for folder in sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and p.name != "output"):
+        shutil.copytree(folder, dst / folder.name)
     return dst
 
 
