@@ -34,7 +34,7 @@ as cleaned in the R package ``modeldata`` and shipped inside the PyPI package
 Following De Cock's own advice, the five sales above 4,000 sq ft of living area
 (three of them partial sales at far below market price) are left out.
 
-Run ``python examples/house_prices.py`` (about 30 seconds of CPU time) or
+Run ``python examples/house_prices.py`` (about 25 seconds of CPU time) or
 ``--quick`` for a few seconds. The figure goes to
 ``examples/output/house_prices.png`` (``--out DIR`` for another folder).
 """
