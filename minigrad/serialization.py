@@ -121,6 +121,8 @@ class _Encoder:
                 "meta": [self._meta(obj._idx), self._meta(obj._val)],
             }
         if isinstance(obj, Tensor):
+            # A declared seam (tests/test_layering.py): minigrad.save sits beside the tensor
+            # layer, and Parameter is the one nn class a checkpoint knows; imported when used.
             from minigrad.nn.parameter import Parameter
 
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"

@@ -86,6 +86,9 @@ class SparseTensor:
 
     def indices(self):
         """Row indices as a ``(1, nnz)`` tensor (PyTorch's layout for one sparse dim)."""
+        # A declared seam (tests/test_layering.py): the engine, below the tensor layer,
+        # keeps sparse gradients, so this module sits below it too; only these user-facing
+        # accessors make tensors, importing the class when called.
         from minigrad.tensor import Tensor
 
         return Tensor(self._idx.reshape(1, -1))

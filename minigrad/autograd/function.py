@@ -53,9 +53,11 @@ Rules for op authors
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from minigrad.autograd.grad_mode import is_grad_enabled
+from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
 
 # The tensor class. The tensor layer sits above autograd and registers it on
 # import (see the end of minigrad/tensor.py), so this module imports nothing above it.
@@ -534,8 +536,6 @@ class _TensorLevelBackward:
             wrapped.append(g if g is None or isinstance(g, Tensor) else Tensor._make(g, False, None))
         user_backward = self.cls.backward
         if getattr(user_backward, "_once_differentiable", False) and create_graph:
-            from minigrad.autograd.grad_mode import no_grad
-
             with no_grad():
                 result = user_backward(ctx, *wrapped)
             result = _delay_error(result, self.__name__, wrapped)
@@ -591,8 +591,6 @@ def once_differentiable(backward):
     It then runs without recording even under ``create_graph``, and differentiating
     its result again raises instead of silently giving zero.
     """
-    import functools
-
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
         return backward(ctx, *grads)
@@ -655,8 +653,6 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and, when an input requires grad and grad mode is on, record the call."""
-        from minigrad.autograd.grad_mode import no_grad
-
         adapter = cls.__dict__.get("_engine_backward")
         if adapter is None:
             adapter = _TensorLevelBackward(cls)

@@ -1,0 +1,73 @@
+"""Imports go down the layers: kernels < autograd < tensor + ops < nn, optim, utils.
+
+Every ``import`` in the package (at the top of a module or inside a function) is
+checked: a module may import from its own layer or a lower one. The exceptions
+are the declared seams below, each explained in a comment where it happens. The
+tensor <-> ops pair is one layer, joined at the bottom of ``minigrad/tensor.py``;
+the autograd layer learns the Tensor class by registration
+(``minigrad.autograd.function._register_tensor_type``), not by an import.
+"""
+from __future__ import annotations
+
+import ast
+import pathlib
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "minigrad"
+
+# Layer of each top-level part of the package; anything not listed is on top (nn, optim, utils, ...).
+LAYERS = {
+    "kernels": 0, "_kernels": 0, "sparse": 0,
+    "autograd": 1,
+    "tensor": 2, "ops": 2, "creation": 2, "random": 2, "devices": 2, "size": 2, "legacy": 2,
+    "backends": 2, "cuda": 2, "serialization": 2,
+}
+TOP = 3
+
+# (importing module, imported module): why the upward import is there (see the comment at it).
+DECLARED_SEAMS = {
+    ("minigrad.sparse", "minigrad.tensor"): "sparse gradients live below the engine; their accessors make tensors",
+    ("minigrad.serialization", "minigrad.nn.parameter"): "save/load (minigrad.save, beside the tensor layer) "
+    "write and rebuild Parameters, the one nn class a checkpoint knows",
+}
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return LAYERS["tensor"]  # the package re-exports tensor + ops (nn, optim... are loaded lazily)
+    return LAYERS.get(parts[1], TOP)
+
+
+def _imports():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        module = ".".join(rel.parts).removesuffix(".__init__")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                # ``from minigrad import ops`` imports minigrad.ops (the package's __init__ runs
+                # first, but that is how Python imports, not a dependency on everything it re-exports).
+                targets = [f"{node.module}.{a.name}" for a in node.names]
+                if node.module != "minigrad":
+                    targets.append(node.module)
+            else:
+                continue
+            for target in targets:
+                if target.startswith("minigrad.") or target == "minigrad":
+                    yield module, target, f"{rel}.py:{node.lineno}"
+
+
+def test_every_import_goes_down_the_layers_or_is_a_declared_seam():
+    upward = sorted({
+        f"{where}: {module} imports {target}"
+        for module, target, where in _imports()
+        if _layer(target) > _layer(module)
+        and not any(module == m and (target == t or target.startswith(t + ".")) for m, t in DECLARED_SEAMS)
+    })
+    assert not upward, "upward imports:\n" + "\n".join(upward)
+
+
+def test_every_declared_seam_is_still_used():
+    used = {(m, t) for m, t in DECLARED_SEAMS if any(mod == m and tgt == t for mod, tgt, _ in _imports())}
+    assert used == set(DECLARED_SEAMS)
