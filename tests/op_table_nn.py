@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 import minigrad
 import minigrad.nn.functional as F
 from minigrad.ops import nn_ops as N
+from minigrad.ops.indexing import Embedding
 from minigrad.testing import strategies as mst
 from opinfo import ErrorSample, OpInfo, Sample
 
@@ -290,7 +291,7 @@ OPS = [
     OpInfo("nn.layer_norm", F.layer_norm, TF.layer_norm, layer_norm_samples, (N.LayerNorm,),
            error_samples=lambda: [ErrorSample((_f64(2, 4), (3,)), {}, RuntimeError, r"expected input with shape \[\*, 3\]")],
            float32_rtol=1e-3, float32_atol=1e-4),
-    OpInfo("nn.embedding", F.embedding, TF.embedding, embedding_samples, (N.EmbeddingLookup,),
+    OpInfo("nn.embedding", F.embedding, TF.embedding, embedding_samples, (Embedding,),
            error_samples=lambda: [
                ErrorSample((np.array([3]), _f64(3, 2)), {}, IndexError, "out of range"),
                ErrorSample((np.array([-1]), _f64(3, 2)), {}, IndexError, "out of range"),
@@ -299,7 +300,7 @@ OPS = [
                ErrorSample((np.array([0]), _f64(3, 2)), {"padding_idx": 3}, AssertionError, "Padding_idx must be within"),
            ]),
     OpInfo("nn.embedding_options", F.embedding, TF.embedding, lambda: embedding_samples(options=True),
-           (N.EmbeddingLookup,), gradcheck=False),
+           (Embedding,), gradcheck=False),
     OpInfo("nn.embedding_bag_options", F.embedding_bag, TF.embedding_bag, lambda: embedding_bag_samples(options=True),
            (N.EmbeddingBagSum,), gradcheck=False),
     OpInfo("nn.embedding_bag", F.embedding_bag, TF.embedding_bag, embedding_bag_samples, (N.EmbeddingBagSum,),
@@ -308,7 +309,8 @@ OPS = [
                            r"Index 1 of input takes value 7 which is not in the valid range \[0, 6\)"),
                ErrorSample((np.array([1, 2]), _f64(6, 2), np.array([1])), {}, RuntimeError, r"offsets\[0\] has to be 0"),
            ]),
-    OpInfo("nn.embedding_bag_per_sample_weights", bag_psw_op, bag_psw_ref, embedding_bag_psw_samples, (N.EmbeddingBagSum,)),
+    OpInfo("nn.embedding_bag_per_sample_weights", bag_psw_op, bag_psw_ref, embedding_bag_psw_samples, (N.EmbeddingBagSum,),
+           no_torch_second_order="PyTorch has no derivative for _embedding_bag_per_sample_weights_backward"),
     OpInfo("nn.embedding_bag_max", F.embedding_bag, TF.embedding_bag, embedding_bag_max_samples, (N.EmbeddingBagMax,),
            error_samples=lambda: [
                ErrorSample((np.array([1]), _f64(6, 2), np.array([0])), {"mode": "max", "sparse": True}, ValueError,

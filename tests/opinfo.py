@@ -46,5 +46,11 @@ class OpInfo:
     functions: tuple = ()  # Primitive subclasses this entry covers
     error_samples: Callable[[], list] = lambda: []
     gradcheck: bool = True  # False only for ops with no float input gradient
+    # Second order is checked for every entry (gradgradcheck and PyTorch parity) unless
+    # this names the reason the op has no second derivative to check.
+    first_order_only: str = ""
+    # The reason PyTorch itself has no second derivative to compare with, if so (the
+    # finite-difference check still runs).
+    no_torch_second_order: str = ""
     float32_rtol: float = 1e-4
     float32_atol: float = 1e-5

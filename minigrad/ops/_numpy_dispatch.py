@@ -181,19 +181,27 @@ def _as_tensor(x):
 
 @_register(np.sum, allowed=("axis", "keepdims"))
 def _sum(a, axis=None, keepdims=False):
+    if axis == ():  # NumPy: reduce over no axis (PyTorch's empty dim list would mean all)
+        return _as_tensor(a)
     return _ops.sum(_as_tensor(a), axis, bool(keepdims))
 
 
 @_register(np.mean, allowed=("axis", "keepdims"))
 def _mean(a, axis=None, keepdims=False):
+    if axis == ():  # NumPy: reduce over no axis (PyTorch's empty dim list would mean all)
+        return _as_tensor(a)
     return _ops.mean(_as_tensor(a), axis, bool(keepdims))
 
 
 def _amax(a, axis=None, keepdims=False):
+    if axis == ():
+        return _as_tensor(a)
     return _ops.amax(_as_tensor(a), () if axis is None else axis, bool(keepdims))
 
 
 def _amin(a, axis=None, keepdims=False):
+    if axis == ():
+        return _as_tensor(a)
     return _ops.amin(_as_tensor(a), () if axis is None else axis, bool(keepdims))
 
 

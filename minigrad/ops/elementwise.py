@@ -7,9 +7,11 @@ call runs the matching minigrad op (see :mod:`minigrad.ops._numpy_dispatch`).
 Masks (comparisons, ``sign``) are constants at every order."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from minigrad.autograd import Primitive
+from minigrad.autograd import Primitive, function
 
 
 class Add(Primitive):
@@ -96,11 +98,16 @@ class Pow(Primitive):
         ga = gb = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if need_a:
-                ga = grad * b * np.power(a, b - 1)
+                # d/da a**0 = 0 everywhere, even at a = 0 where 0 * 0**-1 = nan.
                 b_zero = np.equal(b, 0)
-                if np.any(b_zero):
-                    # d/da a**0 = 0 everywhere, even at a = 0 where 0 * 0**-1 = nan.
-                    ga = np.where(b_zero, 0.0, ga)
+                if np.all(b_zero) and not isinstance(b, function.Tensor):
+                    # A constant exponent 0: no a**-1 term, whose derivative would be nan at a = 0.
+                    ga = grad * 0.0
+                else:
+                    ga = grad * b * np.power(a, b - 1)
+                    nan_at = b_zero & np.equal(a, 0)
+                    if np.any(nan_at):
+                        ga = np.where(nan_at, 0.0, ga)
             if need_b:
                 # log(0) would give nan·0; PyTorch defines the term as 0 where a == 0.
                 gb = np.where(np.equal(a, 0), 0.0, grad * y * np.log(a))
@@ -196,6 +203,47 @@ class Cos(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return -(grad * np.sin(x))
+
+
+def erf_array(x):
+    """Elementwise erf of an array. SciPy's is vectorised; it is imported on the first call, not
+    with minigrad (the import would dominate ``import minigrad``). Without SciPy the standard
+    library's erf does the work, element by element."""
+    global erf_array
+    try:
+        from scipy.special import erf as vectorised
+    except ImportError:  # pragma: no cover - depends on the environment
+        scalar = np.frompyfunc(math.erf, 1, 1)
+
+        def vectorised(x):
+            x = np.asarray(x)
+            return np.asarray(scalar(x), dtype=np.float64).astype(x.dtype, copy=False)
+    erf_array = vectorised
+    return erf_array(x)
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+class Erf(Primitive):
+    """y = erf x = (2/√π) ∫₀ˣ e^(−t²) dt.   VJP: x̄ = ȳ · (2/√π) e^(−x²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.asarray(erf_array(x), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (_TWO_OVER_SQRT_PI * np.exp(-(x * x)))
+
+
+def erf(x):
+    """erf of an array (SciPy or the standard library) or, differentiably, of a tensor (:class:`Erf`)."""
+    if isinstance(x, function.Tensor):
+        return Erf.apply(x)
+    return erf_array(x)
 
 
 class Tanh(Primitive):

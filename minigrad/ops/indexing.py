@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import kernels
-from minigrad.autograd import Primitive
+from minigrad.autograd import Primitive, function
+from minigrad.sparse import SparseTensor
 
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -118,9 +119,9 @@ class IndexPutAccumulate(Primitive):
 
 def index_put_accumulate(shape, index, src):
     """zeros(shape) with ``[index] += src``: NumPy on an array, :class:`IndexPutAccumulate` on a tensor."""
-    if isinstance(src, np.ndarray):
-        return _index_put_accumulate_array(shape, index, src)
-    return IndexPutAccumulate.apply(src, index, shape)
+    if isinstance(src, function.Tensor):
+        return IndexPutAccumulate.apply(src, index, shape)
+    return _index_put_accumulate_array(shape, index, src)
 
 
 class IndexPut(Primitive):
@@ -205,9 +206,9 @@ def gather(weight, idx):
 
     Backward formulas call this (not the kernel) so that they serve every order.
     """
-    if isinstance(weight, np.ndarray):
-        return gather_rows(weight, idx)
-    return Gather.apply(weight, idx)
+    if isinstance(weight, function.Tensor):
+        return Gather.apply(weight, idx)
+    return gather_rows(weight, idx)
 
 
 def index_add(num_rows, idx, src):
@@ -216,27 +217,56 @@ def index_add(num_rows, idx, src):
 
     Backward formulas call this (not the kernel) so that they serve every order.
     """
-    if isinstance(src, np.ndarray):
-        return index_add_rows(np.zeros((num_rows, src.shape[-1]), dtype=src.dtype), idx, src)
-    return IndexAdd.apply(src, idx, num_rows)
+    if isinstance(src, function.Tensor):
+        return IndexAdd.apply(src, idx, num_rows)
+    return index_add_rows(np.zeros((num_rows, src.shape[-1]), dtype=src.dtype), idx, src)
 
 
 class Embedding(Primitive):
-    """y[..., :] = W[idx[...], :] - a gather of rows from the table W (V, D).
+    """y[..., :] = W[idx[...], :]: gather rows of the (V, D) table W (:class:`Gather`'s forward).
 
-    VJP: W̄ = zeros (V, D), then W̄[idx[i], :] += ȳ[i, :] for every position i:
-    an *index-add*. Only the looked-up rows get gradient, and a row looked up
-    k times receives the sum of its k output gradients. ``idx`` gets none.
-
-    This is ``one_hot(idx) @ W`` without ever building the (n, V) one-hot
-    matrix: O(n·D) work instead of O(n·V·D).
+    VJP (an index-add): W̄[k] = Σ_{i: idx_i = k, idx_i ≠ padding_idx} s_k · ȳ_i,
+    with s_k = 1/count(k in idx) when ``scale_grad_by_freq`` else 1. Rows never
+    looked up get 0; a row looked up twice gets both output gradients. This is
+    ``one_hot(idx) @ W`` without ever building the (n, V) one-hot matrix.
+    With ``sparse`` W̄ is a row-sparse :class:`~minigrad.sparse.SparseTensor`
+    holding the (uncoalesced) indices and rows instead of a (V, D) array; a sparse
+    gradient cannot be recorded for higher order. The indices get no gradient.
     """
 
     @staticmethod
-    def forward(ctx, idx, weight):
+    def forward(ctx, idx, weight, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
         ctx.idx, ctx.num_rows = idx, weight.shape[0]
+        ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
         return gather_rows(weight, idx)
 
     @staticmethod
     def backward(ctx, grad):
-        return None, index_add(ctx.num_rows, ctx.idx, grad)
+        idx = ctx.idx.reshape(-1)
+        rows = np.reshape(grad, (idx.shape[0], np.shape(grad)[-1]))
+        copied = False
+        if ctx.scale and idx.size:
+            counts = np.bincount(idx, minlength=ctx.num_rows)
+            rows = rows * (1.0 / counts[idx]).astype(rows.dtype)[:, None]
+            copied = True
+        if ctx.padding_idx >= 0 and idx.size:
+            keep = idx != ctx.padding_idx
+            if not keep.all():
+                idx, rows, copied = idx[keep], rows[keep], True
+        if ctx.sparse:
+            return None, sparse_rows(ctx.num_rows, idx, rows, copied)
+        return None, index_add(ctx.num_rows, idx, rows)
+
+
+def sparse_rows(num_rows, idx, rows, owned=False):
+    """The row-sparse gradient of a (num_rows, D) table: rows (n, D) at the row indices idx.
+
+    The sparse gradient owns its values (optimizers and clipping scale them in place),
+    so ``rows`` is copied unless ``owned``. Only a first-order backward gives one.
+    """
+    if isinstance(rows, function.Tensor):
+        raise RuntimeError(
+            "sparse=True gradients cannot be differentiated again: backward with create_graph=True "
+            "through an Embedding or EmbeddingBag with sparse=True is not supported. Use sparse=False."
+        )
+    return SparseTensor(idx, rows if owned else rows.copy(), (num_rows, rows.shape[1]))

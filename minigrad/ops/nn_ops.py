@@ -5,7 +5,7 @@ product (VJP) sit on one screen, and one graph node replaces the handful of
 small ops it would otherwise take (fewer temporaries, one pass over memory).
 
 * layers: :class:`Linear`, :class:`LeakyReLU`, :class:`GELU`, :class:`LayerNorm`, :class:`Dropout`
-* lookups: :class:`EmbeddingLookup` (padding_idx, scale_grad_by_freq, sparse gradients),
+* lookups (the embedding itself is :class:`minigrad.ops.indexing.Embedding`):
   :class:`EmbeddingBagSum` (sum/mean bags, per-sample weights), :class:`EmbeddingBagMax`
 * losses: :class:`CrossEntropy`, :class:`CrossEntropyProbs`, :class:`NLLLoss`, :class:`BCELoss`,
   :class:`BCEWithLogits`, :class:`MSELoss`, :class:`L1Loss`, :class:`SmoothL1Loss`, :class:`HuberLoss`
@@ -24,27 +24,9 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Primitive
-from minigrad.ops.elementwise import sign_or_zero
-from minigrad.ops.indexing import gather_rows, index_add_rows
-from minigrad.sparse import SparseTensor
-
-
-def _erf(x):
-    """Elementwise erf, for GELU. SciPy's is vectorised; it is imported on the first call, not
-    with minigrad.nn (the import took two thirds of ``import minigrad.nn``). Without SciPy the
-    standard library's erf does the work, element by element."""
-    global _erf
-    try:
-        from scipy.special import erf as vectorised
-    except ImportError:  # pragma: no cover - depends on the environment
-        scalar = np.frompyfunc(math.erf, 1, 1)
-
-        def vectorised(x):
-            x = np.asarray(x)
-            return np.asarray(scalar(x), dtype=np.float64).astype(x.dtype, copy=False)
-    _erf = vectorised
-    return _erf(x)
-
+from minigrad.ops.elementwise import erf, sign_or_zero
+from minigrad.ops.indexing import gather, index_add, index_put_accumulate, sparse_rows
+from minigrad.ops.softmax import LogSoftmax
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -111,11 +93,11 @@ class Linear(Primitive):
         gx = np.matmul(grad, weight) if need_x else None
         gw = gb = None
         if need_w or need_b:
-            g2 = grad.reshape(-1, grad.shape[-1])
+            g2 = np.reshape(grad, (-1, np.shape(grad)[-1]))
             if need_w:
-                gw = g2.T @ x.reshape(g2.shape[0], x.shape[-1])
+                gw = np.matmul(np.transpose(g2), np.reshape(x, (np.shape(g2)[0], np.shape(x)[-1])))
             if need_b:
-                gb = g2.sum(axis=0)
+                gb = np.sum(g2, axis=0)
         return gx, gw, gb
 
 
@@ -131,7 +113,7 @@ class LeakyReLU(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return np.where(x > 0, grad, grad * grad.dtype.type(ctx.slope))
+        return np.where(np.greater(x, 0), grad, grad * grad.dtype.type(ctx.slope))
 
 
 class GELU(Primitive):
@@ -149,7 +131,7 @@ class GELU(Primitive):
         if approximate == "tanh":
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))  # x*x*x: np.power is ~50x slower
             return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
-        return (0.5 * x * (1.0 + _erf(x * _SQRT1_2))).astype(x.dtype, copy=False)
+        return (0.5 * x * (1.0 + erf(x * _SQRT1_2))).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -159,9 +141,9 @@ class GELU(Primitive):
             du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
             d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
         else:
-            cdf = 0.5 * (1.0 + _erf(x * _SQRT1_2))
+            cdf = 0.5 * (1.0 + erf(x * _SQRT1_2))
             d = cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return (grad * d).astype(grad.dtype, copy=False)
+        return grad * d
 
 
 class Dropout(Primitive):
@@ -192,13 +174,10 @@ class LayerNorm(Primitive):
     @staticmethod
     def forward(ctx, x, weight, bias, k=1, eps=1e-5):
         axes = tuple(range(x.ndim - k, x.ndim))
-        mu = x.mean(axis=axes, keepdims=True)
-        xc = x - mu
-        var = (xc * xc).mean(axis=axes, keepdims=True)
-        rstd = 1.0 / np.sqrt(var + eps)
-        xhat = xc * rstd
-        ctx.xhat, ctx.rstd, ctx.axes = xhat, rstd, axes
-        ctx.weight = weight
+        xhat, rstd = _normalize(x, axes, eps)
+        ctx.save_for_backward(x, weight)
+        # Kept for a first-order backward; recording a graph, backward recomputes them from x.
+        ctx.xhat, ctx.rstd, ctx.axes, ctx.eps = xhat, rstd, axes, eps
         y = xhat * weight if weight is not None else xhat
         if bias is not None:
             y = y + bias
@@ -206,63 +185,31 @@ class LayerNorm(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        xhat, rstd, axes = ctx.xhat, ctx.rstd, ctx.axes
+        x, weight = ctx.saved_tensors
+        axes = ctx.axes
+        if isinstance(grad, np.ndarray):
+            xhat, rstd = ctx.xhat, ctx.rstd
+        else:
+            xhat, rstd = _normalize(x, axes, ctx.eps)  # x̂ and 1/σ depend on x: differentiate them too
         need_x, need_w, need_b = ctx.needs_input_grad
-        lead = tuple(range(grad.ndim - len(axes)))
-        gw = (grad * xhat).sum(axis=lead) if need_w else None
-        gb = grad.sum(axis=lead) if need_b else None
+        lead = tuple(range(np.ndim(grad) - len(axes)))
+        gw = np.sum(grad * xhat, axis=lead) if need_w else None
+        gb = np.sum(grad, axis=lead) if need_b else None
         gx = None
         if need_x:
-            gh = grad * ctx.weight if ctx.weight is not None else grad
-            gx = (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True)) * rstd
+            gh = grad * weight if weight is not None else grad
+            gx = (gh - np.mean(gh, axis=axes, keepdims=True) - xhat * np.mean(gh * xhat, axis=axes, keepdims=True)) * rstd
         return gx, gw, gb
 
 
+def _normalize(x, axes, eps):
+    """x̂ = (x − μ)/√(σ² + ε) and 1/√(σ² + ε) over ``axes`` (arrays, or tensors when recording)."""
+    xc = x - np.mean(x, axis=axes, keepdims=True)
+    rstd = 1.0 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + eps)
+    return xc * rstd, rstd
+
+
 # -- lookups -------------------------------------------------------------------------
-def _scatter_rows(num_rows, idx, rows, sparse):
-    """Index-add ``rows`` (n, D) into a (num_rows, D) gradient, dense or row-sparse."""
-    if sparse:
-        return SparseTensor(idx, rows, (num_rows, rows.shape[1]))
-    out = np.zeros((num_rows, rows.shape[1]), dtype=rows.dtype)
-    return index_add_rows(out, idx, rows)
-
-
-class EmbeddingLookup(Primitive):
-    """y[..., :] = W[idx[...], :]: gather rows of the (V, D) table W (the gather kernel).
-
-    VJP (the index-add kernel): W̄[k] = Σ_{i: idx_i = k, idx_i ≠ padding_idx} s_k · ȳ_i,
-    with s_k = 1/count(k in idx) when ``scale_grad_by_freq`` else 1. Rows never
-    looked up get 0; a row looked up twice gets both output gradients. With
-    ``sparse`` W̄ is a row-sparse :class:`~minigrad.sparse.SparseTensor` holding
-    the (uncoalesced) indices and rows instead of a (V, D) array.
-    The indices get no gradient.
-    """
-
-    @staticmethod
-    def forward(ctx, idx, weight, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
-        ctx.idx, ctx.num_rows = idx, weight.shape[0]
-        ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
-        return gather_rows(weight, idx)
-
-    @staticmethod
-    def backward(ctx, grad):
-        idx = ctx.idx.reshape(-1)
-        rows = grad.reshape(idx.shape[0], grad.shape[-1])
-        copied = False
-        if ctx.scale and idx.size:
-            counts = np.bincount(idx, minlength=ctx.num_rows)
-            rows = rows * (1.0 / counts[idx]).astype(rows.dtype)[:, None]
-            copied = True
-        if ctx.padding_idx >= 0 and idx.size:
-            keep = idx != ctx.padding_idx
-            if not keep.all():
-                idx, rows, copied = idx[keep], rows[keep], True
-        if ctx.sparse and not copied:
-            # The sparse gradient owns its values (optimizers and clipping scale them in place).
-            rows = rows.copy()
-        return None, _scatter_rows(ctx.num_rows, idx, rows, ctx.sparse)
-
-
 def _bag_sum(rows, starts, lengths, num_bags, ufunc=np.add):
     """Reduce consecutive row segments [starts[b], starts[b] + lengths[b]) with ``ufunc.reduceat``.
 
@@ -317,7 +264,9 @@ class EmbeddingBagSum(Primitive):
                 return out
         rows = kernels.gather(weight, idx)
         if per_sample_weights is not None:
-            ctx.rows = rows  # unweighted rows: w̄_i = ⟨W[idx_i], ȳ_b⟩
+            # w̄_i = ⟨W[idx_i], ȳ_b⟩ and W̄ scales by w_i: both are inputs of backward.
+            ctx.save_for_backward(weight, per_sample_weights)
+            ctx.rows = rows  # the unweighted rows W[idx], for a first-order backward
             rows = rows * per_sample_weights[:, None]
         if keep is not None:
             rows[~keep] = 0
@@ -335,7 +284,8 @@ class EmbeddingBagSum(Primitive):
     def backward(ctx, grad):
         _, need_w, need_psw = ctx.needs_input_grad
         idx, keep = ctx.idx, ctx.keep
-        if need_w and not need_psw and ctx.psw is None and not ctx.scale and not ctx.sparse:
+        first_order = isinstance(grad, np.ndarray)
+        if first_order and need_w and not need_psw and ctx.psw is None and not ctx.scale and not ctx.sparse:
             # Fused kernel: adds (1/c_b)·ȳ_b into each entry's row directly, without the
             # (n, D) array of per-entry gradients. None: NumPy backend.
             gw = kernels.bag_sum_backward(grad, idx, ctx.starts, ctx.lengths, ctx.num_rows,
@@ -345,21 +295,26 @@ class EmbeddingBagSum(Primitive):
         g = grad * ctx.inv_count[:, None] if ctx.inv_count is not None else grad
         # the bag of every entry, to gather ȳ_{b(i)} per entry: (n, D)
         seg = np.repeat(np.arange(ctx.starts.shape[0], dtype=np.int64), ctx.lengths)
-        rows_grad = kernels.gather(np.ascontiguousarray(g), seg)
+        rows_grad = gather(g, seg)
+        weight, psw = ctx.saved_tensors if ctx.psw is not None else (None, None)
         gpsw = gw = None
         if need_psw:
-            gpsw = np.einsum("nd,nd->n", ctx.rows, rows_grad)
+            rows = ctx.rows if first_order else gather(weight, idx)
+            gpsw = np.sum(rows * rows_grad, axis=1)
             if keep is not None:
-                gpsw[~keep] = 0
+                gpsw = np.where(keep, gpsw, np.zeros((), dtype=gpsw.dtype))
         if need_w:
-            if ctx.psw is not None:
-                rows_grad = rows_grad * ctx.psw[:, None]
+            if psw is not None:
+                rows_grad = rows_grad * np.expand_dims(psw, 1)
             if ctx.scale and idx.size:
                 counts = np.bincount(idx, minlength=ctx.num_rows)
                 rows_grad = rows_grad * (1.0 / counts[idx]).astype(rows_grad.dtype)[:, None]
             if keep is not None:
                 idx, rows_grad = idx[keep], rows_grad[keep]
-            gw = _scatter_rows(ctx.num_rows, idx, rows_grad, ctx.sparse)
+            if ctx.sparse:
+                gw = sparse_rows(ctx.num_rows, idx, rows_grad, owned=True)
+            else:
+                gw = index_add(ctx.num_rows, idx, rows_grad)
         return None, gw, gpsw
 
 
@@ -394,10 +349,11 @@ class EmbeddingBagMax(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        v, d = ctx.num_rows, grad.shape[1]
+        # An index-add of single values: ȳ_{b,d} into entry (a(b, d), d) of W̄ seen as (V·D, 1).
+        v, d = ctx.num_rows, np.shape(grad)[1]
         flat = (ctx.arg_rows * d + np.arange(d)[None, :])[ctx.valid]
-        gw = np.bincount(flat, weights=grad[ctx.valid], minlength=v * d).astype(grad.dtype).reshape(v, d)
-        return None, gw
+        gw = index_add(v * d, flat, np.reshape(grad[ctx.valid], (-1, 1)))
+        return None, np.reshape(gw, (v, d))
 
 
 # -- losses --------------------------------------------------------------------------
@@ -417,13 +373,15 @@ class _Pointwise(Primitive):
     @classmethod
     def forward(cls, ctx, x, y, reduction="mean", param=1.0):
         d = np.subtract(x, y)
-        ctx.d, ctx.reduction, ctx.param = d, reduction, param
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.param = reduction, param
         return _reduce(cls._f(d, param).astype(d.dtype, copy=False), reduction)
 
     @classmethod
     def backward(cls, ctx, grad):
-        g = _unreduce(grad, ctx.reduction, ctx.d.size) * cls._df(ctx.d, ctx.param)
-        g = g.astype(ctx.d.dtype, copy=False)
+        x, y = ctx.saved_tensors
+        d = np.subtract(x, y)  # recomputed, not kept: at higher order it is differentiated too
+        g = _unreduce(grad, ctx.reduction, np.size(d)) * cls._df(d, ctx.param)
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
@@ -620,7 +578,7 @@ class BCELoss(Primitive):
         if weight is not None:
             loss = loss * weight
         ctx.save_for_backward(x, y)
-        ctx.lx, ctx.l1x, ctx.weight, ctx.reduction, ctx.n = lx, l1x, weight, reduction, loss.size
+        ctx.weight, ctx.reduction, ctx.n = weight, reduction, loss.size
         return _reduce(loss.astype(x.dtype, copy=False), reduction)
 
     @staticmethod
@@ -630,7 +588,10 @@ class BCELoss(Primitive):
         if ctx.weight is not None:
             g = g * ctx.weight
         gx = g * (x - y) / np.maximum(x * (1 - x), 1e-12) if ctx.needs_input_grad[0] else None
-        gy = -g * (ctx.lx - ctx.l1x) if ctx.needs_input_grad[1] else None
+        gy = None
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                gy = -g * (np.maximum(np.log(x), -100) - np.maximum(np.log1p(-x), -100))
         return gx, gy
 
 
@@ -650,22 +611,30 @@ class BCEWithLogits(Primitive):
         if weight is not None:
             loss = loss * weight
         ctx.save_for_backward(x, y)
-        ctx.sp, ctx.lw, ctx.weight, ctx.pw, ctx.reduction, ctx.n = sp, lw, weight, pos_weight, reduction, loss.size
+        ctx.weight, ctx.pw, ctx.reduction, ctx.n = weight, pos_weight, reduction, loss.size
         return _reduce(loss.astype(x.dtype, copy=False), reduction)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
+        pw = ctx.pw
         g = _unreduce(grad, ctx.reduction, ctx.n)
         if ctx.weight is not None:
             g = g * ctx.weight
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            # σ(−x) computed stably: e^{−|x|}/(1 + e^{−|x|}) for x > 0, 1/(1 + e^{x}) otherwise
-            e = np.exp(-np.abs(x))
-            sig_neg = np.where(x > 0, e / (1 + e), 1 / (1 + e))
-            lw = ctx.lw if ctx.lw is not None else 1
+            # σ(−x) computed stably: e^{−x}/(1 + e^{−x}) for x > 0, 1/(1 + e^{x}) otherwise, each
+            # branch exponentiating only its own side of 0 (smooth there, unlike e^{−|x|}, so
+            # that the second derivative at x = 0 is right too).
+            pos = np.greater(x, 0)
+            e_pos, e_neg = np.exp(-np.where(pos, x, 0.0)), np.exp(np.where(pos, 0.0, x))
+            sig_neg = np.where(pos, e_pos / (1 + e_pos), 1 / (1 + e_neg))
+            lw = 1 + (pw - 1) * y if pw is not None else 1
             gx = g * ((1 - y) - lw * sig_neg)
         if ctx.needs_input_grad[1]:
-            gy = g * (-x + ((ctx.pw - 1) * ctx.sp if ctx.pw is not None else 0))
+            if pw is not None:
+                sp = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)  # softplus(−x)
+                gy = g * (-x + (pw - 1) * sp)
+            else:
+                gy = g * -x
         return gx, gy
