@@ -6,7 +6,7 @@ r"""Pictures of the computation graph: the drawing students make by hand, made b
 What the picture shows:
 
 * every recorded operation as a box named like its backward node (``MulBackward``,
-  ``EmbeddingLookupBackward``: :meth:`Node.name`);
+  ``EmbeddingBackward``: :meth:`Node.name`);
 * every leaf that requires grad (the parameters) as an ellipse with its name
   (pass ``params``), shape and dtype, and - after ``backward`` - a summary of its
   ``.grad``: the values when there are few, else the norm and range; a row-sparse

@@ -481,24 +481,28 @@ class CrossEntropy(Primitive):
                 smooth = -(logp * weight).sum(axis=1) if weight is not None else -logp.sum(axis=1)
                 loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth
         loss = np.where(mask, loss, 0).astype(x.dtype, copy=False)
-        ctx.logp, ctx.safe_t, ctx.wt, ctx.mask, ctx.weight = logp, safe_t, wt, mask, weight
+        ctx.save_for_backward(x)
+        ctx.logp = logp  # for a first-order backward; recording a graph, it is recomputed from x
+        ctx.safe_t, ctx.wt, ctx.mask, ctx.weight = safe_t, wt, mask, weight
         ctx.reduction, ctx.eps = reduction, label_smoothing
         return _weighted_reduce(ctx, loss, wt, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        logp, safe_t, wt, mask = ctx.logp, ctx.safe_t, ctx.wt, ctx.mask
-        m, c = logp.shape
+        (x,) = ctx.saved_tensors
+        logp = ctx.logp if isinstance(grad, np.ndarray) else LogSoftmax.apply(x, 1)
+        safe_t, wt, mask = ctx.safe_t, ctx.wt, ctx.mask
+        m, c = np.shape(logp)
         eps = ctx.eps
         gn = _per_row_grad(grad, ctx.reduction, m, getattr(ctx, "denom", None))
-        a = np.zeros_like(logp)
+        a = np.zeros((m, c), dtype=logp.dtype)  # ∂ℓ_n/∂p_{n,c}: depends on targets and weights only
         a[np.arange(m), safe_t] = -(1 - eps) * wt
         if eps > 0:
             wc = ctx.weight if ctx.weight is not None else np.ones(c, logp.dtype)
             a -= (eps / c) * wc[None, :] * mask[:, None]
         with np.errstate(invalid="ignore"):  # NaN rows are ignored ones (dropped below) or the caller's NaN
             gx = (a - np.exp(logp) * a.sum(axis=1, keepdims=True)) * gn[:, None]
-        return np.where(mask[:, None], gx, 0).astype(logp.dtype, copy=False), None
+        return np.where(mask[:, None], gx, np.zeros((), dtype=logp.dtype)), None
 
 
 class CrossEntropyProbs(Primitive):
@@ -513,19 +517,28 @@ class CrossEntropyProbs(Primitive):
     def forward(ctx, x, y, weight=None, reduction="mean", label_smoothing=0.0):
         m, c = x.shape
         logp = _log_softmax_rows(x)
-        yt = y * (1 - label_smoothing) + label_smoothing / c if label_smoothing > 0 else y
-        a = -yt * weight if weight is not None else -yt
-        ctx.logp, ctx.a, ctx.weight, ctx.reduction, ctx.eps = logp, a, weight, reduction, label_smoothing
+        a = CrossEntropyProbs._dloss_dlogp(y, weight, label_smoothing, c)
+        ctx.save_for_backward(x, y)
+        ctx.logp = logp  # for a first-order backward; recording a graph, it is recomputed from x
+        ctx.weight, ctx.reduction, ctx.eps = weight, reduction, label_smoothing
         with np.errstate(invalid="ignore"):  # 0·(−inf) = nan where a target 0 meets a −inf logit, as in PyTorch
             loss = (a * logp).sum(axis=1).astype(x.dtype, copy=False)
         return _reduce(loss, reduction)
 
     @staticmethod
+    def _dloss_dlogp(y, weight, eps, c):
+        """a = −w·ỹ, ỹ = (1−ε)y + ε/C: ∂ℓ_n/∂p_{n,c} (a function of the targets)."""
+        yt = y * (1 - eps) + eps / c if eps > 0 else y
+        return -yt * weight if weight is not None else -yt
+
+    @staticmethod
     def backward(ctx, grad):
-        logp, a = ctx.logp, ctx.a
-        m = logp.shape[0]
-        gn = np.broadcast_to(_unreduce(grad, ctx.reduction, m), (m,))[:, None]
-        gx = (a - np.exp(logp) * a.sum(axis=1, keepdims=True)) * gn if ctx.needs_input_grad[0] else None
+        x, y = ctx.saved_tensors
+        logp = ctx.logp if isinstance(grad, np.ndarray) else LogSoftmax.apply(x, 1)
+        m, c = np.shape(logp)
+        a = CrossEntropyProbs._dloss_dlogp(y, ctx.weight, ctx.eps, c)
+        gn = np.expand_dims(np.broadcast_to(_unreduce(grad, ctx.reduction, m), (m,)), 1)
+        gx = (a - np.exp(logp) * np.sum(a, axis=1, keepdims=True)) * gn if ctx.needs_input_grad[0] else None
         gy = None
         if ctx.needs_input_grad[1]:
             wl = logp * ctx.weight if ctx.weight is not None else logp
@@ -557,10 +570,10 @@ class NLLLoss(Primitive):
     def backward(ctx, grad):
         m = ctx.shape[0]
         gn = _per_row_grad(grad, ctx.reduction, m, getattr(ctx, "denom", None))
-        gx = np.zeros(ctx.shape, dtype=ctx.wt.dtype)
         with np.errstate(invalid="ignore"):
-            gx[np.arange(m), ctx.safe_t] = np.where(ctx.mask, -ctx.wt * gn, 0)
-        return gx, None
+            g_target = np.where(ctx.mask, -ctx.wt * gn, np.zeros((), dtype=ctx.wt.dtype))
+        # x̄ is zero except at (n, t_n): the VJP of picking x[n, t_n], an index-add into zeros.
+        return index_put_accumulate(ctx.shape, (np.arange(m), ctx.safe_t), g_target), None
 
 
 class BCELoss(Primitive):
