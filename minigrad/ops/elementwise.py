@@ -231,7 +231,8 @@ class Erf(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.asarray(erf_array(x), dtype=x.dtype)
+        # Integers and bools give float32, as in PyTorch.
+        return np.asarray(erf_array(x), dtype=x.dtype if x.dtype.kind == "f" else np.float32)
 
     @staticmethod
     def backward(ctx, grad):
