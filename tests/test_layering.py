@@ -31,7 +31,15 @@ DECLARED_SEAMS = {
 }
 
 
+# Modules that sit above their package's layer: they are built from tensor ops.
+ABOVE_THEIR_PACKAGE = {
+    "minigrad.autograd.functional": TOP,  # jacobian/hessian/hvp: compositions of grad and tensor ops
+}
+
+
 def _layer(module: str) -> int:
+    if module in ABOVE_THEIR_PACKAGE:
+        return ABOVE_THEIR_PACKAGE[module]
     parts = module.split(".")
     if len(parts) == 1:
         return LAYERS["tensor"]  # the package re-exports tensor + ops (nn, optim... are loaded lazily)

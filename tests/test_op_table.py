@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from minigrad.autograd import Primitive
-from minigrad.testing import gradcheck
+from minigrad.testing import gradcheck, gradgradcheck
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
@@ -117,6 +117,70 @@ def test_float32_forward_matches_pytorch(op, data):
     ref = op.ref(*_to_torch(sample.args, sample, np.float32), **sample.kwargs)
     assert out.dtype.name == _torch_dtype_name(ref)
     np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=op.float32_rtol, atol=op.float32_atol)
+
+
+SECOND_ORDER = [op for op in OPS if not op.first_order_only]
+
+
+@pytest.mark.parametrize("op", [op for op in SECOND_ORDER if op.gradcheck],
+                         ids=[op.name for op in SECOND_ORDER if op.gradcheck])
+@settings(max_examples=6)
+@given(data=st.data())
+def test_second_order_gradient_matches_finite_differences(op, data):
+    sample = data.draw(op.samples(), label="sample")
+    args = _to_minigrad(sample.args, sample)
+    if not any(isinstance(a, minigrad.Tensor) and a.requires_grad for a in args):
+        return
+    assert gradgradcheck(lambda *xs: op.op(*xs, **sample.kwargs), args)
+
+
+def _second_order(lib, out, inputs, u, v):
+    """The gradient of ⟨v, ∂⟨u, out⟩/∂inputs⟩ with respect to each input (None: zero)."""
+    if lib is torch:
+        grads = torch.autograd.grad(out, inputs, grad_outputs=torch.tensor(u), create_graph=True, allow_unused=True)
+    else:
+        grads = minigrad.autograd.grad(out, inputs, grad_outputs=minigrad.tensor(u), create_graph=True,
+                                       allow_unused=True)
+    pairs = [(g, w) for g, w in zip(grads, v) if g is not None and g.requires_grad]
+    if not pairs:
+        return [None] * len(inputs)
+    return lib.autograd.grad([g for g, _ in pairs], inputs, grad_outputs=[lib.tensor(w) for _, w in pairs],
+                             allow_unused=True)
+
+
+TORCH_SECOND_ORDER = [op for op in SECOND_ORDER if not op.no_torch_second_order]
+
+
+@pytest.mark.parametrize("op", TORCH_SECOND_ORDER, ids=[op.name for op in TORCH_SECOND_ORDER])
+@settings(max_examples=8)
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_second_order_gradients_match_pytorch(op, data, seed):
+    sample = data.draw(op.samples(), label="sample")
+    mg_args = _to_minigrad(sample.args, sample)
+    th_args = _to_torch(sample.args, sample)
+    mg_inputs = [a for a in mg_args if isinstance(a, minigrad.Tensor) and a.requires_grad]
+    th_inputs = [a for a in th_args if isinstance(a, torch.Tensor) and a.requires_grad]
+    if not mg_inputs:
+        return
+    out = op.op(*mg_args, **sample.kwargs)
+    ref = op.ref(*th_args, **sample.kwargs)
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(out.shape)
+    v = [rng.standard_normal(x.shape) for x in mg_inputs]
+    got = _second_order(minigrad, out, mg_inputs, u, v)
+    expected = _second_order(torch, ref, th_inputs, u, v)
+    for k, (g, r) in enumerate(zip(got, expected)):
+        want = np.zeros(mg_inputs[k].shape) if r is None else r.detach().numpy(force=True)  # (force: ZeroTensor)
+        actual = np.zeros(mg_inputs[k].shape) if g is None else g.data
+        assert actual.shape == want.shape, f"second-order gradient {k}"
+        np.testing.assert_allclose(actual, want, rtol=1e-8, atol=1e-10, err_msg=f"second-order gradient of input {k}")
+
+
+def test_entries_without_a_second_order_check_say_why():
+    for op in OPS:
+        for reason in (op.first_order_only, op.no_torch_second_order):
+            if reason:
+                assert len(reason.split()) >= 3, f"{op.name}: give the reason"
 
 
 ERROR_CASES = [(op, e) for op in OPS for e in op.error_samples()]

@@ -365,7 +365,7 @@ class Primitive:
             # base's own graph; Tensor._check_inplace refuses it.
             result._recorded_view = True
         if ctx._saved:
-            _mark_saved_output(ctx, result)
+            _mark_saved_output(ctx, result, out)
         if ctx.__dict__ or (ctx._saved and None in ctx._saved_sources):
             _watch_kept_arrays(ctx, args, others, result)
         return result
@@ -378,11 +378,15 @@ def _any_tensor(values) -> bool:
     return False
 
 
-def _mark_saved_output(ctx: Node, out) -> None:
-    """Saved arrays that are the output: the output tensor's counter, and no input tensor."""
+def _mark_saved_output(ctx: Node, out, raw) -> None:
+    """Saved arrays that are the output: the output tensor's counter, and no input tensor.
+
+    ``raw`` is what forward returned: a NumPy ufunc on 0-d inputs returns a scalar,
+    which the tensor wraps in a new array, so the saved object is ``raw``, not ``out.data``.
+    """
     counter = out._vc
     ctx._saved_sources = [
-        (None, counter, counter.value) if (s is None and a is out.data) else s
+        (None, counter, counter.value) if (s is None and (a is raw or a is out.data)) else s
         for a, s in zip(ctx._saved, ctx._saved_sources)
     ]
 

@@ -1,4 +1,4 @@
-"""Tools for testing differentiable code: :func:`gradcheck` and (with Hypothesis
+"""Tools for testing differentiable code: :func:`gradcheck`, :func:`gradgradcheck` and (with Hypothesis
 installed) the strategies in :mod:`minigrad.testing.strategies`.
 
 This module imports only NumPy and minigrad, so ``import minigrad.testing`` works
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 class GradcheckError(AssertionError):
@@ -199,3 +199,81 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             input_index=k, element=j, analytic=av, numeric=nv,
         )
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                  seed: int = 0, raise_exception: bool = True) -> bool:
+    """Check second-order gradients: finite differences of the VJP against the VJP of the VJP.
+
+    Parameters
+    ----------
+    func : callable
+        Called as ``func(*inputs)``; returns a Tensor or a tuple of Tensors.
+    inputs : Tensor or sequence
+        As in :func:`gradcheck`: tensors that require grad are differentiated, as
+        float64 copies; other values pass through unchanged.
+    grad_outputs : Tensor or sequence of Tensor, optional
+        The cotangents ``u`` of the first VJP, one per output of ``func`` that
+        requires grad; random (seeded by ``seed``) when omitted.
+    eps, atol, rtol, seed, raise_exception
+        As in :func:`gradcheck`.
+
+    Returns
+    -------
+    bool
+        True when every second-order gradient matches.
+
+    Notes
+    -----
+    The first VJP is itself a function, ``g(x, u) = J(x)ᵀu``, computed by
+    ``minigrad.autograd.grad(func(x), x, u, create_graph=True)`` - so it records
+    a graph. ``gradgradcheck`` runs :func:`gradcheck` on ``g``: a random cotangent
+    ``w`` for ``g``'s outputs, the reverse-mode gradient of ``⟨w, g(x, u)⟩`` with
+    respect to both ``x`` (the Hessian-type term) and ``u`` (which is ``J w``), and
+    central differences of ``⟨w, g⟩`` in every element of ``x`` and ``u``. Both ``u``
+    and ``w`` are random, so no term of the second-order VJP can hide (as PyTorch's
+    ``torch.autograd.gradgradcheck`` does it).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> from minigrad.testing import gradgradcheck
+    >>> x = minigrad.randn(3, dtype=minigrad.float64, requires_grad=True)
+    >>> gradgradcheck(lambda t: (t.tanh() * t).sum(), [x])
+    True
+    """
+    from minigrad import autograd
+    from minigrad.autograd import enable_grad
+    from minigrad.tensor import Tensor
+
+    if isinstance(inputs, Tensor) or not isinstance(inputs, (tuple, list)):
+        inputs = [inputs]
+    inputs = list(inputs)
+    call_args, diff = _as_float64_leaves(inputs)
+    if not diff:
+        raise ValueError("gradgradcheck expects at least one floating-point input tensor that requires grad")
+    positions = [k for k, _ in diff]
+    with enable_grad():
+        outs = [o for o in _as_list(func(*call_args)) if isinstance(o, Tensor) and o.requires_grad]
+    if not outs:
+        raise ValueError("gradgradcheck: no output of func requires grad")
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        cotangents = [Tensor._make(rng.standard_normal(o.shape), True, None) for o in outs]
+    else:
+        given = _as_list(grad_outputs)
+        if len(given) != len(outs):
+            raise ValueError(f"gradgradcheck: {len(given)} grad_outputs for {len(outs)} outputs that require grad")
+        cotangents = [Tensor._make(np.array(getattr(u, "data", u), dtype=np.float64), True, None) for u in given]
+    n_in = len(inputs)
+
+    def first_vjp(*args):
+        xs, us = list(args[:n_in]), list(args[n_in:])
+        with enable_grad():
+            ys = [o for o in _as_list(func(*xs)) if isinstance(o, Tensor) and o.requires_grad]
+            grads = autograd.grad(ys, [xs[k] for k in positions], grad_outputs=us, create_graph=True,
+                                  allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_vjp, inputs + cotangents, eps=eps, atol=atol, rtol=rtol, seed=seed,
+                     raise_exception=raise_exception)
