@@ -65,7 +65,7 @@ def _float_operands(input, weight, name: str) -> None:
             f"Input type ({input.dtype}) and weight type ({weight.dtype}) should be the same"
         )
     if input.dtype.kind != "f":
-        raise RuntimeError(f"{name}(): minigrad convolves floating-point tensors only, got {input.dtype}")
+        raise NotImplementedError(f"{name}(): minigrad convolves floating-point tensors only, got {input.dtype}")
 
 
 def _conv_padding(padding, kernel, stride, dilation, nd: int):
@@ -393,7 +393,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if not batched:
         input = input.unsqueeze(0)
     if input.dtype.kind != "f":
-        raise RuntimeError(f"unfold(): minigrad unfolds floating-point tensors only, got {input.dtype}")
+        raise NotImplementedError(f"unfold(): minigrad unfolds floating-point tensors only, got {input.dtype}")
     n, c, h, w = input.shape
     blocks = [_output_size(s, k, st, p, p, d) for s, k, st, p, d in zip((h, w), kernel, stride, padding, dilation)]
     if any(b < 1 for b in blocks):
@@ -437,7 +437,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if not batched:
         input = input.unsqueeze(0)
     if input.dtype.kind != "f":
-        raise RuntimeError(f"fold(): minigrad folds floating-point tensors only, got {input.dtype}")
+        raise NotImplementedError(f"fold(): minigrad folds floating-point tensors only, got {input.dtype}")
     n, ck, l = input.shape
     k = kernel[0] * kernel[1]
     if ck % k:

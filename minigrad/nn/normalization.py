@@ -32,7 +32,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     Parameters
     ----------
-    input : Tensor, shape (N, C, *)
+    input : Tensor, shape (N, C, ...)
     running_mean, running_var : Tensor, shape (C,), or None
         Required when ``training`` is False.
     weight, bias : Tensor, shape (C,), optional
@@ -53,6 +53,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected at least 2D input (got {input.ndim}D input)")
+    if input.dtype.kind != "f":
+        # Integer statistics would be truncated; PyTorch refuses integer batch norm too.
+        raise NotImplementedError(f"batch_norm(): minigrad normalises floating-point tensors only, got {input.dtype}")
     c = input.shape[1]
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"), (bias, "bias")):
         if t is not None and t.numel() != c:

@@ -48,7 +48,7 @@ def _pool_input(input, nd: int, name: str):
             f"input, but got: {list(input.shape)}"
         )
     if input.dtype.kind != "f":
-        raise RuntimeError(f"{name}(): minigrad pools floating-point tensors only, got {input.dtype}")
+        raise NotImplementedError(f"{name}(): minigrad pools floating-point tensors only, got {input.dtype}")
     batched = input.ndim == nd + 2
     x = input if batched else input.unsqueeze(0)
     if nd == 1:
@@ -229,6 +229,9 @@ def _adaptive_avg_pool(name, nd, input, output_size_):
         out = tuple(s if o is None else int(o) for s, o in zip(sizes, pair))
     if any(o < 0 for o in out):
         raise RuntimeError(f"{name}(): output_size must be non-negative, got {out}")
+    if input.dtype.kind != "f":
+        # The averaging matrices would be integer matrices: truncated weights, a wrong result.
+        raise NotImplementedError(f"{name}(): minigrad pools floating-point tensors only, got {input.dtype}")
     if any(s == 0 for s in input.shape[1:]):
         raise RuntimeError(
             f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input has sizes "

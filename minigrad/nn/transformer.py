@@ -57,8 +57,8 @@ class MultiheadAttention(Module):
     kdim, vdim : int, optional
     batch_first : bool, default False
 
-    Forward
-    -------
+    Notes
+    -----
     ``forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
     average_attn_weights=True, is_causal=False)`` → ``(attn_output, attn_weights or None)``.
     Masks: boolean True = *may not attend* (PyTorch's convention here), or floats added to the scores.
