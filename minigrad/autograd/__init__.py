@@ -175,3 +175,14 @@ def _check_inputs(inputs) -> None:
     for k, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {k}) does not require grad")
+
+
+def __getattr__(name: str):
+    # ``minigrad.autograd.functional`` (jacobian, hessian, ...) is built from tensor ops, a layer
+    # above this package, so it is imported on first use rather than here (an eager import would
+    # be a cycle); ``torch.autograd.functional`` is reachable the same way after a bare import.
+    if name == "functional":
+        import importlib  # (a from-import would ask this very __getattr__ first, and recurse)
+
+        return importlib.import_module("minigrad.autograd.functional")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
