@@ -385,6 +385,10 @@ class Tensor:
         """Convert to float64 (differentiable from float32)."""
         return self.to(np.float64)
 
+    def half(self) -> "Tensor":
+        """Convert to float16 (differentiable from the other floating dtypes)."""
+        return self.to(np.float16)
+
     def long(self) -> "Tensor":
         """Convert to int64 (leaves the graph: integers carry no gradient)."""
         return self.to(np.int64)

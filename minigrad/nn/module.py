@@ -9,16 +9,23 @@ attribute in ``__init__``:
 
 Everything else (``parameters()``, ``state_dict()``, ``zero_grad()``, ``train()``,
 the printed ``repr``) walks these three registries, as in PyTorch.
+
+Calling a module runs ``forward`` between its hooks, in PyTorch's order:
+forward pre-hooks (may replace the inputs), ``forward``, forward hooks (may
+replace the output); backward hooks see the gradients at the module's
+boundary (:mod:`minigrad.nn.hooks`).
 """
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from typing import Iterator
 
 import numpy as np
 
-from minigrad.autograd import no_grad
+from minigrad.autograd import RemovableHandle, no_grad
 from minigrad.devices import _cuda_device, _not_available, _parse_to
+from minigrad.nn.hooks import BackwardHook
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
@@ -66,6 +73,11 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        # Hooks, in call order: lists of (hook, flags); a RemovableHandle removes its entry.
+        object.__setattr__(self, "_forward_pre_hooks", [])
+        object.__setattr__(self, "_forward_hooks", [])
+        object.__setattr__(self, "_backward_pre_hooks", [])
+        object.__setattr__(self, "_backward_hooks", [])
 
     def forward(self, *args, **kwargs):
         """The computation of the module; call the module (``m(x)``), not ``forward``, so hooks and checks run.
@@ -75,7 +87,140 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        for hook, with_kwargs in self._forward_pre_hooks:
+            if with_kwargs:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError(
+                            f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {res}."
+                        )
+                    args, kwargs = res
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        bw_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            bw_hook = BackwardHook(self, list(self._backward_hooks), list(self._backward_pre_hooks))
+            args = bw_hook.setup_input_hook(args)
+        result = None
+        called = set()   # forward hooks that ran (the always_call ones run anyway if forward raises)
+        try:
+            result = self.forward(*args, **kwargs)
+            for entry in list(self._forward_hooks):
+                hook, with_kwargs, _ = entry
+                called.add(id(entry))
+                res = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
+                if res is not None:
+                    result = res
+        except Exception:
+            for entry in list(self._forward_hooks):
+                hook, with_kwargs, always_call = entry
+                if always_call and id(entry) not in called:
+                    try:
+                        res = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
+                        if res is not None:
+                            result = res
+                    except Exception as exc:
+                        warnings.warn(
+                            "module forward hook with ``always_call=True`` raised an exception that was silenced "
+                            f"as another error was raised in forward: {exc}", stacklevel=2,
+                        )
+            raise
+        if bw_hook is not None:
+            result = bw_hook.setup_output_hook(result)
+        return result
+
+    # -- hooks ------------------------------------------------------------------------
+    @staticmethod
+    def _add_hook(hooks: list, entry, prepend: bool) -> RemovableHandle:
+        if prepend:
+            hooks.insert(0, entry)
+        else:
+            hooks.append(entry)
+        return RemovableHandle(hooks, entry)
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every ``forward``; a non-None result replaces ``args``.
+
+        A result that is not a tuple is taken as the single argument. With
+        ``with_kwargs=True`` the hook is ``hook(module, args, kwargs)`` and returns
+        None or ``(new_args, new_kwargs)``. ``prepend=True`` runs it before the
+        hooks already registered. Returns a handle whose ``remove()`` unregisters it.
+
+        Examples
+        --------
+        >>> import minigrad
+        >>> from minigrad import nn
+        >>> lin = nn.Linear(2, 1)
+        >>> handle = lin.register_forward_pre_hook(lambda m, args: args[0] * 0)
+        >>> lin(minigrad.ones(1, 2)).item() == lin.bias.item()   # the input was replaced by zeros
+        True
+        >>> handle.remove()
+        """
+        return self._add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every ``forward``; a non-None result replaces the output.
+
+        With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``.
+        ``always_call=True`` runs it even when ``forward`` raises (output ``None``).
+        ``prepend=True`` runs it before the hooks already registered. Returns a
+        handle whose ``remove()`` unregisters it.
+
+        Examples
+        --------
+        >>> import minigrad
+        >>> from minigrad import nn
+        >>> net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        >>> seen = {}
+        >>> handle = net[1].register_forward_hook(lambda m, args, out: seen.update(relu=out.shape))
+        >>> _ = net(minigrad.randn(5, 3))
+        >>> seen
+        {'relu': minigrad.Size([5, 4])}
+        >>> handle.remove()
+        """
+        return self._add_hook(self._forward_hooks, (hook, with_kwargs, always_call), prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are known.
+
+        ``grad_output`` has one entry per output (``None`` for a non-tensor or an
+        output that got no gradient); a non-None result (a tuple of the same
+        length) replaces it. Returns a handle whose ``remove()`` unregisters it.
+        """
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's inputs are known.
+
+        ``grad_input`` has one entry per positional argument of ``forward``
+        (``None`` for a non-tensor; zeros for a tensor that does not require
+        grad), ``grad_output`` one per output. A non-None result (a tuple as long
+        as ``grad_input``) replaces ``grad_input``: what flows on to the inputs.
+        Gradients of parameters are not part of either. If no input requires
+        grad, the hook runs with ``grad_input`` all ``None`` (with a warning) and
+        must return None. Returns a handle whose ``remove()`` unregisters it.
+
+        Examples
+        --------
+        >>> import minigrad
+        >>> from minigrad import nn
+        >>> lin = nn.Linear(2, 1)
+        >>> handle = lin.register_full_backward_hook(lambda m, gin, gout: tuple(g * 0 for g in gin))
+        >>> x = minigrad.ones(1, 2, requires_grad=True)
+        >>> lin(x).sum().backward()
+        >>> x.grad
+        tensor([[0., 0.]])
+        """
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
     # -- registration by attribute assignment ----------------------------------------
     def __setattr__(self, name: str, value) -> None:
@@ -304,6 +449,10 @@ class Module:
         """Cast floating-point parameters and buffers to float64."""
         return self._apply_to_tensors(lambda a: a.astype(np.float64) if a.dtype.kind == "f" else a)
 
+    def half(self) -> "Module":
+        """Cast floating-point parameters and buffers to float16."""
+        return self._apply_to_tensors(lambda a: a.astype(np.float16) if a.dtype.kind == "f" else a)
+
     def to(self, *args, **kwargs) -> "Module":
         """Convert parameters and floating buffers in place; returns the module.
 
@@ -314,7 +463,9 @@ class Module:
         if dt is None:
             return self
         if dt.kind != "f":
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}")
+            raise TypeError(
+                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=minigrad.{dt.name}"
+            )
         return self._apply_to_tensors(lambda a: a.astype(dt) if a.dtype.kind == "f" else a)
 
     def cpu(self) -> "Module":
