@@ -103,21 +103,51 @@ def test_unary_gradients_at_nan_inf_and_zero_follow_torch(name):
     _same(ours.grad, theirs.grad)
 
 
-@pytest.mark.parametrize("name", ["maximum", "minimum", "l1_loss"])
-def test_binary_gradients_at_nan_inf_and_ties_follow_torch(name):
+@pytest.mark.parametrize("cotangent", [1.0, NAN, INF], ids=["one", "nan", "inf"])
+@pytest.mark.parametrize("name", ["maximum", "minimum", "l1_loss", "div"])
+def test_binary_gradients_at_nan_inf_and_ties_follow_torch(name, cotangent):
+    """Also with a NaN or infinite incoming gradient: an input that loses max/min gets an exact
+    zero (PyTorch masks, it does not multiply by 0)."""
     a = np.array([v for v in SPECIAL for _ in SPECIAL])
     b = np.array([w for _ in SPECIAL for w in SPECIAL])
     fns = {"maximum": (minigrad.maximum, torch.maximum), "minimum": (minigrad.minimum, torch.minimum),
            "l1_loss": (lambda x, y: F.l1_loss(x, y, reduction="none"),
-                       lambda x, y: torch.nn.functional.l1_loss(x, y, reduction="none"))}
+                       lambda x, y: torch.nn.functional.l1_loss(x, y, reduction="none")),
+           "div": (minigrad.div, torch.div)}
     fn, tfn = fns[name]
     oa, ob = minigrad.tensor(a, requires_grad=True), minigrad.tensor(b, requires_grad=True)
     ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         y = fn(oa, ob)
-        y.backward(minigrad.ones(y.shape, dtype=np.float64))
+        y.backward(minigrad.full(y.shape, cotangent, dtype=minigrad.float64))
     ty = tfn(ta, tb)
-    ty.backward(torch.ones_like(ty))
+    ty.backward(torch.full_like(ty, cotangent))
     _same(y, ty)
     _same(oa.grad, ta.grad)
     _same(ob.grad, tb.grad)
+
+
+def test_division_gradient_wrt_the_divisor_does_not_underflow_where_torch_does_not():
+    """b̄ = −ȳ·(a/b)/b, not −ȳ·a/b²: with a = b = 1e-300, b² underflows to 0 and would give inf."""
+    a = np.array([1e-300, -1e-300, 3e-200, 2.0])
+    b = np.array([1e-300, 1e-300, 1e-200, 4.0])
+    oa, ob = minigrad.tensor(a, requires_grad=True), minigrad.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (oa / ob).sum().backward()
+    (ta / tb).sum().backward()
+    _same(ob.grad, tb.grad)
+    assert np.all(np.isfinite(ob.grad.numpy()))
+
+
+@pytest.mark.parametrize("exponent", [2.0, 3.0, 0.5, -0.5, -1.0, -2.0, 1.5, 0.0])
+def test_scalar_power_values_and_gradients_at_special_values_follow_torch(exponent):
+    """PyTorch computes x ** -0.5 as 1/√x, whose values at -inf and -0 are not C pow's."""
+    x = np.array(SPECIAL + [1e200, -1e200, 1e-200])
+    ours, theirs = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with np.errstate(all="ignore"):
+        y = ours ** exponent
+        y.backward(minigrad.ones(y.shape, dtype=minigrad.float64))
+    ty = theirs ** exponent
+    ty.backward(torch.ones_like(ty))
+    _same(y, ty)
+    _same(ours.grad, theirs.grad)

@@ -66,7 +66,8 @@ class Div(Primitive):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = grad / b if need_a else None
-        gb = -grad * a / (b * b) if need_b else None
+        # (a/b)/b rather than a/b²: b² underflows to 0 long before a/b does.
+        gb = -grad * (a / b / b) if need_b else None
         return ga, gb
 
 
@@ -82,12 +83,20 @@ class Neg(Primitive):
         return -grad
 
 
+def _power(a, b):
+    """``a ** b`` with PyTorch's values at -inf and -0 for b = -0.5, which it computes as 1/√a
+    (C's pow gives 0 and +inf there; 1/√a gives nan and -inf)."""
+    if type(b) is not function.Tensor and np.ndim(b) == 0 and b == -0.5:
+        return 1 / np.sqrt(a)
+    return np.power(a, b)
+
+
 class Pow(Primitive):
     """y = a ** b.   VJP: ā = ȳ · b · a^(b-1),  b̄ = ȳ · y · log a  (a > 0 where b̄ is needed)."""
 
     @staticmethod
     def forward(ctx, a, b):
-        y = np.power(a, b)
+        y = _power(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -104,7 +113,7 @@ class Pow(Primitive):
                     # A constant exponent 0: no a**-1 term, whose derivative would be nan at a = 0.
                     ga = grad * 0.0
                 else:
-                    ga = grad * b * np.power(a, b - 1)
+                    ga = grad * b * _power(a, b - 1)
                     nan_at = b_zero & np.equal(a, 0)
                     if np.any(nan_at):
                         ga = np.where(nan_at, 0.0, ga)
@@ -324,10 +333,12 @@ def _split_by_comparison(grad, a, b, loses):
     """ȳ to each input unless it ``loses`` the comparison; half to each on a tie.
 
     PyTorch's rule, which also sends the whole ȳ to *both* inputs where either is NaN
-    (neither loses nor ties).
+    (neither loses nor ties). The loser's zero is selected, not ȳ·0, so that a NaN or
+    infinite ȳ does not reach the input that lost.
     """
-    tie = 0.5 * np.equal(a, b)  # constant masks
-    return grad * (1 - loses(a, b) - tie), grad * (1 - loses(b, a) - tie)
+    shared = np.where(np.equal(a, b), grad * 0.5, grad)  # the masks are constants
+    zero = np.zeros((), dtype=grad.dtype)
+    return np.where(loses(a, b), zero, shared), np.where(loses(b, a), zero, shared)
 
 
 class Maximum(Primitive):
