@@ -273,11 +273,90 @@ def bce_logits_ref(x, y, weight=None, pos_weight=None, **kw):
     return TF.binary_cross_entropy_with_logits(x, y, weight=weight, pos_weight=pos_weight, **kw)
 
 
+# -- bilinear forms and distances (composed of tensor ops) -------------------------------
+@st.composite
+def bilinear_samples(draw):
+    lead = draw(mst.shapes(0, 2, 1, 3))
+    in1, in2, out = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    x1, x2, w = draw(A(lead + (in1,))), draw(A(lead + (in2,))), draw(A((out, in1, in2)))
+    if draw(st.booleans()):
+        return Sample((x1, x2, w, draw(A((out,)))))
+    return Sample((x1, x2, w))
+
+
+def _broadcastable(draw, shape):
+    """``shape`` with some dimensions set to 1 and maybe some leading ones dropped."""
+    shape = tuple(1 if draw(st.booleans()) else n for n in shape)
+    return shape[draw(st.integers(0, len(shape) - 1)):]
+
+
+@st.composite
+def cosine_similarity_samples(draw):
+    shape = draw(mst.shapes(1, 3, 1, 3))
+    other = _broadcastable(draw, shape)
+    if draw(st.booleans()):
+        shape, other = other, shape
+    ndim = max(len(shape), len(other))
+    # Elements kept away from 0 so no norm comes near eps (where PyTorch's clamp makes the
+    # gradient differ from the function's finite differences: see test_nn_layers.py).
+    x1 = draw(A(shape, avoid=(0.0,), gap=0.3))
+    x2 = draw(A(other, avoid=(0.0,), gap=0.3))
+    kwargs = {"dim": draw(st.integers(-ndim, ndim - 1))}
+    if draw(st.booleans()):
+        kwargs["eps"] = draw(st.sampled_from([1e-8, 1e-3]))
+    return Sample((x1, x2), kwargs)
+
+
+@st.composite
+def pairwise_distance_samples(draw):
+    shape = draw(mst.shapes(1, 2, 1, 4))
+    other = _broadcastable(draw, shape)
+    p = draw(st.sampled_from([2.0, 1.0, 3.0, 1.5, 0.5, float("inf")]))
+    # The difference d is drawn, away from 0 (|d| is not differentiable there) and, for
+    # p = inf, positive and distinct (no tied maxima); the inputs are (a + d, a), either way round.
+    inf = p == float("inf")
+    d = draw(A(shape, min_value=0.05 if inf else -3.0, avoid=() if inf else (0.0,), gap=0.05, distinct=inf))
+    a = draw(A(other))
+    x1, x2 = np.array(a + d), a
+    if draw(st.booleans()):
+        x1, x2 = x2, x1
+    kwargs = {"p": p}
+    if draw(st.booleans()):
+        kwargs["eps"] = draw(st.sampled_from([0.0, 1e-6, 0.01]))
+    if draw(st.booleans()):
+        kwargs["keepdim"] = True
+    return Sample((x1, x2), kwargs)
+
 def _f64(*shape):
     return np.zeros(shape)
 
 
 OPS = [
+    OpInfo("nn.bilinear", F.bilinear, TF.bilinear, bilinear_samples,
+           error_samples=lambda: [
+               ErrorSample((_f64(2, 3), _f64(2, 1, 4), _f64(5, 3, 4)), {}, RuntimeError,
+                           "bilinear\\(\\): input dimensions do not match: got 2 and 3"),
+               ErrorSample((_f64(2, 3), _f64(3, 4), _f64(5, 3, 4)), {}, RuntimeError,
+                           "input batch dimensions do not match at dim 0: got 2 and 3"),
+               ErrorSample((_f64(2, 2), _f64(2, 4), _f64(5, 3, 4)), {}, RuntimeError,
+                           "input1 size does not match weight size: got 2 but expected 3"),
+               ErrorSample((_f64(2, 3), _f64(2, 6), _f64(5, 3, 4)), {}, RuntimeError,
+                           "input2 size does not match weight size: got 6 but expected 4"),
+               ErrorSample((_f64(2, 3), _f64(2, 4), _f64(5, 3, 4), _f64(4)), {}, RuntimeError,
+                           "bias size does not match weight size: got 4 but expected 5"),
+           ]),
+    OpInfo("nn.cosine_similarity", F.cosine_similarity, TF.cosine_similarity, cosine_similarity_samples,
+           error_samples=lambda: [
+               ErrorSample((_f64(3, 4), _f64(2, 4)), {}, RuntimeError,
+                           r"The size of tensor a \(3\) must match the size of tensor b \(2\) at non-singleton dimension 0"),
+               ErrorSample((np.ones(3, dtype=np.int64), np.ones(3, dtype=np.int64)), {"dim": 0}, RuntimeError,
+                           "expected common dtype to be floating point, yet common dtype is Long"),
+               ErrorSample((_f64(4), _f64(4)), {}, IndexError, "Dimension out of range"),
+           ]),
+    OpInfo("nn.pairwise_distance", F.pairwise_distance, TF.pairwise_distance, pairwise_distance_samples,
+           error_samples=lambda: [
+               ErrorSample((_f64(3, 4), _f64(3, 2)), {}, RuntimeError, "The size of tensor a"),
+           ]),
     OpInfo("nn.linear", F.linear, TF.linear, linear_samples, (N.Linear,),
            error_samples=lambda: [
                ErrorSample((_f64(2, 3), _f64(4, 5)), error=RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 5x4\)"),

@@ -1,4 +1,4 @@
-"""Activation layers, Dropout, LayerNorm and one_hot against PyTorch."""
+"""Activation layers, Dropout, LayerNorm, one_hot, Bilinear, the distance layers and Unflatten against PyTorch."""
 import numpy as np
 import pytest
 import torch
@@ -163,3 +163,123 @@ def test_one_hot_errors():
     with pytest.raises(RuntimeError, match="Can not infer total number of classes from empty tensor."):
         F.one_hot(minigrad.tensor(np.zeros(0, np.int64)))
     assert F.one_hot(minigrad.tensor(np.zeros((2, 0), np.int64)), 4).shape == (2, 0, 4)
+
+
+# -- Bilinear ----------------------------------------------------------------------------------
+@given(st.sampled_from([(), (3,), (2, 3)]), st.booleans(), DTYPES, st.integers(0, 2**31 - 1))
+def test_bilinear_matches_torch_from_the_same_weights(lead, bias, dtype, seed):
+    rng = np.random.default_rng(seed)
+    ours, theirs = nn.Bilinear(4, 2, 3, bias=bias), torch.nn.Bilinear(4, 2, 3, bias=bias)
+    if dtype == np.float64:
+        ours.double()
+        theirs.double()
+    ours.load_state_dict({k: minigrad.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x1, x2 = rng.standard_normal(lead + (4,)).astype(dtype), rng.standard_normal(lead + (2,)).astype(dtype)
+    cot = rng.standard_normal(lead + (3,)).astype(dtype)
+    outs = []
+    for lib, mod in ((minigrad, ours), (torch, theirs)):
+        a, b = lib.tensor(x1, requires_grad=True), lib.tensor(x2, requires_grad=True)
+        out = mod(a, b)
+        out.backward(lib.tensor(cot))
+        outs.append([out.detach().numpy(), a.grad.numpy(), b.grad.numpy()]
+                    + [p.grad.numpy() for p in mod.parameters()])
+    for got, want in zip(*outs):
+        np.testing.assert_allclose(got, want, **_tol(dtype))
+
+
+def test_bilinear_init_is_uniform_in_one_over_sqrt_in1_and_repr_matches_torch():
+    m = nn.Bilinear(16, 3, 50)
+    bound = 1 / 4
+    assert m.weight.shape == (50, 16, 3) and m.bias.shape == (50,)
+    for p in (m.weight, m.bias):
+        values = p.detach().numpy()
+        assert values.min() >= -bound and values.max() <= bound and values.max() - values.min() > 1.5 * bound
+    assert repr(m) == repr(torch.nn.Bilinear(16, 3, 50))
+    assert repr(nn.Bilinear(1, 2, 3, bias=False)) == repr(torch.nn.Bilinear(1, 2, 3, bias=False))
+    assert [n for n, _ in nn.Bilinear(1, 2, 3, bias=False).named_parameters()] == ["weight"]
+
+
+# -- CosineSimilarity, PairwiseDistance ----------------------------------------------------------
+def _both(fn, *arrays, grads=True):
+    """``fn(lib, *tensors)`` on both libraries: [output, gradient of each input] as arrays."""
+    results = []
+    for lib in (minigrad, torch):
+        xs = [lib.tensor(a, requires_grad=grads) for a in arrays]
+        out = fn(lib, *xs)
+        row = [out.detach().numpy()]
+        if grads:
+            out.sum().backward()
+            row += [None if x.grad is None else x.grad.numpy() for x in xs]
+        results.append(row)
+    return results
+
+
+def test_cosine_similarity_of_a_zero_vector_has_pytorchs_value_and_gradient():
+    # PyTorch clamps each norm at eps without telling autograd: the value is 0 and the
+    # zero vector's gradient is the other vector's direction over eps (large, finite).
+    x1 = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]])
+    x2 = np.array([[1.0, -2.0, 2.0], [0.0, 1e-9, 0.0]])
+    for eps in (1e-8, 1e-3):
+        got, want = _both(lambda lib, a, b: lib.nn.CosineSimilarity(dim=1, eps=eps)(a, b), x1, x2)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+        assert np.isfinite(got[1]).all() and abs(got[1][0]).max() > 0.1 / eps
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, 2.0, float("inf")])
+def test_pairwise_distance_module_matches_torch_including_identical_rows(p):
+    x1 = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    x2 = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 2.5]])
+    for keepdim in (False, True):
+        got, want = _both(lambda lib, a, b: lib.nn.PairwiseDistance(p=p, keepdim=keepdim)(a, b), x1, x2)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+        for g, w in zip(got[1:], want[1:]):
+            # p = 0 counts non-zeros: no gradient (PyTorch leaves .grad None, minigrad gives zeros).
+            np.testing.assert_allclose(g, np.zeros_like(g) if w is None else w, rtol=1e-10, atol=1e-12)
+
+
+def test_pairwise_distance_of_0d_and_1d_inputs_and_module_reprs():
+    for a, b in (((1.0,), (3.0,)), ([1.0, 2.0], [1.0, 4.0])):
+        got, want = _both(lambda lib, x, y: lib.nn.functional.pairwise_distance(x[0] if x.ndim == 1 and len(x) == 1 else x,
+                                                                              y[0] if y.ndim == 1 and len(y) == 1 else y),
+                          np.array(a), np.array(b), grads=False)
+        assert got[0].shape == want[0].shape
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    for name in ("CosineSimilarity", "PairwiseDistance"):
+        assert repr(getattr(nn, name)()) == repr(getattr(torch.nn, name)())
+    assert nn.PairwiseDistance(p=1.0).norm == torch.nn.PairwiseDistance(p=1.0).norm == 1.0
+
+
+# -- Unflatten -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("dim,sizes", [(1, (2, 3)), (-2, (2, -1)), (1, [3, 2]), (2, (1, 4, 1)), (0, (2,)),
+                                       (1, minigrad.Size([6]))])
+def test_unflatten_matches_torch(dim, sizes):
+    x = np.arange(48.0).reshape(2, 6, 4)
+    tsizes = torch.Size(sizes) if isinstance(sizes, minigrad.Size) else sizes
+    ours, theirs = nn.Unflatten(dim, sizes), torch.nn.Unflatten(dim, tsizes)
+    got, want = _both(lambda lib, t: (ours if lib is minigrad else theirs)(t) * 2, x)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_array_equal(g, w)
+    assert repr(ours) == repr(theirs).replace("torch.", "minigrad.")
+
+
+@pytest.mark.parametrize("args,error,match", [
+    ((1, (2, 4)), RuntimeError, r"unflatten: Provided sizes \[2, 4\] don't multiply up to the size of dim 1 \(6\) in the input tensor"),
+    ((1, (4, -1)), RuntimeError, r"Provided sizes \[4, -1\] don't multiply up"),
+    ((1, ()), RuntimeError, "unflatten: sizes must be non-empty"),
+    ((5, (2, 3)), IndexError, r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 5\)"),
+])
+def test_unflatten_errors_match_torch(args, error, match):
+    x = np.zeros((2, 6))
+    for lib in (minigrad, torch):
+        with pytest.raises(error, match=match):
+            lib.nn.Unflatten(*args)(lib.tensor(x))
+
+
+def test_unflatten_checks_its_sizes_when_built_as_torch():
+    for lib in (minigrad, torch):
+        with pytest.raises(TypeError, match="unflattened_size must be a tuple of ints, but found type int"):
+            lib.nn.Unflatten(1, 3)
+        with pytest.raises(TypeError, match="unflattened_size must be tuple of ints, but found element of type float at pos 1"):
+            lib.nn.Unflatten(1, (2, 2.5))

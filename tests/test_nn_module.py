@@ -356,3 +356,73 @@ def test_init_is_reproducible_and_constant_fills():
     assert (init.ones_(w).numpy() == 1).all() and (init.zeros_(w).numpy() == 0).all()
     with pytest.raises(ValueError, match="Unsupported nonlinearity"):
         init.calculate_gain("softplus")
+
+
+# -- ParameterList / ParameterDict ------------------------------------------------------------
+def _containers(lib):
+    class Mixture(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scales = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2)) for _ in range(2)])
+            self.scales.append(lib.zeros(2, 3, dtype=lib.float64))   # a tensor becomes a Parameter
+            self.scales.append(3.0)                                    # anything else is kept as is
+            self.named = lib.nn.ParameterDict({"shift": lib.zeros(2), "gain": lib.nn.Parameter(lib.ones(1))})
+
+        def forward(self, x):
+            return x * self.scales[0] * self.scales[1] * self.named["gain"] + self.named["shift"]
+
+    return Mixture()
+
+
+def test_parameter_containers_register_like_torch_and_print_as_torch():
+    ours, theirs = _containers(minigrad), _containers(torch)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()] == [
+        "scales.0", "scales.1", "scales.2", "named.gain", "named.shift"]   # a plain dict is taken sorted
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert isinstance(ours.scales[2], nn.Parameter) and ours.scales[2].dtype == np.float64
+    assert ours.scales[3] == 3.0 and len(ours.scales) == len(theirs.scales) == 4
+    assert repr(ours) == repr(theirs).replace("torch.", "minigrad.")
+    assert list(ours.named.keys()) == ["gain", "shift"] and "gain" in ours.named
+    assert [type(p).__name__ for p in ours.scales[1:3]] == ["Parameter", "Parameter"]
+
+
+def test_parameter_containers_train_load_and_copy_their_state():
+    model = _containers(minigrad)
+    opt = minigrad.optim.SGD(model.parameters(), lr=0.5)
+    model(minigrad.ones(2)).sum().backward()
+    opt.step()
+    assert model.named["shift"].detach().numpy().tolist() == [-0.5, -0.5]
+    fresh = _containers(minigrad)
+    fresh.load_state_dict(model.state_dict())
+    np.testing.assert_array_equal(fresh.named["shift"].detach().numpy(), [-0.5, -0.5])
+    np.testing.assert_array_equal(fresh.scales[0].detach().numpy(), model.scales[0].detach().numpy())
+
+
+def test_parameter_list_and_dict_behave_as_list_and_dict():
+    for lib in (minigrad, torch):
+        ps = lib.nn.ParameterList([lib.ones(1), lib.ones(2)])
+        ps[0] = lib.zeros(3)
+        assert ps[0].shape == (3,) and ps[-1].shape == (2,) and len(ps[0:1]) == 1
+        assert [tuple(p.shape) for p in ps] == [(3,), (2,)]
+        ps += [lib.ones(4)]
+        assert len(ps) == 3
+        with pytest.raises(IndexError, match="index 3 is out of range"):
+            ps[3]
+        with pytest.raises(TypeError, match="ParameterList.extend should be called with an iterable, but got Tensor"):
+            ps.extend(lib.ones(2))
+        with pytest.raises(RuntimeError, match="ParameterList should not be called."):
+            ps(1)
+        pd = lib.nn.ParameterDict([("b", lib.ones(1)), ("a", lib.ones(2))])   # pairs keep their order
+        assert list(pd) == ["b", "a"] and list(reversed(pd)) == ["a", "b"]
+        assert pd.pop("b").shape == (1,) and list(pd.keys()) == ["a"]
+        pd.update({"z": lib.ones(1), "c": lib.ones(1)})
+        assert list(pd) == ["a", "c", "z"]
+        assert pd.get("missing") is None and pd.setdefault("d", lib.ones(5)).shape == (5,)
+        assert list((pd | lib.nn.ParameterDict({"e": lib.ones(1)})).keys()) == ["a", "c", "z", "d", "e"]
+        assert pd.popitem()[0] == "d"
+        with pytest.raises(TypeError, match="Index given to ParameterDict cannot be used as a key as it is not a string"):
+            pd[0]
+        with pytest.raises(ValueError, match="ParameterDict update sequence element #0 has length 1; 2 is required"):
+            pd.update([("x",)])
+        pd.clear()
+        assert len(pd) == 0 and list(pd.parameters()) == []

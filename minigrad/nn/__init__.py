@@ -4,14 +4,17 @@
 """
 from minigrad.nn import functional, init, utils
 from minigrad.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minigrad.nn.distance import CosineSimilarity, PairwiseDistance
 from minigrad.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
 from minigrad.nn.embedding import Embedding, EmbeddingBag
 from minigrad.nn.layers import Dropout, LayerNorm
-from minigrad.nn.linear import Linear
+from minigrad.nn.linear import Bilinear, Linear
 from minigrad.nn.loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
 )
-from minigrad.nn.module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
+from minigrad.nn.module import (
+    Flatten, Identity, Module, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential, Unflatten,
+)
 from minigrad.nn.normalization import BatchNorm1d, BatchNorm2d
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.pooling import (
@@ -33,5 +36,5 @@ __all__ = [
     "TransformerDecoder", "Transformer",
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "BatchNorm1d",
-    "BatchNorm2d",
+    "BatchNorm2d", "ParameterList", "ParameterDict", "Unflatten", "Bilinear", "CosineSimilarity", "PairwiseDistance",
 ]

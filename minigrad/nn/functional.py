@@ -25,6 +25,7 @@ __all__ = [
     "scaled_dot_product_attention",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "max_pool1d", "max_pool2d",
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm",
+    "bilinear", "cosine_similarity", "pairwise_distance",
 ]
 
 
@@ -615,6 +616,149 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _F.BCEWithLogits.apply(input, target, weight=_watched(weight, w), pos_weight=_watched(pos_weight, pw),
                                   reduction=reduction)
 
+
+# -- bilinear forms and distances (compositions of tensor ops) ------------------------
+def bilinear(input1, input2, weight, bias=None):
+    """``y_o = x₁ᵀ A_o x₂ + b_o``: x₁ ``(*, in1)``, x₂ ``(*, in2)``, A ``(out, in1, in2)``, b ``(out,)``.
+
+    Computed as one matrix product and a reduction, ``Σ_j (x₁ A)_{o,j} x₂_j``
+    with ``x₁ A`` of shape ``(N, out, in2)``; the gradient is that of those ops.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> A = minigrad.ones(1, 2, 3)
+    >>> F.bilinear(minigrad.tensor([[1.0, 2.0]]), minigrad.tensor([[1.0, 0.0, -1.0]]), A)
+    tensor([[0.]])
+    """
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
+    for d in range(input1.ndim - 1):
+        if input1.shape[d] != input2.shape[d]:
+            raise RuntimeError(
+                f"bilinear(): input batch dimensions do not match at dim {d}: got {input1.shape[d]} and {input2.shape[d]}"
+            )
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be 3-D (out, in1, in2), got shape {tuple(weight.shape)}")
+    out, in1, in2 = weight.shape
+    if input1.ndim == 0 or input1.shape[-1] != in1:
+        got = input1.shape[-1] if input1.ndim else 1
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {got} but expected {in1}")
+    if input2.shape[-1] != in2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but expected {in2}")
+    if bias is not None and (bias.ndim == 0 or bias.shape[0] != out):
+        got = bias.shape[0] if bias.ndim else 1
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {got} but expected {out}")
+    lead = tuple(input1.shape[:-1])
+    n = int(np.prod(lead, dtype=np.int64))
+    # (N, in1) @ (in1, out·in2) -> (N, out, in2), then the dot product with x₂ over in2.
+    a = weight.permute(1, 0, 2).reshape(in1, out * in2)
+    xa = input1.reshape(n, in1).matmul(a).reshape(n, out, in2)
+    y = (xa * input2.reshape(n, 1, in2)).sum(-1)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(lead + (out,))
+
+
+def _root(s, power: float):
+    """``s ** power`` for a sum of non-negative terms, with gradient 0 (not NaN) where ``s`` is 0.
+
+    A vector norm's gradient x/‖x‖ is 0/0 at the zero vector; PyTorch defines it
+    as 0 there. Routing the zeros through ``where`` gives that, and leaves the
+    common case (no zero) a single op.
+    """
+    nonzero = _arr(s) != 0
+    root = _ops.sqrt if power == 0.5 else (lambda t: _ops.pow(t, power))
+    if nonzero.all():
+        return root(s)
+    mask = Tensor._make(nonzero, False, None)
+    return root(_ops.where(mask, s, 1.0)) * Tensor._make(nonzero.astype(s.dtype), False, None)
+
+
+def _vector_norm(x, p: float, dim: int, keepdim: bool):
+    """‖x‖_p along ``dim``: (Σ|x|ᵖ)^{1/p}; max |x| for p = ∞, min |x| for p = −∞, the count of non-zeros for p = 0."""
+    if p == 2:
+        return _root((x * x).sum(dim, keepdim=keepdim), 0.5)
+    if p == 1:
+        return x.abs().sum(dim, keepdim=keepdim)
+    if p == float("inf"):
+        return _ops.amax(x.abs(), dim, keepdim=keepdim)
+    if p == float("-inf"):
+        return _ops.amin(x.abs(), dim, keepdim=keepdim)
+    if p == 0:
+        # No gradient (zero) but still part of the graph, as in PyTorch.
+        count = (_arr(x) != 0).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
+        none = Tensor._make(np.zeros(x.shape, dtype=np.bool_), False, None)
+        return _ops.where(none, x, 0.0).sum(dim, keepdim=keepdim) + Tensor._make(count, False, None)
+    return _root(x.abs().pow(p).sum(dim, keepdim=keepdim), 1.0 / p)
+
+
+def _broadcast_pair(x1, x2):
+    """Both tensors expanded to their common shape (PyTorch's message when there is none)."""
+    try:
+        shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        ndim = max(x1.ndim, x2.ndim)
+        a = (1,) * (ndim - x1.ndim) + tuple(x1.shape)
+        b = (1,) * (ndim - x2.ndim) + tuple(x2.shape)
+        d = max(i for i in range(ndim) if a[i] != b[i] and 1 not in (a[i], b[i]))
+        raise RuntimeError(
+            f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at non-singleton dimension {d}"
+        ) from None
+    return (x1 if tuple(x1.shape) == shape else x1.expand(shape),
+            x2 if tuple(x2.shape) == shape else x2.expand(shape))
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """cos θ = x₁·x₂ / (max(‖x₁‖, ε)·max(‖x₂‖, ε)) along ``dim``, after broadcasting x₁ and x₂.
+
+    As PyTorch computes it: each input is divided by its own clamped norm first
+    (the result stays in [−1, 1]), and the clamp is invisible to the gradient
+    (it acts as if the norm were used as it is).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> F.cosine_similarity(minigrad.tensor([[1.0, 0.0], [1.0, 1.0]]), minigrad.tensor([[0.0, 2.0], [3.0, 3.0]]))
+    tensor([0., 1.])
+    """
+    x1, x2 = _as_tensor(x1), _as_tensor(x2)
+    if x1.dtype.kind in "biu" and x2.dtype.kind in "biu":
+        common = np.promote_types(x1.dtype, x2.dtype)
+        raise RuntimeError(
+            f"expected common dtype to be floating point, yet common dtype is {_ops.torch_dtype_name(common)}"
+        )
+    x1, x2 = _broadcast_pair(x1, x2)
+    normed = []
+    for x in (x1, x2):
+        norm = _vector_norm(x, 2, dim, True)
+        # max(‖x‖, ε) in value, ‖x‖ to the gradient (PyTorch clamps under no_grad).
+        clamped = norm + (_ops.clamp(norm, min=eps) - norm).detach()
+        normed.append(x / clamped)
+    return (normed[0] * normed[1]).sum(dim)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """‖x₁ − x₂ + ε‖_p along the last dimension (of the broadcast shape).
+
+    ``p`` may be any float, ``inf`` (the largest absolute difference) or 0 (the number of
+    non-zero differences). The ε keeps the gradient finite when x₁ = x₂.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> F.pairwise_distance(minigrad.tensor([[0.0, 0.0]]), minigrad.tensor([[3.0, 4.0]]), eps=0.0)
+    tensor([5.])
+    """
+    x1, x2 = _as_tensor(x1), _as_tensor(x2)
+    ndim = max(x1.ndim, x2.ndim)
+    diff = x1 - x2 + eps
+    if ndim == 0:
+        return _vector_norm(diff.reshape(1), p, 0, False)
+    return _vector_norm(diff, p, ndim - 1, keepdim)
 
 
 # -- convolution, pooling, batch norm: defined beside their modules -----------------

@@ -1,4 +1,4 @@
-"""``Linear``: a learned affine map of continuous inputs."""
+"""``Linear``: a learned affine map of continuous inputs; ``Bilinear``: a learned bilinear form of two inputs."""
 from __future__ import annotations
 
 import math
@@ -66,3 +66,59 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Bilinear(Module):
+    """y = x₁ᵀ A x₂ + b: one bilinear form per output feature.
+
+    Parameters
+    ----------
+    in1_features, in2_features, out_features : int
+    bias : bool, default True
+    dtype : dtype, optional
+        float32 unless given.
+
+    Attributes
+    ----------
+    weight : Parameter, shape (out_features, in1_features, in2_features)
+        Initialised U(−1/√in1, 1/√in1), as PyTorch.
+    bias : Parameter, shape (out_features,), or None
+        U(−1/√in1, 1/√in1).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> from minigrad import nn
+    >>> m = nn.Bilinear(3, 5, 2)
+    >>> m(minigrad.ones(4, 3), minigrad.ones(4, 5)).shape
+    minigrad.Size([4, 2])
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        dt = np.dtype(dtype or np.float32)
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype=dt))
+        if bias:
+            self.bias = Parameter(np.empty((out_features,), dtype=dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )

@@ -17,19 +17,25 @@ boundary (:mod:`minigrad.nn.hooks`).
 """
 from __future__ import annotations
 
+import operator
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from typing import Iterator
 
 import numpy as np
 
 from minigrad.autograd import RemovableHandle, no_grad
 from minigrad.devices import _cuda_device, _not_available, _parse_to
+from minigrad.legacy import _legacy_name
 from minigrad.nn.hooks import BackwardHook
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
-__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten"]
+__all__ = [
+    "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity", "Flatten",
+    "Unflatten",
+]
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -760,6 +766,245 @@ class ModuleDict(Module):
         raise NotImplementedError("ModuleDict has no forward(); index it instead")
 
 
+def _describe(value) -> str:
+    """How a parameter container's repr shows one entry (PyTorch's wording)."""
+    if isinstance(value, Tensor):
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        return f"{kind} containing: [minigrad.{value.dtype.name} of size {'x'.join(str(n) for n in value.shape)}]"
+    return f"Object of type: {type(value).__name__}"
+
+
+class ParameterList(Module):
+    """A list of parameters registered under ``"0"``, ``"1"``, ... (a plain list would hide them).
+
+    A tensor put in (constructor, ``append``, ``extend``, ``l[i] = t``) becomes a
+    :class:`Parameter` sharing its data; other objects are kept as they are, as
+    in PyTorch.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> from minigrad import nn
+    >>> ps = nn.ParameterList([nn.Parameter(minigrad.ones(2)), minigrad.zeros(3)])
+    >>> [name for name, _ in ps.named_parameters()]
+    ['0', '1']
+    >>> ps
+    ParameterList(
+        (0): Parameter containing: [minigrad.float32 of size 2]
+        (1): Parameter containing: [minigrad.float32 of size 3]
+    )
+    """
+
+    def __init__(self, values=None) -> None:
+        super().__init__()
+        object.__setattr__(self, "_size", 0)
+        if values is not None:
+            self.extend(values)
+
+    def _key(self, idx) -> str:
+        idx = operator.index(idx)
+        if not -len(self) <= idx < len(self):
+            raise IndexError(f"index {idx} is out of range")
+        return str(idx % len(self))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)([self[i] for i in range(*idx.indices(len(self)))])
+        return getattr(self, self._key(idx))
+
+    def __setitem__(self, idx, value) -> None:
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            value = Parameter(value)
+        setattr(self, self._key(idx), value)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, values) -> "ParameterList":
+        return self.extend(values)
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+    def append(self, value) -> "ParameterList":
+        """Add ``value`` at the end (a tensor becomes a Parameter); returns the list."""
+        object.__setattr__(self, "_size", self._size + 1)
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values) -> "ParameterList":
+        """Append every element of ``values``; returns the list."""
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"  ({k}): {_describe(p)}" for k, p in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """A dict of parameters registered under their keys; keeps insertion order.
+
+    A tensor put in becomes a :class:`Parameter` sharing its data. As in
+    PyTorch, ``update`` from a plain ``dict`` inserts its items sorted by key
+    (an ``OrderedDict``, a ``ParameterDict`` or a list of pairs keeps its order).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> from minigrad import nn
+    >>> pd = nn.ParameterDict({"scale": minigrad.ones(3), "shift": minigrad.zeros(3)})
+    >>> sorted(pd.state_dict())
+    ['scale', 'shift']
+    """
+
+    def __init__(self, parameters=None) -> None:
+        super().__init__()
+        object.__setattr__(self, "_keys", {})
+        if parameters is not None:
+            self.update(parameters)
+
+    @staticmethod
+    def _attr(key) -> str:
+        if not isinstance(key, str):
+            raise TypeError(
+                "Index given to ParameterDict cannot be used as a key as it is not a string "
+                f"(type is '{type(key).__name__}'). Open an issue on github if you need non-string keys."
+            )
+        return key
+
+    def __getitem__(self, key: str):
+        return getattr(self, self._attr(key))
+
+    def __setitem__(self, key: str, value) -> None:
+        self._keys[key] = None
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            value = Parameter(value)
+        setattr(self, self._attr(key), value)
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, self._attr(key))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __reversed__(self):
+        return reversed(self._keys)
+
+    def __contains__(self, key) -> bool:
+        return key in self._keys
+
+    def __or__(self, other: "ParameterDict") -> "ParameterDict":
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ror__(self, other: "ParameterDict") -> "ParameterDict":
+        out = other.copy()
+        out.update(self)
+        return out
+
+    def __ior__(self, other) -> "ParameterDict":
+        self.update(other)
+        return self
+
+    def copy(self) -> "ParameterDict":
+        """A new ParameterDict holding the same parameters."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._keys.keys()
+
+    def items(self):
+        """``(key, parameter)`` pairs, in insertion order."""
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        """The parameters, in insertion order."""
+        return (self[k] for k in self._keys)
+
+    def get(self, key: str, default=None):
+        """``self[key]`` if present, else ``default``."""
+        return self[key] if key in self else default
+
+    def setdefault(self, key: str, default=None):
+        """``self[key]``, inserting ``default`` first if ``key`` is absent."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: str):
+        """Remove ``key`` and return its value."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        """Remove and return the last inserted ``(key, value)`` pair."""
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for key in list(self._keys):
+            del self[key]
+
+    def fromkeys(self, keys, default=None) -> "ParameterDict":
+        """A new ParameterDict with ``keys``, each set to ``default``."""
+        return ParameterDict((k, default) for k in keys)
+
+    def update(self, parameters) -> None:
+        """Add or replace entries from a mapping or an iterable of ``(key, value)`` pairs."""
+        if not isinstance(parameters, Iterable):
+            raise TypeError(
+                "ParametersDict.update should be called with an iterable of key/value pairs, but got "
+                + type(parameters).__name__
+            )
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            items = parameters.items()
+        elif isinstance(parameters, Mapping):
+            items = sorted(parameters.items())
+        else:
+            items = []
+            for j, pair in enumerate(parameters):
+                if not isinstance(pair, Iterable):
+                    raise TypeError(f"ParameterDict update sequence element #{j} should be Iterable; is"
+                                    + type(pair).__name__)
+                if len(pair) != 2:
+                    raise ValueError(f"ParameterDict update sequence element #{j} has length {len(pair)}; 2 is required")
+                items.append(pair)
+        for key, value in items:
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        lines = []
+        for k, p in self.items():
+            if isinstance(p, Tensor):
+                # PyTorch names the type here by its legacy name (FloatTensor), unlike ParameterList.
+                kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+                size = "x".join(str(n) for n in p.shape)
+                lines.append(f"  ({k}): {kind} containing: [{_legacy_name(p.dtype)} of size {size}]")
+            else:
+                lines.append(f"  ({k}): {_describe(p)}")
+        return "\n".join(lines)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")
+
+
 class Identity(Module):
     """Returns its input unchanged (accepts and ignores any constructor arguments)."""
 
@@ -783,3 +1028,54 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (the inverse of :class:`Flatten`).
+
+    One entry of ``unflattened_size`` may be -1 (inferred).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> from minigrad import nn
+    >>> nn.Unflatten(1, (2, 3))(minigrad.zeros(4, 6)).shape
+    minigrad.Size([4, 2, 3])
+    """
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        if isinstance(dim, str):
+            raise TypeError("Unflatten with a named dimension needs named tensors, which minigrad does not have; "
+                            "give dim as an int")
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type {type(unflattened_size).__name__}")
+        for k, n in enumerate(unflattened_size):
+            if not isinstance(n, int):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of type {type(n).__name__} "
+                                f"at pos {k}")
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input):
+        sizes = list(self.unflattened_size)
+        shape = tuple(input.shape)
+        ndim = max(len(shape), 1)
+        if not -ndim <= self.dim < ndim:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {self.dim})")
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        if not shape:
+            raise RuntimeError("unflatten: a 0-d tensor has no dimension to unflatten")
+        d = self.dim % len(shape)
+        if sizes.count(-1) > 1 or any(n < -1 for n in sizes):
+            raise RuntimeError(f"unflatten: invalid sizes {sizes}: only one dimension can be inferred (-1), "
+                               "the others must be non-negative")
+        known = int(np.prod([n for n in sizes if n != -1], dtype=np.int64))
+        if (known != shape[d]) if -1 not in sizes else (known == 0 or shape[d] % known):
+            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {d} "
+                               f"({shape[d]}) in the input tensor")
+        return input.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
