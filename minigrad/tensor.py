@@ -335,6 +335,9 @@ class Tensor:
         kw = {}
         if d.dtype.kind == "f" and d.size:
             kw["formatter"] = {"float_kind": _float_formatter(d)}
+        elif d.dtype == np.bool_ and d.size and d.all():
+            # NumPy pads True to the width of False; PyTorch pads only when a False is shown.
+            kw["formatter"] = {"bool": lambda v: "True"}
         body = np.array2string(d, separator=", ", prefix="tensor(", **kw)
         extras = []
         default = (np.float32,) if d.size == 0 else (np.float32, np.int64, np.bool_)

@@ -27,6 +27,12 @@ def test_float_tensors_print_as_pytorch_prints_them(values, dtype):
     assert repr(ours) == repr(theirs).replace("torch.", "minigrad.")
 
 
+@pytest.mark.parametrize("values", [True, [True], [[True], [True]], [True, False], [[False], [True]], []], ids=str)
+def test_bool_tensors_print_as_pytorch_prints_them(values):
+    ours, theirs = both(lambda lib: lib.tensor(values, dtype=lib.bool))
+    assert repr(ours) == repr(theirs).replace("torch.", "minigrad.")
+
+
 def test_a_random_matrix_prints_as_in_pytorch():
     x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32) * 100
     assert repr(minigrad.tensor(x)) == repr(torch.tensor(x))
