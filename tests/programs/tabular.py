@@ -1,9 +1,10 @@
 """A tabular classifier with entity embeddings: one ``nn.Embedding`` per categorical column.
 
 The much-copied shape: embeddings of the categorical columns concatenated with
-the continuous ones, ``Linear``/``ReLU`` layers in an ``nn.Sequential``, a
-``TensorDataset`` and a ``DataLoader``, ``CrossEntropyLoss`` and ``Adam``.
-The usual ``BatchNorm1d`` layers are left out: minigrad has no batch norm yet.
+the continuous ones (normalised by a ``BatchNorm1d``), ``Linear``/``ReLU``/
+``BatchNorm1d`` layers in an ``nn.Sequential``, a ``TensorDataset`` and a
+``DataLoader``, ``CrossEntropyLoss`` and ``Adam``. After training, the loss of
+the whole set in ``eval()`` mode checks the running statistics too.
 Batches come in order (``shuffle=False``) so both libraries see the same ones;
 dropout is 0 for the same reason.
 """
@@ -18,11 +19,14 @@ class TabularModel(nn.Module):
         super().__init__()
         self.embeds = nn.ModuleList([nn.Embedding(ni, nf) for ni, nf in emb_szs])
         self.emb_drop = nn.Dropout(p)
+        self.bn_cont = nn.BatchNorm1d(n_cont)
         n_in = sum(nf for _, nf in emb_szs) + n_cont
         layerlist = []
         for i in layers:
             layerlist.append(nn.Linear(n_in, i))
             layerlist.append(nn.ReLU(inplace=True))
+            layerlist.append(nn.BatchNorm1d(i))
+            layerlist.append(nn.Dropout(p))
             n_in = i
         layerlist.append(nn.Linear(layers[-1], out_sz))
         self.layers = nn.Sequential(*layerlist)
@@ -31,6 +35,7 @@ class TabularModel(nn.Module):
         embeddings = [e(x_cat[:, i]) for i, e in enumerate(self.embeds)]
         x = torch.cat(embeddings, 1)
         x = self.emb_drop(x)
+        x_cont = self.bn_cont(x_cont)
         x = torch.cat([x, x_cont], 1)
         return self.layers(x)
 
@@ -71,8 +76,10 @@ def main(epochs=2, init=None):
     model.eval()
     with torch.no_grad():
         x_cat, x_cont, y = ds[:]
-        accuracy = (model(x_cat, x_cont).argmax(1) == y).float().mean().item()
-    print(f"training accuracy {accuracy:.3f}")
+        y_pred = model(x_cat, x_cont)
+        losses.append(criterion(y_pred, y).item())
+        accuracy = (y_pred.argmax(1) == y).float().mean().item()
+    print(f"eval loss {losses[-1]:10.8f}, training accuracy {accuracy:.3f}")
     return losses, initial
 
 

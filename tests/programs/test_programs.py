@@ -17,7 +17,7 @@ import pytest
 import torch
 
 HERE = Path(__file__).resolve().parent
-PROGRAMS = ["bigram", "mlp_chars", "ngram", "polynomial", "tabular"]
+PROGRAMS = ["bigram", "mlp_chars", "ngram", "polynomial", "tabular", "legendre"]
 
 
 def to_minigrad(source: str) -> str:
