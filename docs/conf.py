@@ -32,6 +32,7 @@ import minigrad  # noqa: E402
 # a removed example would otherwise linger and fail the -W build.
 for _generated in (DOCS / "api" / "generated", DOCS / "auto_examples"):
     shutil.rmtree(_generated, ignore_errors=True)
+import from_pytorch  # noqa: E402  (docs/_ext: the names of the "From PyTorch" page)
 import minigrad_docs  # noqa: E402  (docs/_ext: gallery staging, cython annotation, benchmark table)
 
 project = "minigrad"
@@ -117,3 +118,5 @@ html_css_files = ["minigrad.css"]
 html_extra_path = [str(minigrad_docs.annotate_kernels(ROOT / "minigrad" / "_kernels.pyx",
                                                       DOCS / "_build" / "_cython_annotation"))]
 minigrad_docs.write_benchmark_snippet(ROOT / "benchmarks", DOCS / "_generated" / "benchmarks.rst")
+# The "From PyTorch" page's lists, read from the code being documented.
+from_pytorch.write_page(DOCS / "_generated" / "from_pytorch.rst")

@@ -197,3 +197,54 @@ def test_the_docs_build_flags_a_page_that_shows_a_reduced_run_without_saying_so(
     # The examples' reduced runs print the label the check looks for, first.
     assert (EXAMPLES_DIR / "_common.py").read_text(encoding="utf-8").count(
         f'QUICK_LABEL = ("{minigrad_docs.REDUCED_RUN_LABEL}') == 1
+
+
+# -- the "From PyTorch" page ------------------------------------------------------------------------
+def _from_pytorch():
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        import from_pytorch
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    return from_pytorch
+
+
+def test_from_pytorch_page_lists_minigrads_names_read_from_the_code(tmp_path):
+    from_pytorch = _from_pytorch()
+    target = tmp_path / "_generated" / "from_pytorch.rst"
+    from_pytorch.write_page(target)
+    text = target.read_text(encoding="utf-8")
+    for name in ("nn.Embedding", "nn.Module.register_forward_hook", "F.cross_entropy", "Tensor.backward",
+                 "torch.tensor", "optim.Adam", "utils.data.DataLoader", "autograd.Function"):
+        assert f"``{name}``" in text, name
+    assert "``torch.compile``" in text.split("What minigrad lacks on purpose")[1]
+    page = (DOCS / "from_pytorch.rst").read_text(encoding="utf-8")
+    assert ".. include:: _generated/from_pytorch.rst" in page
+    assert "from_pytorch" in (DOCS / "index.rst").read_text(encoding="utf-8")
+    assert 'from_pytorch.write_page(DOCS / "_generated" / "from_pytorch.rst")' in (DOCS / "conf.py").read_text(encoding="utf-8")
+
+
+def test_from_pytorch_page_claims_hold_against_the_installed_pytorch():
+    """Every listed name is PyTorch's, minigrad's own ones are not, the lacked ones are PyTorch's and absent."""
+    pytest.importorskip("torch")
+    import torch.autograd.functional  # noqa: F401  (torch's submodules the sections name)
+    import torch.utils.data  # noqa: F401
+
+    from_pytorch = _from_pytorch()
+    paths = {prefix: (mg, th) for prefix, mg, th in from_pytorch.SECTIONS}
+    not_pytorchs, claimed_own = [], []
+    for prefix, (mg, th) in paths.items():
+        theirs = from_pytorch.resolve(th)
+        for name in from_pytorch.provided(mg):
+            own = (prefix, name) in from_pytorch.MINIGRAD_OWN
+            if not own and not hasattr(theirs, name):
+                not_pytorchs.append(f"{prefix}.{name}")
+            if own and hasattr(theirs, name):
+                claimed_own.append(f"{prefix}.{name}")
+    assert not not_pytorchs, f"listed as PyTorch's but PyTorch has no such name: {not_pytorchs}"
+    assert not claimed_own, f"listed as minigrad's own but PyTorch has them: {claimed_own}"
+    for prefix, names, _ in from_pytorch.LACKED:
+        mg, th = paths[prefix]
+        for name in names:
+            assert hasattr(from_pytorch.resolve(th), name), f"{prefix}.{name} is not a PyTorch name"
+            assert not hasattr(from_pytorch.resolve(mg), name), f"minigrad now has {prefix}.{name}: take it off the list"
