@@ -426,3 +426,16 @@ def test_parameter_list_and_dict_behave_as_list_and_dict():
             pd.update([("x",)])
         pd.clear()
         assert len(pd) == 0 and list(pd.parameters()) == []
+
+
+def test_get_parameter_and_get_buffer_follow_dotted_paths_with_torchs_errors():
+    for lib in (minigrad, torch):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+        assert net.get_parameter("0.weight") is net[0].weight
+        assert net.get_buffer("1.running_mean") is net[1].running_mean
+        with pytest.raises(AttributeError, match="Linear has no attribute `nope`"):
+            net.get_parameter("0.nope")
+        with pytest.raises(AttributeError, match="`running_var` is not an nn.Parameter"):
+            net.get_parameter("1.running_var")
+        with pytest.raises(AttributeError, match="`weight` is not a buffer"):
+            net.get_buffer("0.weight")
