@@ -194,6 +194,45 @@ def test_an_update_invalidates_graphs_that_saved_the_parameter():
         y.backward()
 
 
+class _SignDescent(optim.Optimizer):
+    """A new optimizer written the way the base class asks: one parameter's update, nothing else."""
+
+    def __init__(self, params, lr=0.5):
+        super().__init__(params, dict(lr=lr))
+
+    def _update(self, p, grad, group):
+        self.state[p]["calls"] = self.state[p].get("calls", 0) + 1
+        p.data -= group["lr"] * np.sign(grad)
+
+
+def test_an_optimizer_that_writes_only_update_gets_the_loop_closure_and_version_bumps():
+    a, b = Parameter(np.array([1.0, -1.0])), Parameter(np.array([2.0]))
+    opt = _SignDescent([{"params": [a]}, {"params": [b], "lr": 0.25}])
+    va, vb = a._version, b._version
+
+    def closure():
+        assert minigrad.is_grad_enabled()
+        a.grad = minigrad.tensor(np.array([3.0, -3.0]))
+        return "loss"
+
+    assert opt.step(closure) == "loss"
+    np.testing.assert_array_equal(a.data, [0.5, -0.5])
+    np.testing.assert_array_equal(b.data, [2.0])  # no gradient: skipped
+    assert (a._version, b._version) == (va + 1, vb)
+    assert opt.state[a] == {"calls": 1} and b not in opt.state
+    b.grad = minigrad.tensor(np.array([1.0]))
+    opt.step()
+    np.testing.assert_array_equal(b.data, [1.75])  # the group's own lr
+    assert b._version == vb + 1
+
+
+def test_an_optimizer_without_an_update_rule_says_what_is_missing():
+    p = Parameter(np.ones(2))
+    p.grad = minigrad.tensor(np.ones(2))
+    with pytest.raises(NotImplementedError, match=r"Optimizer does not implement _update\(p, grad, group\)"):
+        optim.Optimizer([p], {}).step()
+
+
 def test_zero_grad_sets_none_by_default_and_zeros_when_asked():
     p = Parameter(np.ones(3))
     opt = optim.SGD([p])

@@ -187,6 +187,24 @@ def test_dense_only_optimizers_reject_sparse_gradients_like_torch(name, message)
     np.testing.assert_array_equal(p.data, np.ones((V, D)))
 
 
+def test_a_new_optimizer_is_dense_only_by_default_and_rejects_a_sparse_gradient_before_any_update():
+    class Plain(optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, dict(lr=0.1))
+
+        def _update(self, p, grad, group):
+            p.data -= group["lr"] * grad
+
+    dense, sparse = Parameter(np.ones((V, D))), Parameter(np.ones((V, D)))
+    dense.grad = minigrad.tensor(np.ones((V, D)))
+    sparse.grad = SparseTensor(np.array([1]), np.ones((1, D)), (V, D))
+    version = dense._version
+    with pytest.raises(RuntimeError, match="^Plain does not support sparse gradients$"):
+        Plain([dense, sparse]).step()
+    np.testing.assert_array_equal(dense.data, np.ones((V, D)))  # the whole group is checked first
+    assert dense._version == version
+
+
 def test_sparse_adam_rejects_dense_gradients():
     p = Parameter(np.ones((V, D)))
     p.grad = minigrad.tensor(np.ones((V, D)))
@@ -206,6 +224,8 @@ def test_sparse_adam_counts_a_step_with_no_rows_but_does_not_move():
     p = Parameter(np.ones((V, D)))
     opt = optim.SparseAdam([p])
     p.grad = SparseTensor(np.zeros(0, dtype=np.int64), np.zeros((0, D)), (V, D))
+    version = p._version
     opt.step()
     assert opt.state[p]["step"] == 1
     np.testing.assert_array_equal(p.data, np.ones((V, D)))
+    assert p._version == version  # nothing changed, so a graph that saved p stays valid (as PyTorch)

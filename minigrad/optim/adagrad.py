@@ -37,6 +37,8 @@ class Adagrad(Optimizer):
     updates only its rows of ``s`` and ``θ``; ``weight_decay`` is rejected then.
     """
 
+    _sparse_grads = "both"
+
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, *,
                  maximize: bool = False) -> None:
@@ -59,31 +61,20 @@ class Adagrad(Optimizer):
                 state["step"] = _step_tensor()
                 state["sum"] = _zeros_state(p, initial_accumulator_value)
 
-    def step(self, closure=None):
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    # Groups added later start from the optimizer-wide default (as PyTorch).
-                    state["step"] = _step_tensor()
-                    state["sum"] = _zeros_state(p, self.defaults["initial_accumulator_value"])
-                self._update(p, group, state)
-                p._bump_version()
-        return loss
-
-    def _update(self, p, group, state) -> None:
+    def _update(self, p, grad, group) -> None:
         lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+        state = self.state[p]
+        if len(state) == 0:
+            # Groups added later start from the optimizer-wide default (as PyTorch).
+            state["step"] = _step_tensor()
+            state["sum"] = _zeros_state(p, self.defaults["initial_accumulator_value"])
         state["step"].data += 1
         t = float(state["step"].data)
-        g = p.grad
-        sparse = _sparse.is_sparse(g)
+        sparse = _sparse.is_sparse(grad)
         if sparse:
-            g = _sparse.neg(g) if group["maximize"] else g
+            g = _sparse.neg(grad) if group["maximize"] else grad
         else:
-            g = -g.data if group["maximize"] else g.data
+            g = -grad if group["maximize"] else grad
         if wd != 0:
             if sparse:
                 raise RuntimeError("weight_decay option is not compatible with sparse gradients")

@@ -43,7 +43,7 @@ class Adam(Optimizer):
         At :meth:`step`, for a sparse gradient (use :class:`SparseAdam`).
     """
 
-    _name = "Adam"
+    _layout_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
@@ -62,18 +62,8 @@ class Adam(Optimizer):
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            with_grad = self._params_with_dense_grads(
-                group, "Adam does not support sparse gradients, please consider SparseAdam instead"
-            )
-            for p in with_grad:
-                self._update(p, group)
-                p._bump_version()
-        return loss
-
-    def _update(self, p, group) -> None:
+    def _update(self, p, grad, group) -> None:
+        """One step of the rule above for ``p``, from its gradient array ``grad``."""
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         state = self.state[p]
         if len(state) == 0:
@@ -83,7 +73,7 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = _zeros_state(p)
         theta = p.data
-        g = p.grad.data
+        g = grad
         state["step"].data += 1
         # The compiled kernel does the whole update below in one pass over memory
         # (about 10 NumPy passes and 5 temporaries otherwise); the NumPy code is the

@@ -3,12 +3,16 @@
 An optimizer holds *parameter groups* (each a dict: a list of parameters plus
 that group's options, defaults filled in) and a per-parameter *state* (a dict
 keyed by the parameter itself: momentum buffers, moment estimates, step
-counts). Subclasses only implement :meth:`Optimizer.step`.
+counts).
 
-Every update works on the NumPy array ``p.data`` in place - no operation is
-recorded, which is what ``torch.no_grad()`` gives PyTorch's optimizers - and
-then bumps ``p``'s version counter, so a graph that saved ``p`` before the
-update refuses to backpropagate through the stale value.
+:meth:`Optimizer.step` is a template method: it runs the closure, walks the
+groups, checks the gradients' layout (dense or row-sparse) against what the
+update rule accepts, and after each parameter's update bumps that parameter's
+version counter. A subclass writes only the update of one parameter,
+:meth:`Optimizer._update`. Every update works on the NumPy array ``p.data`` in
+place - no operation is recorded, which is what ``torch.no_grad()`` gives
+PyTorch's optimizers - and the version bump makes a graph that saved ``p``
+before the update refuse to backpropagate through the stale value.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from itertools import chain
 
 import numpy as np
 
+from minigrad.autograd import enable_grad
 from minigrad.sparse import SparseTensor
 from minigrad.tensor import Tensor
 
@@ -53,7 +58,52 @@ class Optimizer:
         One dict per group: ``"params"`` (a list of tensors) and every option.
     state : defaultdict(dict)
         Per-parameter state, keyed by the parameter tensor.
+
+    Notes
+    -----
+    To write an optimizer, subclass ``Optimizer``, pass the options' defaults
+    to ``__init__`` and implement ``_update(p, grad, group)``: change ``p.data``
+    in place from ``grad`` (``p.grad``'s NumPy array, or the
+    :class:`~minigrad.sparse.SparseTensor` itself when the optimizer accepts
+    row-sparse gradients), keeping whatever it needs across steps in
+    ``self.state[p]``. :meth:`step` does the rest: it runs the closure, skips
+    parameters without a gradient, checks every gradient's layout before
+    changing anything, and bumps each updated parameter's version. The class
+    attribute ``_sparse_grads`` says which layouts ``_update`` receives:
+    ``"dense"`` (the default; a row-sparse gradient raises ``_layout_error``,
+    e.g. "Adam does not support sparse gradients, ..."), ``"sparse"``
+    (SparseAdam) or ``"both"`` (SGD, Adagrad).
+
+    Examples
+    --------
+    Plain gradient descent with a step size that shrinks as ``lr / √t``:
+
+    >>> import numpy as np, minigrad
+    >>> class DecayingGD(Optimizer):
+    ...     def __init__(self, params, lr=0.1):
+    ...         super().__init__(params, dict(lr=lr))
+    ...     def _update(self, p, grad, group):
+    ...         state = self.state[p]
+    ...         state["step"] = state.get("step", 0) + 1
+    ...         p.data -= group["lr"] / np.sqrt(state["step"]) * grad
+    >>> w = minigrad.nn.Parameter(np.array([1.0, -2.0]))
+    >>> opt = DecayingGD([w], lr=0.1)
+    >>> for _ in range(2):
+    ...     opt.zero_grad()
+    ...     (w * w).sum().backward()
+    ...     opt.step()
+    >>> np.round(w.data, 4)
+    array([ 0.6869, -1.3737])
+    >>> opt.state[w]["step"]
+    2
     """
+
+    #: Which gradient layouts :meth:`step` hands to :meth:`_update`: ``"dense"``
+    #: (a row-sparse gradient is an error), ``"sparse"`` (a dense one is) or ``"both"``.
+    _sparse_grads = "dense"
+    #: The error for a gradient of the other layout (PyTorch's wording, per optimizer);
+    #: ``{name}`` is the class name.
+    _layout_error = "{name} does not support sparse gradients"
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = defaults
@@ -186,28 +236,57 @@ class Optimizer:
         closure : callable, optional
             Re-evaluates the model and returns the loss; it is called with grad
             mode enabled and its result is returned.
-        """
-        raise NotImplementedError
 
-    @staticmethod
-    def _params_with_dense_grads(group, sparse_message: str) -> list:
-        """The group's parameters that have a gradient, after checking none is sparse.
+        Raises
+        ------
+        RuntimeError
+            When a gradient's layout (dense or row-sparse) is one this optimizer
+            does not take; no parameter of the group has been changed then.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in self._params_with_grad(group):
+                grad = p.grad
+                # The bump counts only real changes: an update that leaves p as it
+                # was (SparseAdam's step with no rows) keeps p's version, as in PyTorch.
+                if self._update(p, grad if isinstance(grad, SparseTensor) else grad.data, group) is not False:
+                    p._bump_version()
+        return loss
+
+    def _update(self, p: Tensor, grad, group: dict):
+        """Update one parameter in place: the update rule, written by each optimizer.
+
+        Parameters
+        ----------
+        p : Tensor
+            The parameter; change ``p.data`` in place (the model holds the same array).
+        grad : numpy.ndarray or SparseTensor
+            ``p.grad``'s array, or the row-sparse gradient itself (only when
+            :attr:`_sparse_grads` lets sparse gradients through).
+        group : dict
+            The parameter's group: its options (``lr``, ...).
+
+        Returns
+        -------
+        None, or False when ``p`` was left unchanged (its version then stays).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update(p, grad, group)")
+
+    def _params_with_grad(self, group: dict) -> list:
+        """The group's parameters that have a gradient, after checking every gradient's layout.
 
         The whole group is checked before anything is updated, so a rejected
-        sparse gradient leaves every parameter untouched.
+        gradient leaves every parameter and its state untouched.
         """
         with_grad = [p for p in group["params"] if p.grad is not None]
-        if any(isinstance(p.grad, SparseTensor) for p in with_grad):
-            raise RuntimeError(sparse_message)
+        if self._sparse_grads != "both":
+            want_sparse = self._sparse_grads == "sparse"
+            if any(isinstance(p.grad, SparseTensor) is not want_sparse for p in with_grad):
+                raise RuntimeError(self._layout_error.format(name=type(self).__name__))
         return with_grad
-
-    def _run_closure(self, closure):
-        if closure is None:
-            return None
-        from minigrad.autograd import enable_grad
-
-        with enable_grad():
-            return closure()
 
     # -- checkpoints -----------------------------------------------------------------
     def state_dict(self) -> dict:

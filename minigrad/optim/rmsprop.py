@@ -44,6 +44,8 @@ class RMSprop(Optimizer):
     maximize : bool, default False
     """
 
+    _layout_error = "RMSprop does not support sparse gradients"
+
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
                  maximize: bool = False) -> None:
@@ -61,16 +63,7 @@ class RMSprop(Optimizer):
                         weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            with_grad = self._params_with_dense_grads(group, "RMSprop does not support sparse gradients")
-            for p in with_grad:
-                self._update(p, group)
-                p._bump_version()
-        return loss
-
-    def _update(self, p, group) -> None:
+    def _update(self, p, grad, group) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         wd, mu = group["weight_decay"], group["momentum"]
         state = self.state[p]
@@ -81,7 +74,7 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = _zeros_state(p)
             if group["centered"]:
                 state["grad_avg"] = _zeros_state(p)
-        g = p.grad.data
+        g = grad
         if group["maximize"]:
             g = -g
         state["step"].data += 1

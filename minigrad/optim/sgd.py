@@ -58,6 +58,8 @@ class SGD(Optimizer):
     array([ 0.8, -1.6])
     """
 
+    _sparse_grads = "both"
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
         if lr < 0.0:
@@ -72,24 +74,16 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if _sparse.is_sparse(p.grad):
-                    self._sparse_update(p, group)
-                else:
-                    self._dense_update(p, group)
-                p._bump_version()
-        return loss
+    def _update(self, p: Tensor, grad, group: dict) -> None:
+        if isinstance(grad, SparseTensor):
+            self._sparse_update(p, grad, group)
+        elif not self._fused_update(p, grad, group):
+            self._dense_update(p, grad, group)
 
-    def _dense_update(self, p: Tensor, group: dict) -> None:
+    def _dense_update(self, p: Tensor, grad: np.ndarray, group: dict) -> None:
+        """θ ← θ − lr·g with weight decay and (Nesterov) momentum, for a dense gradient array."""
         lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
-        g = p.grad.data
-        if self._fused_update(p, g, group):
-            return
+        g = grad
         if group["maximize"]:
             g = -g
         if wd != 0:
@@ -112,8 +106,8 @@ class SGD(Optimizer):
         p.data += -lr * g
 
     def _fused_update(self, p: Tensor, g, group: dict) -> bool:
-        """The dense update in one compiled pass (the NumPy code below makes 3-5 passes
-        and as many temporaries); False when the kernel cannot take these arrays."""
+        """:meth:`_dense_update` in one compiled pass (its NumPy code, the reference, makes
+        3-5 passes and as many temporaries); False when the kernel cannot take these arrays."""
         mu = group["momentum"]
         buf, first = None, False
         if mu != 0:
@@ -133,9 +127,9 @@ class SGD(Optimizer):
             self.state[p]["momentum_buffer"] = buf
         return done
 
-    def _sparse_update(self, p: Tensor, group: dict) -> None:
+    def _sparse_update(self, p: Tensor, grad: SparseTensor, group: dict) -> None:
         lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
-        g = p.grad
+        g = grad
         if group["maximize"]:
             g = _sparse.neg(g)
         if wd != 0:

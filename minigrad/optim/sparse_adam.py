@@ -38,6 +38,9 @@ class SparseAdam(Optimizer):
     maximize : bool, default False
     """
 
+    _sparse_grads = "sparse"
+    _layout_error = "SparseAdam does not support dense gradients, please consider Adam instead"
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  maximize: bool = False) -> None:
         if not 0.0 < lr:
@@ -58,37 +61,18 @@ class SparseAdam(Optimizer):
                 f"Sparse params at indices {sparse_params}: SparseAdam requires dense parameter tensors"
             )
 
-    def step(self, closure=None):
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            todo = []
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if not isinstance(p.grad, SparseTensor):
-                    raise RuntimeError(
-                        "SparseAdam does not support dense gradients, please consider Adam instead"
-                    )
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = 0
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_avg_sq"] = _zeros_state(p)
-                state["step"] += 1
-                todo.append(p)
-            for p in todo:
-                self._update(p, group, beta1, beta2)
-        return loss
-
-    def _update(self, p, group, beta1: float, beta2: float) -> None:
+    def _update(self, p, grad, group):
         state = self.state[p]
-        g = p.grad
-        if group["maximize"]:
-            g = _sparse.neg(g)
+        if len(state) == 0:
+            state["step"] = 0
+            state["exp_avg"] = _zeros_state(p)
+            state["exp_avg_sq"] = _zeros_state(p)
+        state["step"] += 1
+        beta1, beta2 = group["betas"]
+        g = _sparse.neg(grad) if group["maximize"] else grad
         g = g.coalesce()  # non-linear update: duplicate rows must be summed first
         if g._val.size == 0:
-            return
+            return False  # nothing moves, so p keeps its version (PyTorch skips the update too)
         idx, vals = g._idx, g._val
         m, v = state["exp_avg"].data, state["exp_avg_sq"].data
         t = state["step"]
@@ -99,8 +83,7 @@ class SparseAdam(Optimizer):
         # (the reference) gathers m, v rows, forms four temporaries and index-adds three times.
         if kernels.sparse_adam_rows_(p.data, m, v, idx, vals, beta1=beta1, beta2=beta2,
                                      step_size=step_size, eps=group["eps"]):
-            p._bump_version()
-            return
+            return None
 
         old_m = _sparse.rows(m, idx)
         m_update = (vals - old_m) * (1 - beta1)
@@ -117,5 +100,4 @@ class SparseAdam(Optimizer):
 
         numer /= denom
         _sparse.add_rows_(p.data, SparseTensor(idx, -step_size * numer, g.shape))
-        p._bump_version()
 
