@@ -869,7 +869,8 @@ from minigrad import ops as _ops  # noqa: E402
 from minigrad.ops import _numpy_dispatch  # noqa: E402
 from minigrad.ops import masking as _masking  # noqa: E402
 
-# The method forms of the ops share the functions' docstrings (forward math and VJP live there once).
+# The method forms point to the functions (whose docstrings point to the op's Primitive, where
+# its math and VJP are stated once).
 for _name in (
     "add",
     "sub",

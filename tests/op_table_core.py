@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad
 from minigrad.ops import elementwise as E
+from minigrad.ops._promotion import ToDtype
 from minigrad.ops import indexing as I
 from minigrad.ops import linalg as L
 from minigrad.ops import reduction as R
@@ -399,7 +400,7 @@ OPS = [
            lambda: [_e(np.ones((2, 3)), np.ones(4), error=RuntimeError, match=BROADCAST)]),
     OpInfo("where", minigrad.where, torch.where, where_samples, (E.Where,),
            lambda: [_e(np.ones((2, 3), bool), np.ones((2, 3)), np.ones(4), error=RuntimeError, match=BROADCAST)]),
-    OpInfo("to_dtype", _longdouble_round_trip, lambda x: x.double(), lambda: one(), (E.ToDtype,)),
+    OpInfo("to_dtype", _longdouble_round_trip, lambda x: x.double(), lambda: one(), (ToDtype,)),
     OpInfo("clone", minigrad.clone, torch.clone, lambda: one(), (E.Clone,)),
     # -- reductions ----------------------------------------------------------------
     OpInfo("sum", minigrad.sum, torch.sum, reduce_samples, (R.Sum,),

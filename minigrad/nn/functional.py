@@ -14,6 +14,7 @@ import numpy as np
 from minigrad import ops as _ops
 from minigrad.autograd import no_grad
 from minigrad.ops import nn_ops as _F
+from minigrad.ops.indexing import Embedding as _Embedding
 from minigrad.ops.attention import scaled_dot_product_attention
 from minigrad.random import _numpy_generator
 from minigrad.tensor import Tensor
@@ -269,7 +270,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
     if max_norm is not None:
         _renorm_(weight, idx, float(max_norm), float(norm_type))
-    return _ops.Embedding.apply(_watched(input, idx), weight, padding_idx=pad, scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse))
+    return _Embedding.apply(_watched(input, idx), weight, padding_idx=pad, scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse))
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2, scale_grad_by_freq: bool = False,

@@ -31,16 +31,15 @@ import builtins
 
 import numpy as np
 
-import minigrad.ops as _ops
+from minigrad.autograd import function
+from minigrad.ops import elementwise as _elementwise
+from minigrad.ops import indexing as _indexing
+from minigrad.ops import linalg as _linalg
+from minigrad.ops import reduction as _reduction
+from minigrad.ops import shape as _shape
 
 HANDLED: dict = {}
 """NumPy ufunc or function -> minigrad implementation taking NumPy's arguments."""
-
-
-def _tensor_cls():
-    from minigrad.autograd import function
-
-    return function.Tensor
 
 
 def _refuse(name, kwargs):
@@ -75,24 +74,24 @@ def _register(np_func, allowed=()):
 
 # -- differentiable ufuncs -------------------------------------------------------
 _UNARY = {
-    np.negative: _ops.neg,
-    np.exp: _ops.exp,
-    np.log: _ops.log,
-    np.sqrt: _ops.sqrt,
-    np.tanh: _ops.tanh,
-    np.absolute: _ops.abs,
-    np.sin: _ops.sin,
-    np.cos: _ops.cos,
+    np.negative: _elementwise.neg,
+    np.exp: _elementwise.exp,
+    np.log: _elementwise.log,
+    np.sqrt: _elementwise.sqrt,
+    np.tanh: _elementwise.tanh,
+    np.absolute: _elementwise.abs,
+    np.sin: _elementwise.sin,
+    np.cos: _elementwise.cos,
 }
 _BINARY = {
-    np.add: _ops.add,
-    np.subtract: _ops.sub,
-    np.multiply: _ops.mul,
-    np.true_divide: _ops.div,
-    np.power: _ops.pow,
-    np.maximum: _ops.maximum,
-    np.minimum: _ops.minimum,
-    np.matmul: _ops.matmul,
+    np.add: _elementwise.add,
+    np.subtract: _elementwise.sub,
+    np.multiply: _elementwise.mul,
+    np.true_divide: _elementwise.div,
+    np.power: _elementwise.pow,
+    np.maximum: _elementwise.maximum,
+    np.minimum: _elementwise.minimum,
+    np.matmul: _linalg.matmul,
 }
 for _uf, _fn in _UNARY.items():
     _register(_uf)(_fn)
@@ -107,28 +106,28 @@ def _positive(x):
 
 @_register(np.square)
 def _square(x):
-    return _ops.mul(x, x)
+    return _elementwise.mul(x, x)
 
 
 @_register(np.reciprocal)
 def _reciprocal(x):
-    return _ops.div(1.0, x)
+    return _elementwise.div(1.0, x)
 
 
 @_register(np.log1p)
 def _log1p(x):
     # No log1p op: log(1 + x) has the same derivatives; it only differs in rounding for |x| < 1e-8.
-    return _ops.log(_ops.add(x, 1.0))
+    return _elementwise.log(_elementwise.add(x, 1.0))
 
 
 @_register(np.expm1)
 def _expm1(x):
-    return _ops.sub(_ops.exp(x), 1.0)
+    return _elementwise.sub(_elementwise.exp(x), 1.0)
 
 
 @_register(np.clip)
 def _clip(a, a_min=None, a_max=None):
-    return _ops.clamp(a, a_min, a_max)
+    return _elementwise.clamp(a, a_min, a_max)
 
 
 # -- constant ufuncs and functions: computed on the arrays, returned as ndarrays ------
@@ -145,7 +144,7 @@ def _constant(np_func):
 
 def _arrays(obj):
     """Replace tensors (also inside lists, tuples and dicts) by their arrays."""
-    Tensor = _tensor_cls()
+    Tensor = function.Tensor
     if isinstance(obj, Tensor):
         return obj.data
     if isinstance(obj, (list, tuple)):
@@ -173,7 +172,7 @@ for _f in (
 
 # -- differentiable array functions ------------------------------------------------
 def _as_tensor(x):
-    Tensor = _tensor_cls()
+    Tensor = function.Tensor
     if isinstance(x, Tensor):
         return x
     return Tensor._make(np.asarray(x), False, None)
@@ -183,26 +182,26 @@ def _as_tensor(x):
 def _sum(a, axis=None, keepdims=False):
     if axis == ():  # NumPy: reduce over no axis (PyTorch's empty dim list would mean all)
         return _as_tensor(a)
-    return _ops.sum(_as_tensor(a), axis, bool(keepdims))
+    return _reduction.sum(_as_tensor(a), axis, bool(keepdims))
 
 
 @_register(np.mean, allowed=("axis", "keepdims"))
 def _mean(a, axis=None, keepdims=False):
     if axis == ():  # NumPy: reduce over no axis (PyTorch's empty dim list would mean all)
         return _as_tensor(a)
-    return _ops.mean(_as_tensor(a), axis, bool(keepdims))
+    return _reduction.mean(_as_tensor(a), axis, bool(keepdims))
 
 
 def _amax(a, axis=None, keepdims=False):
     if axis == ():
         return _as_tensor(a)
-    return _ops.amax(_as_tensor(a), () if axis is None else axis, bool(keepdims))
+    return _reduction.amax(_as_tensor(a), () if axis is None else axis, bool(keepdims))
 
 
 def _amin(a, axis=None, keepdims=False):
     if axis == ():
         return _as_tensor(a)
-    return _ops.amin(_as_tensor(a), () if axis is None else axis, bool(keepdims))
+    return _reduction.amin(_as_tensor(a), () if axis is None else axis, bool(keepdims))
 
 
 for _f in (np.max, np.amax):
@@ -215,36 +214,36 @@ for _f in (np.min, np.amin):
 def _where(condition, x=None, y=None):
     if x is None or y is None:
         raise TypeError("numpy.where(condition) (the indices form) has no gradient: use np.nonzero on the array")
-    return _ops.where(_arrays(condition), x, y)
+    return _elementwise.where(_arrays(condition), x, y)
 
 
 @_register(np.broadcast_to)
 def _broadcast_to(array, shape):
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return _ops.expand(_as_tensor(array), shape)
+    return _shape.expand(_as_tensor(array), shape)
 
 
 @_register(np.reshape, allowed=("shape", "newshape"))
 def _reshape(a, shape=None, newshape=None):
     shape = newshape if shape is None else shape
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return _ops.reshape(_as_tensor(a), shape)
+    return _shape.reshape(_as_tensor(a), shape)
 
 
 @_register(np.ravel)
 def _ravel(a):
-    return _ops.reshape(_as_tensor(a), (-1,))
+    return _shape.reshape(_as_tensor(a), (-1,))
 
 
 @_register(np.transpose, allowed=("axes",))
 def _transpose(a, axes=None):
     a = _as_tensor(a)
-    return _ops.permute(a, tuple(range(a.ndim))[::-1] if axes is None else tuple(axes))
+    return _shape.permute(a, tuple(range(a.ndim))[::-1] if axes is None else tuple(axes))
 
 
 @_register(np.swapaxes)
 def _swapaxes(a, axis1, axis2):
-    return _ops.transpose(_as_tensor(a), axis1, axis2)
+    return _shape.transpose(_as_tensor(a), axis1, axis2)
 
 
 @_register(np.moveaxis)
@@ -255,7 +254,7 @@ def _moveaxis(a, source, destination):
     order = [d for d in range(a.ndim) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return _ops.permute(a, tuple(order))
+    return _shape.permute(a, tuple(order))
 
 
 def _norm_axes(axes, ndim):
@@ -270,25 +269,25 @@ def _expand_dims(a, axis):
     shape = list(a.shape)
     for d in sorted(axes):
         shape.insert(d, 1)
-    return _ops.reshape(a, tuple(shape))
+    return _shape.reshape(a, tuple(shape))
 
 
 @_register(np.squeeze, allowed=("axis",))
 def _squeeze(a, axis=None):
-    return _ops.squeeze(_as_tensor(a), axis)
+    return _shape.squeeze(_as_tensor(a), axis)
 
 
 @_register(np.concatenate, allowed=("axis",))
 def _concatenate(arrays, axis=0):
     arrays = [_as_tensor(a) for a in arrays]
     if axis is None:
-        return _ops.cat([_ops.reshape(a, (-1,)) for a in arrays], 0)
-    return _ops.cat(arrays, axis)
+        return _shape.cat([_shape.reshape(a, (-1,)) for a in arrays], 0)
+    return _shape.cat(arrays, axis)
 
 
 @_register(np.stack, allowed=("axis",))
 def _stack(arrays, axis=0):
-    return _ops.stack([_as_tensor(a) for a in arrays], axis)
+    return _shape.stack([_as_tensor(a) for a in arrays], axis)
 
 
 @_register(np.split, allowed=("axis",))
@@ -304,7 +303,7 @@ def _split(ary, indices_or_sections, axis=0):
         bounds = [int(b) for b in indices_or_sections]
     edges = [0] + bounds + [n]
     lead = (slice(None),) * (axis % a.ndim)
-    return [_ops.getitem(a, lead + (slice(s, builtins.max(s, e)),)) for s, e in zip(edges[:-1], edges[1:])]
+    return [_indexing.getitem(a, lead + (slice(s, builtins.max(s, e)),)) for s, e in zip(edges[:-1], edges[1:])]
 
 
 @_register(np.take, allowed=("axis",))
@@ -312,22 +311,22 @@ def _take(a, indices, axis=None):
     a = _as_tensor(a)
     indices = np.asarray(_arrays(indices))
     if axis is None:
-        return _ops.getitem(_ops.reshape(a, (-1,)), indices)
-    return _ops.getitem(a, (slice(None),) * (axis % a.ndim) + (indices,))
+        return _indexing.getitem(_shape.reshape(a, (-1,)), indices)
+    return _indexing.getitem(a, (slice(None),) * (axis % a.ndim) + (indices,))
 
 
 @_register(np.copy)
 def _copy(a):
-    return _ops.clone(_as_tensor(a))
+    return _elementwise.clone(_as_tensor(a))
 
 
 @_register(np.dot)
 def _dot(a, b):
     a, b = _as_tensor(a), _as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        return _ops.mul(a, b)
+        return _elementwise.mul(a, b)
     if b.ndim <= 2:
-        return _ops.matmul(a, b)
+        return _linalg.matmul(a, b)
     raise TypeError("numpy.dot on tensors of more than 2 dimensions: use np.matmul (broadcasting batches)")
 
 

@@ -1,5 +1,7 @@
-"""Elementwise ops. Inputs broadcast as in NumPy; each backward returns the
-gradient in the broadcast shape and the engine sums it back to each input's shape.
+"""Elementwise ops: each ``Primitive`` (its math and VJP in its docstring) and, beside it,
+the public function that calls it (``add``, ``exp``, ``clamp``, ...). Inputs broadcast as in
+NumPy; each backward returns the gradient in the broadcast shape and the engine sums it back
+to each input's shape.
 
 Every backward is written in NumPy and serves every order: at first order it
 computes on arrays; recording a graph, its arguments are tensors and each NumPy
@@ -12,6 +14,9 @@ import math
 import numpy as np
 
 from minigrad.autograd import Primitive, function
+from minigrad.ops._promotion import (
+    binary, broadcast_error, cast, data_of, kind, no_bool, operand, to_dtype, to_float,
+)
 
 
 class Add(Primitive):
@@ -26,6 +31,28 @@ class Add(Primitive):
         return grad, grad
 
 
+def add(input, other):
+    """``input + other``, elementwise, with broadcasting and PyTorch's type promotion (:class:`Add`).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.add(minigrad.tensor([1.0, 2.0]), 10)
+    tensor([11., 12.])
+    """
+    return binary(Add, input, other)
+
+
 class Sub(Primitive):
     """y = a - b.   VJP: ā = ȳ,  b̄ = -ȳ."""
 
@@ -36,6 +63,32 @@ class Sub(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+_BOOL_SUB = ("Subtraction, the `-` operator, with a bool tensor is not supported. "
+             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+_BOOL_SUB_BOTH = ("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                  "Use the `^` or `logical_xor()` operator instead.")
+
+
+def sub(input, other):
+    """``input - other``, elementwise, with broadcasting and PyTorch's type promotion (:class:`Sub`).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
+    a_bool = getattr(input, "dtype", None) == np.bool_ or isinstance(input, bool)
+    b_bool = getattr(other, "dtype", None) == np.bool_ or isinstance(other, bool)
+    if a_bool or b_bool:
+        raise RuntimeError(_BOOL_SUB_BOTH if a_bool and b_bool else _BOOL_SUB)
+    return binary(Sub, input, other)
 
 
 class Mul(Primitive):
@@ -51,6 +104,22 @@ class Mul(Primitive):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+def mul(input, other):
+    """``input * other``, elementwise, with broadcasting and PyTorch's type promotion (:class:`Mul`).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
+    return binary(Mul, input, other)
 
 
 class Div(Primitive):
@@ -71,6 +140,22 @@ class Div(Primitive):
         return ga, gb
 
 
+def div(input, other):
+    """True division ``input / other`` (integers divide to float32, as in PyTorch) (:class:`Div`).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
+    return binary(Div, input, other, true_division=True)
+
+
 class Neg(Primitive):
     """y = -x.   VJP: x̄ = -ȳ."""
 
@@ -83,6 +168,22 @@ class Neg(Primitive):
         return -grad
 
 
+def neg(input):
+    """``-input``, elementwise (:class:`Neg`); bool tensors are refused, as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    no_bool(input, "Negation, the `-` operator, on a bool tensor is not supported. "
+                   "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return Neg.apply(input)
+
+
 def _power(a, b):
     """``a ** b`` with PyTorch's values at -inf and -0 for b = -0.5, which it computes as 1/√a
     (C's pow gives 0 and +inf there; 1/√a gives nan and -inf)."""
@@ -92,7 +193,7 @@ def _power(a, b):
 
 
 class Pow(Primitive):
-    """y = a ** b.   VJP: ā = ȳ · b · a^(b-1),  b̄ = ȳ · y · log a  (a > 0 where b̄ is needed)."""
+    """y = a ** b.   VJP: ā = ȳ · b · a^(b-1)  (0 where b = 0),  b̄ = ȳ · y · log a  (0 where a = 0)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -123,6 +224,49 @@ class Pow(Primitive):
         return ga, gb
 
 
+def pow(input, exponent):
+    """``input ** exponent``, elementwise, with broadcasting and PyTorch's type promotion (:class:`Pow`).
+
+    Integer tensors are raised in integers, as in PyTorch (negative integer exponents
+    follow PyTorch's integer rule).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    exponent : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
+    a, b = operand(input), operand(exponent)
+    ka, kb = kind(a, getattr(a, "dtype", None)), kind(b, getattr(b, "dtype", None))
+    if ka == "b" and kb == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if ka in "biu" and kb in "biu":  # integer power, computed in integers as PyTorch does
+        if ka == "b":
+            a = cast(a, np.dtype(np.int64))
+        if kb == "b":
+            b = cast(b, np.dtype(np.int64))
+        if isinstance(b, (int, np.integer)) and b < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if np.any(np.asarray(data_of(b)) < 0):
+            return _integer_power(a, b)
+    return binary(Pow, a, b)
+
+
+def _integer_power(a, b):
+    """a ** b for integer tensors with negative exponents: 1, ±1 for bases ±1, else 0 (PyTorch's
+    integer rule; NumPy refuses). Integers are not differentiable, so no graph is recorded."""
+    base, e = np.broadcast_arrays(np.asarray(data_of(a)), np.asarray(data_of(b)))
+    dtype = np.result_type(base, e)
+    neg = e < 0
+    r = np.power(base, np.where(neg, 0, e)).astype(dtype, copy=False)
+    ones = np.where(base == -1, np.where(e % 2 == 0, 1, -1), np.where(base == 1, 1, 0))
+    return function.Tensor._make(np.where(neg, ones, r).astype(dtype, copy=False), False, None)
+
+
 class Exp(Primitive):
     """y = eˣ.   VJP: x̄ = ȳ · y."""
 
@@ -136,6 +280,20 @@ class Exp(Primitive):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * y
+
+
+def exp(input):
+    """Exponential ``eˣ``, elementwise (:class:`Exp`); integer inputs give float32.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return Exp.apply(to_float(input))
 
 
 class Log(Primitive):
@@ -152,6 +310,20 @@ class Log(Primitive):
         return grad / x
 
 
+def log(input):
+    """Natural logarithm, elementwise (:class:`Log`); integer inputs give float32.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return Log.apply(to_float(input))
+
+
 class Sqrt(Primitive):
     """y = √x.   VJP: x̄ = ȳ / (2y)."""
 
@@ -165,6 +337,20 @@ class Sqrt(Primitive):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad / (2 * y)
+
+
+def sqrt(input):
+    """Square root, elementwise (:class:`Sqrt`); integer inputs give float32.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return Sqrt.apply(to_float(input))
 
 
 def sign_or_zero(x):
@@ -186,6 +372,21 @@ class Abs(Primitive):
         return grad * sign_or_zero(x)
 
 
+def abs(input):
+    """Absolute value, elementwise (:class:`Abs`).
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    no_bool(input, "\"abs_cpu\" not implemented for 'Bool'", NotImplementedError)
+    return Abs.apply(input)
+
+
 class Sin(Primitive):
     """y = sin x.   VJP: x̄ = ȳ · cos x."""
 
@@ -200,6 +401,20 @@ class Sin(Primitive):
         return grad * np.cos(x)
 
 
+def sin(input):
+    """Sine, elementwise (:class:`Sin`); integer inputs give float32.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return Sin.apply(to_float(input))
+
+
 class Cos(Primitive):
     """y = cos x.   VJP: x̄ = −ȳ · sin x."""
 
@@ -212,6 +427,20 @@ class Cos(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return -(grad * np.sin(x))
+
+
+def cos(input):
+    """Cosine, elementwise (:class:`Cos`); integer inputs give float32.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return Cos.apply(to_float(input))
 
 
 def erf_array(x):
@@ -271,6 +500,20 @@ class Tanh(Primitive):
         return grad * (1 - y * y)
 
 
+def tanh(input):
+    """Hyperbolic tangent, elementwise (:class:`Tanh`); integer inputs give float32.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return Tanh.apply(to_float(input))
+
+
 class Sigmoid(Primitive):
     """y = 1 / (1 + e⁻ˣ).   VJP: x̄ = ȳ · y · (1 - y)."""
 
@@ -286,6 +529,26 @@ class Sigmoid(Primitive):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * y * (1 - y)
+
+
+def sigmoid(input):
+    """Logistic sigmoid ``1/(1 + e⁻ˣ)``, elementwise (:class:`Sigmoid`); integer inputs give float32.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.sigmoid(minigrad.tensor([0.0]))
+    tensor([0.5000])
+    """
+    return Sigmoid.apply(to_float(input))
 
 
 class ReLU(Primitive):
@@ -309,6 +572,21 @@ class ReLU(Primitive):
         return grad * np.logical_not(np.less_equal(y, 0))
 
 
+def relu(input):
+    """Rectified linear unit ``max(x, 0)``, elementwise (:class:`ReLU`).
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    no_bool(input, "Boolean inputs not supported for relu")
+    return ReLU.apply(input)
+
+
 class Clamp(Primitive):
     """y = min(max(x, lo), hi).   VJP: x̄ = ȳ · [lo ≤ x ≤ hi]  (PyTorch passes the gradient at the bounds)."""
 
@@ -327,6 +605,38 @@ class Clamp(Primitive):
         if ctx.hi is not None:
             mask &= np.less_equal(x, ctx.hi)
         return grad * mask, None, None
+
+
+def clamp(input, min=None, max=None):
+    """Clamp every element into ``[min, max]`` (:class:`Clamp`; ``clip`` is the same function).
+
+    Parameters
+    ----------
+    input : Tensor
+    min, max : number, optional
+        Bounds; at least one must be given.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    RuntimeError
+        If both bounds are None.
+    """
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input.dtype.kind in "biu":
+        # PyTorch's promotion: a floating bound makes the result float32; bool input becomes int64
+        if isinstance(min, float) or isinstance(max, float):
+            input = to_dtype(input, np.float32)
+        elif input.dtype == np.bool_:
+            input = to_dtype(input, np.int64)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
 
 
 def _split_by_comparison(grad, a, b, loses):
@@ -355,6 +665,22 @@ class Maximum(Primitive):
         return _split_by_comparison(grad, a, b, np.less)
 
 
+def maximum(input, other):
+    """Elementwise maximum, with broadcasting and PyTorch's type promotion (:class:`Maximum`).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
+    return binary(Maximum, input, other)
+
+
 class Minimum(Primitive):
     """y = min(a, b) elementwise.   VJP: ȳ goes to the smaller input; on ties it is split in half."""
 
@@ -367,6 +693,22 @@ class Minimum(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         return _split_by_comparison(grad, a, b, np.greater)
+
+
+def minimum(input, other):
+    """Elementwise minimum, with broadcasting and PyTorch's type promotion (:class:`Minimum`).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    other : Tensor or number
+        Broadcast against ``input``.
+
+    Returns
+    -------
+    Tensor
+    """
+    return binary(Minimum, input, other)
 
 
 class Where(Primitive):
@@ -385,16 +727,28 @@ class Where(Primitive):
         return None, np.where(cond, grad, zero), np.where(cond, zero, grad)
 
 
-class ToDtype(Primitive):
-    """y = x converted to ``dtype``.   VJP: x̄ = ȳ converted back (the engine casts to x's dtype)."""
+def where(condition, input, other):
+    """Pick from ``input`` where ``condition`` holds, else from ``other`` (:class:`Where`).
 
-    @staticmethod
-    def forward(ctx, x, dtype):
-        return x.astype(dtype, copy=False) if x.dtype != dtype else x
+    Parameters
+    ----------
+    condition : Tensor of bool
+    input, other : Tensor or number
+        All three broadcast together.
 
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None
+    Returns
+    -------
+    Tensor
+    """
+    try:
+        return Where.apply(operand(condition), operand(input), operand(other))
+    except ValueError:
+        shapes = [np.shape(data_of(operand(x))) for x in (condition, input, other)]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise broadcast_error(condition, input, other) from None
+        raise
 
 
 class Clone(Primitive):
@@ -407,3 +761,17 @@ class Clone(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+def clone(input):
+    """A copy that stays in the graph (:class:`Clone`).
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return Clone.apply(input)

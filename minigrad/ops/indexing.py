@@ -4,13 +4,15 @@ Each pair here is each other's VJP - ``x[index]`` and :class:`IndexPutAccumulate
 :class:`Gather` and :class:`IndexAdd` - so indexing and lookups are differentiable
 to any order. Backward formulas reach the kernels through :func:`gather` and
 :func:`index_add`, which run the kernel on arrays (first order) and the op on
-tensors (when a graph is recorded)."""
+tensors (when a graph is recorded). The public functions :func:`getitem`,
+:func:`setitem` and :func:`embedding` sit beside the op each calls."""
 from __future__ import annotations
 
 import numpy as np
 
 from minigrad import kernels
-from minigrad.autograd import Primitive, function
+from minigrad.autograd import Primitive, function, is_grad_enabled
+from minigrad.ops._promotion import data_of, torch_dtype_name
 from minigrad.sparse import SparseTensor
 
 
@@ -75,6 +77,21 @@ class GetItem(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return index_put_accumulate(ctx.in_shape, ctx.index, grad), None
+
+
+def _index_arg(index):
+    """Lists inside an index become arrays (NumPy does the rest). Tensors stay
+    tensors: ``apply`` hands their arrays to the op and version-checks them."""
+    if isinstance(index, tuple):
+        return tuple(_index_arg(i) for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def getitem(input, index):
+    """``input[index]`` with NumPy's indexing rules (:class:`GetItem`)."""
+    return GetItem.apply(input, _index_arg(index))
 
 
 def _take(g, index):
@@ -155,6 +172,33 @@ class IndexPut(Primitive):
                 gv = np.sum(gv, axis=axes, keepdims=True)
             gv = np.reshape(gv, ctx.v_shape)
         return gx, None, gv
+
+
+def _index_data(index):
+    """An index with the arrays of its tensors, for NumPy."""
+    if isinstance(index, tuple):
+        return tuple(data_of(i) for i in index)
+    return data_of(index)
+
+
+def setitem(input, index, value) -> None:
+    """``input[index] = value``, in place (:class:`IndexPut`; differentiable for non-leaf ``input``)."""
+    Tensor = function.Tensor
+    index = _index_arg(index)
+    input._check_inplace()
+    if isinstance(value, Tensor) and value.dtype != input.dtype and _is_advanced(index):
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got {torch_dtype_name(input.dtype)} "
+            f"for the destination and {torch_dtype_name(value.dtype)} for the source."
+        )
+    value_req = isinstance(value, Tensor) and value.requires_grad
+    if is_grad_enabled() and (input.requires_grad or value_req):
+        input._inplace(IndexPut.apply(input._snapshot(value), index, value))
+    else:
+        v = np.asarray(value.data if isinstance(value, Tensor) else value)
+        index = _index_data(index)
+        input.data[index] = fit_value(v, np.ndim(input.data[index]))
+        input._bump_version()
 
 
 def fit_value(v: np.ndarray, target_ndim: int) -> np.ndarray:
@@ -256,6 +300,15 @@ class Embedding(Primitive):
         if ctx.sparse:
             return None, sparse_rows(ctx.num_rows, idx, rows, copied)
         return None, index_add(ctx.num_rows, idx, rows)
+
+
+def embedding(input, weight):
+    """Rows of ``weight`` (V, D) at the integer positions ``input``, any shape (:class:`Embedding`).
+
+    :func:`minigrad.nn.functional.embedding` takes PyTorch's options as well.
+    """
+    idx = input.data if isinstance(input, function.Tensor) else np.asarray(input)
+    return Embedding.apply(idx, weight)
 
 
 def sparse_rows(num_rows, idx, rows, owned=False):

@@ -1,9 +1,10 @@
-"""Matrix products."""
+"""Matrix products: :class:`MatMul` and, beside it, :func:`matmul`."""
 from __future__ import annotations
 
 import numpy as np
 
 from minigrad.autograd import Primitive
+from minigrad.ops._promotion import no_bool, operand
 
 
 class MatMul(Primitive):
@@ -47,3 +48,41 @@ class MatMul(Primitive):
             if b.ndim == 1:
                 gb = np.reshape(gb, gb.shape[:-2] + (b.shape[0],))
         return ga, gb
+
+
+# C++'s names of the dtypes, as PyTorch's matmul messages spell them.
+_C_TYPE_NAMES = {
+    "float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int", "int32": "int",
+    "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+}
+
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch broadcasting of batch dimensions (:class:`MatMul`).
+
+    The operands must have one dtype (PyTorch does not promote in matmul).
+
+    Parameters
+    ----------
+    input, other : Tensor
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.matmul(minigrad.eye(2), minigrad.tensor([[1.0], [2.0]]))
+    tensor([[1.],
+            [2.]])
+    """
+    a, b = operand(input), operand(other)
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if da is not None and db is not None:
+        no_bool(a, "\"addmm_impl_cpu_\" not implemented for 'Bool'", NotImplementedError)
+        no_bool(b, "\"addmm_impl_cpu_\" not implemented for 'Bool'", NotImplementedError)
+        if da != db:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                               f"{_C_TYPE_NAMES.get(da.name, da.name)} != {_C_TYPE_NAMES.get(db.name, db.name)}")
+    return MatMul.apply(a, b)

@@ -1,34 +1,20 @@
-"""Reductions over one or more dimensions (``dim`` an int, a tuple, or None for all).
+"""Reductions over one or more dimensions (``dim`` an int, a tuple, or None for all): each
+``Primitive`` and, beside it, the public function that calls it (``sum``, ``mean``, ``max``, ...).
 
 The backward formulas are NumPy that serves every order (see
 :mod:`minigrad.ops._numpy_dispatch`): ``np.reshape``/``np.broadcast_to`` on a
 tensor gradient record the matching minigrad ops."""
 from __future__ import annotations
 
+import builtins
+from collections import namedtuple
+
 import numpy as np
 
-from minigrad.autograd import Primitive
-
-
-def normalize_dims(dim, ndim: int) -> tuple:
-    """``dim`` (None, int or tuple, negatives allowed) as a sorted tuple of axes."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    if not dims:
-        return tuple(range(ndim))  # PyTorch: an empty dim list reduces over every dimension
-    out = []
-    for d in dims:
-        d = int(d)
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})"
-            )
-        if ndim:  # a 0-d tensor accepts dim 0 / -1 and has nothing to reduce
-            out.append(d % ndim)
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
-    return tuple(sorted(out))
+from minigrad.autograd import Primitive, function
+from minigrad.ops._promotion import dim_index, normalize_dims, to_dtype, to_float
+from minigrad.ops.elementwise import maximum, minimum
+from minigrad.ops.shape import as_vector
 
 
 def _expand_back(grad, in_shape, axes, keepdim):
@@ -55,6 +41,32 @@ class Sum(Primitive):
         return np.broadcast_to(g, ctx.in_shape), None, None
 
 
+def sum(input, dim=None, keepdim: bool = False):
+    """Sum of elements over ``dim`` (:class:`Sum`); integer and bool tensors sum in int64, as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        Dimensions to reduce; all when None.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.sum(minigrad.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0)
+    tensor([4., 6.])
+    """
+    if input.dtype.kind in "biu" and input.dtype != np.int64:
+        input = to_dtype(input, np.int64)  # PyTorch sums every integer and bool dtype in int64
+    return Sum.apply(input, normalize_dims(dim, input.ndim), keepdim)
+
+
 class Mean(Primitive):
     """y = (1/n) Σ_dims x, n = number of reduced elements.   VJP: x̄ = ȳ / n broadcast back."""
 
@@ -68,6 +80,26 @@ class Mean(Primitive):
     def backward(ctx, grad):
         g = _expand_back(grad, ctx.in_shape, ctx.axes, ctx.keepdim) / ctx.n
         return np.broadcast_to(g, ctx.in_shape), None, None
+
+
+def mean(input, dim=None, keepdim: bool = False):
+    """Mean of elements over ``dim``, floating-point input only (:class:`Mean`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        Dimensions to reduce; all when None.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dtype.kind not in "fc":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {input.dtype}")
+    return Mean.apply(input, normalize_dims(dim, input.ndim), keepdim)
 
 
 def _extremum_forward(ctx, x, axes, keepdim, reduce):
@@ -106,6 +138,42 @@ class Amin(Primitive):
     backward = staticmethod(_extremum_backward)
 
 
+def amax(input, dim=(), keepdim: bool = False):
+    """Largest element along ``dim``, values only (:class:`Amax`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        All dimensions when omitted.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
+    return Amax.apply(input, normalize_dims(dim if dim != () else None, input.ndim), keepdim)
+
+
+def amin(input, dim=(), keepdim: bool = False):
+    """Smallest element along ``dim``, values only (:class:`Amin`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        All dimensions when omitted.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
+    return Amin.apply(input, normalize_dims(dim if dim != () else None, input.ndim), keepdim)
+
+
 class MaxDim(Primitive):
     """y = x at the first arg-max along ``dim`` (values of ``max(dim)``).   VJP: ȳ to that one position."""
 
@@ -126,6 +194,85 @@ class MaxDim(Primitive):
         return np.where(at_arg, g, np.zeros((), dtype=grad.dtype)), None, None, None
 
 
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+
+def _max_min(input, dim, keepdim, largest):
+    if isinstance(dim, function.Tensor):  # torch.max(a, b) is the elementwise maximum
+        return (maximum if largest else minimum)(input, dim)
+    if input.numel() == 0:
+        raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is None:
+        return (Amax if largest else Amin).apply(input, normalize_dims(None, input.ndim), False)
+    if input.ndim == 0:
+        return _max_min(as_vector(input, dim), 0, False, largest)
+    d = dim_index(dim, input.ndim)
+    values = MaxDim.apply(input, d, keepdim, largest)
+    arg = np.argmax(input.data, axis=d) if largest else np.argmin(input.data, axis=d)
+    if keepdim:
+        arg = np.expand_dims(arg, d)
+    return MaxMin(values, function.Tensor._make(arg.astype(np.int64), False, None))
+
+
+def max(input, dim=None, keepdim: bool = False):
+    """Largest element (:class:`Amax`); with ``dim`` a ``(values, indices)`` pair, first index on ties
+    (:class:`MaxDim`); with a tensor second argument the elementwise :func:`maximum`."""
+    return _max_min(input, dim, keepdim, True)
+
+
+def min(input, dim=None, keepdim: bool = False):
+    """Smallest element (:class:`Amin`); with ``dim`` a ``(values, indices)`` pair, first index on ties
+    (:class:`MaxDim`); with a tensor second argument the elementwise :func:`minimum`."""
+    return _max_min(input, dim, keepdim, False)
+
+
+def _arg_extremum(input, dim, keepdim, arg):
+    """``arg`` (np.argmax or np.argmin) as an int64 tensor, over all elements when dim is None."""
+    if dim is None or input.ndim == 0:
+        if dim is not None:
+            normalize_dims(dim, 0)  # a 0-d tensor takes dim 0 / -1 (its single element)
+        out = np.asarray(arg(input.data), dtype=np.int64)
+    else:
+        out = arg(input.data, axis=dim_index(dim, input.ndim), keepdims=keepdim).astype(np.int64)
+    return function.Tensor._make(out, False, None)
+
+
+def argmax(input, dim=None, keepdim: bool = False):
+    """Index of the largest element (first on ties); not differentiable.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+        Over the flattened tensor when None.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor of int64
+    """
+    return _arg_extremum(input, dim, keepdim, np.argmax)
+
+
+def argmin(input, dim=None, keepdim: bool = False):
+    """Index of the smallest element (first on ties); not differentiable.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+        Over the flattened tensor when None.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor of int64
+    """
+    return _arg_extremum(input, dim, keepdim, np.argmin)
+
+
 def _variance(x, axes, denom, keepdim):
     """Σ (x − mean)² / denom, accumulated in float64 for narrower floats (as PyTorch's
     accumulator is), so float32 values above ~1.8e19 do not overflow on the way; returned
@@ -143,7 +290,7 @@ class Var(Primitive):
     def forward(ctx, x, axes, correction, keepdim):
         n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
         ctx.save_for_backward(x)
-        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, max(n - correction, 0)
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, builtins.max(n - correction, 0)
         with np.errstate(over="ignore"):  # a float32 variance above 3.4e38 is inf, as in PyTorch
             return _variance(x, axes, ctx.denom, keepdim).astype(x.dtype)
 
@@ -157,6 +304,28 @@ class Var(Primitive):
             return g * 2 * centered / ctx.denom, None, None, None
 
 
+def var(input, dim=None, correction: int = 1, keepdim: bool = False):
+    """Variance over ``dim`` with Bessel's ``correction`` (:class:`Var`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        Dimensions to reduce; all when None.
+    correction : int, default 1
+        1 for the unbiased estimate, 0 for the population variance.
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dtype.kind in "biu":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    return Var.apply(input, normalize_dims(dim, input.ndim), correction, keepdim)
+
+
 class Std(Primitive):
     """y = √(Σ (x - x̄)² / (n - c)) over dims (c = correction).   VJP: x̄ = ȳ · (x - mean) / ((n - c) · y).
 
@@ -167,7 +336,7 @@ class Std(Primitive):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, max(n - correction, 0)
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, builtins.max(n - correction, 0)
         y = np.sqrt(_variance(x, axes, ctx.denom, keepdim)).astype(x.dtype)
         ctx.save_for_backward(x, y)
         return y
@@ -180,6 +349,27 @@ class Std(Primitive):
         yb = _expand_back(y, np.shape(x), ctx.axes, ctx.keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
             return g * centered / (yb * ctx.denom), None, None, None
+
+
+def std(input, dim=None, correction: int = 1, keepdim: bool = False):
+    """Standard deviation over ``dim``, ``sqrt(var(...))`` as one op (:class:`Std`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+        Dimensions to reduce; all when None.
+    correction : int, default 1
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dtype.kind in "biu":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    return Std.apply(input, normalize_dims(dim, input.ndim), correction, keepdim)
 
 
 class LogSumExp(Primitive):
@@ -203,3 +393,20 @@ class LogSumExp(Primitive):
         shape = np.shape(x)
         g = _expand_back(grad, shape, ctx.axes, ctx.keepdim)
         return g * np.exp(x - _expand_back(y, shape, ctx.axes, ctx.keepdim)), None, None
+
+
+def logsumexp(input, dim, keepdim: bool = False):
+    """Stable ``log Σ exp(x)`` over ``dim`` (:class:`LogSumExp`); integer inputs give float32.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int
+    keepdim : bool, default False
+        Keep the reduced dimensions with size 1.
+
+    Returns
+    -------
+    Tensor
+    """
+    return LogSumExp.apply(to_float(input), normalize_dims(dim, input.ndim), keepdim)

@@ -1,10 +1,14 @@
 """Shape ops: they move or repeat elements without changing values, so each
-VJP moves the gradient back (reshape back, inverse permutation, sum over copies)."""
+VJP moves the gradient back (reshape back, inverse permutation, sum over copies).
+Beside each ``Primitive`` sit the public functions that call it (``reshape`` with
+``flatten``/``squeeze``/``unsqueeze``, ``permute`` with ``transpose``, ...)."""
 from __future__ import annotations
 
 import numpy as np
 
 from minigrad.autograd import Primitive
+from minigrad.ops._promotion import dim_index, normalize_dims
+from minigrad.ops.indexing import getitem
 
 
 class Reshape(Primitive):
@@ -25,6 +29,88 @@ class Reshape(Primitive):
         return np.reshape(grad, ctx.in_shape), None
 
 
+def reshape(input, shape):
+    """The same elements in a new shape, one dimension may be -1 (:class:`Reshape`).
+
+    Parameters
+    ----------
+    input : Tensor
+    shape : tuple of int
+
+    Returns
+    -------
+    Tensor
+    """
+    return Reshape.apply(input, tuple(int(s) for s in shape))
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    """Merge dimensions ``start_dim..end_dim`` into one (a :func:`reshape`).
+
+    Parameters
+    ----------
+    input : Tensor
+    start_dim, end_dim : int
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.ndim == 0:
+        return reshape(input, (1,))
+    s, e = dim_index(start_dim, input.ndim), dim_index(end_dim, input.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input.shape
+    return reshape(input, shape[:s] + (int(np.prod(shape[s : e + 1])),) + shape[e + 1 :])
+
+
+def squeeze(input, dim=None):
+    """Remove dimensions of size 1, only ``dim`` when given (a :func:`reshape`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of int, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    shape = input.shape
+    if dim is None:
+        return reshape(input, tuple(n for n in shape if n != 1))
+    dims = normalize_dims(dim, input.ndim) if input.ndim else ()
+    return reshape(input, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(input, dim: int):
+    """Insert a dimension of size 1 at ``dim`` (a :func:`reshape`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+
+    Returns
+    -------
+    Tensor
+    """
+    d = normalize_dims(dim, input.ndim + 1)[0]
+    shape = input.shape
+    return reshape(input, shape[:d] + (1,) + shape[d:])
+
+
+def as_vector(input, dim):
+    """A 0-d tensor as shape (1,), for ops that take a ``dim``.
+
+    PyTorch lets such ops treat a 0-d tensor as one dimension of size 1 (``dim``
+    0 or -1); routing through a reshape keeps one implementation per op.
+    """
+    normalize_dims(dim, 0)  # raises for a dim other than 0 / -1
+    return reshape(input, (1,))
+
+
 class Permute(Primitive):
     """y = x with dimensions reordered: y.shape[i] = x.shape[dims[i]].   VJP: x̄ = ȳ permuted by the inverse of dims."""
 
@@ -38,6 +124,50 @@ class Permute(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return np.transpose(grad, ctx.inverse), None
+
+
+def transpose(input, dim0: int, dim1: int):
+    """Swap dimensions ``dim0`` and ``dim1`` (a :class:`Permute`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim0, dim1 : int
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.ndim == 0:
+        return input
+    dims = list(range(input.ndim))
+    a, b = dim_index(dim0, input.ndim), dim_index(dim1, input.ndim)
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute.apply(input, tuple(dims))
+
+
+def permute(input, dims):
+    """Reorder the dimensions (:class:`Permute`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dims : tuple of int
+
+    Returns
+    -------
+    Tensor
+    """
+    dims = tuple(int(d) for d in dims)
+    if len(dims) != input.ndim:
+        raise RuntimeError(
+            f"permute(): number of dimensions in the tensor input does not match the length "
+            f"of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not equal to len(dims) = {len(dims)}"
+        )
+    dims = tuple(dim_index(d, input.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(input, dims)
 
 
 class Expand(Primitive):
@@ -58,6 +188,34 @@ class Expand(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+
+def expand(input, sizes):
+    """``input`` broadcast to ``sizes``, a view (:class:`Expand`); -1 keeps a dimension's size.
+
+    Parameters
+    ----------
+    input : Tensor
+    sizes : tuple of int
+
+    Returns
+    -------
+    Tensor
+    """
+    sizes = tuple(int(s) for s in sizes)
+    lead = len(sizes) - input.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+            f"number of dimensions in the tensor ({input.ndim})"
+        )
+    shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return Expand.apply(input, shape)
+
+
+def broadcast_to(input, shape):
+    """``input`` broadcast to ``shape``: :func:`expand`."""
+    return expand(input, shape)
 
 
 class Cat(Primitive):
@@ -87,6 +245,28 @@ class Cat(Primitive):
         return (None,) + tuple(np.split(grad, ctx.bounds, axis=ctx.dim))
 
 
+def cat(tensors, dim: int = 0):
+    """Concatenate tensors along an existing dimension (:class:`Cat`).
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+        Same shape except along ``dim``.
+    dim : int, default 0
+
+    Returns
+    -------
+    Tensor
+    """
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for k, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {k}) cannot be concatenated")
+    return Cat.apply(dim_index(dim, tensors[0].ndim), *tensors)
+
+
 class Stack(Primitive):
     """y = the inputs stacked along a new dimension ``dim``.   VJP: input k gets ȳ indexed at k along dim."""
 
@@ -99,3 +279,83 @@ class Stack(Primitive):
     def backward(ctx, grad):
         lead = (slice(None),) * ctx.dim
         return (None,) + tuple(grad[lead + (k,)] for k in range(np.shape(grad)[ctx.dim]))
+
+
+def stack(tensors, dim: int = 0):
+    """Stack tensors of equal shape along a new dimension (:class:`Stack`).
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+    dim : int, default 0
+
+    Returns
+    -------
+    Tensor
+    """
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise RuntimeError(f"stack expects each tensor to be equal size, but got {sorted(shapes)}")
+    return Stack.apply(dim_index(dim, tensors[0].ndim + 1), *tensors)
+
+
+def split(input, split_size_or_sections, dim: int = 0):
+    """Split into pieces along ``dim``, each a differentiable slice (:func:`~minigrad.ops.indexing.getitem`).
+
+    Parameters
+    ----------
+    input : Tensor
+    split_size_or_sections : int or list of int
+        The size of every piece (the last may be smaller), or the list of sizes.
+    dim : int, default 0
+
+    Returns
+    -------
+    tuple of Tensor
+    """
+    d = dim_index(dim, input.ndim)
+    n = input.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0:
+            if n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            return (input,)
+        sizes = [min(step, n - s) for s in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                f"dimension {d}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for size in sizes:
+        index = (slice(None),) * d + (slice(start, start + size),)
+        out.append(getitem(input, index))
+        start += size
+    return tuple(out)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    """Split into ``chunks`` pieces of (nearly) equal size along ``dim`` (a :func:`split`).
+
+    Parameters
+    ----------
+    input : Tensor
+    chunks : int
+    dim : int, default 0
+
+    Returns
+    -------
+    tuple of Tensor
+    """
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input.shape[dim_index(dim, input.ndim)]
+    return split(input, max(1, -(-n // chunks)), dim)

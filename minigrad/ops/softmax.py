@@ -1,9 +1,12 @@
-"""softmax and log_softmax along one dimension, written to be stable for any logits."""
+"""softmax and log_softmax along one dimension, written to be stable for any logits: each
+``Primitive`` and, beside it, the public function that calls it."""
 from __future__ import annotations
 
 import numpy as np
 
 from minigrad.autograd import Primitive
+from minigrad.ops._promotion import dim_index, floating_only
+from minigrad.ops.shape import as_vector, reshape
 
 
 class Softmax(Primitive):
@@ -23,6 +26,30 @@ class Softmax(Primitive):
         return y * (grad - np.sum(grad * y, axis=ctx.dim, keepdims=True)), None
 
 
+def softmax(input, dim: int):
+    """Softmax along ``dim`` (:class:`Softmax`); floating-point input only.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.softmax(minigrad.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    floating_only("softmax", input)
+    if input.ndim == 0:
+        return reshape(softmax(as_vector(input, dim), 0), ())
+    return Softmax.apply(input, dim_index(dim, input.ndim))
+
+
 class LogSoftmax(Primitive):
     """y = x - logsumexp(x) along ``dim``.   VJP: x̄ = ȳ - softmax(x) · Σ ȳ."""
 
@@ -39,3 +66,21 @@ class LogSoftmax(Primitive):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad - np.exp(y) * np.sum(grad, axis=ctx.dim, keepdims=True), None
+
+
+def log_softmax(input, dim: int):
+    """Logarithm of the softmax along ``dim``, computed stably (:class:`LogSoftmax`); floating-point input only.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+
+    Returns
+    -------
+    Tensor
+    """
+    floating_only("log_softmax", input)
+    if input.ndim == 0:
+        return reshape(log_softmax(as_vector(input, dim), 0), ())
+    return LogSoftmax.apply(input, dim_index(dim, input.ndim))
