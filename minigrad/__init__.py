@@ -24,6 +24,10 @@ from minigrad.ops import (
     permute, pow, relu, reshape, sigmoid, sin, softmax, split, sqrt, squeeze, stack, std, sub, sum,
     tanh, transpose, unsqueeze, var, where,
 )
+from minigrad.ops import (
+    addmm, argsort, bmm, cumprod, cumsum, einsum, gather, index_add, index_select, mm, return_types, scatter,
+    scatter_add, sort, topk,
+)
 from minigrad.ops.masking import masked_fill, tril, triu
 from minigrad.random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,

@@ -546,10 +546,59 @@ class Tensor:
         return _ops.matmul(self, other)
 
     def mm(self, mat2):
-        """Matrix product of two 2-D tensors (:meth:`matmul` without broadcasting)."""
-        if self.ndim != 2 or np.ndim(_data(mat2)) != 2:
-            raise RuntimeError("self must be a matrix" if self.ndim != 2 else "mat2 must be a matrix")
-        return _ops.matmul(self, mat2)
+        return _ops.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return _ops.bmm(self, mat2)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    # -- gather, scatter, scans, sorting ---------------------------------------------
+    def gather(self, dim, index, *, sparse_grad: bool = False):
+        return _ops.gather(self, dim, index, sparse_grad=sparse_grad)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _ops.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        """In place: :meth:`scatter`."""
+        self._check_inplace()
+        return self._inplace(_ops.scatter(self._snapshot(src), dim, index, src, value=value, reduce=reduce))
+
+    def scatter_add(self, dim, index, src):
+        return _ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        """In place: :meth:`scatter_add`."""
+        self._check_inplace()
+        return self._inplace(_ops.scatter_add(self._snapshot(src), dim, index, src))
+
+    def index_select(self, dim, index):
+        return _ops.index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _ops.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        """In place: :meth:`index_add` (``self[index[k]] += alpha * source[k]`` along ``dim``)."""
+        self._check_inplace()
+        return self._inplace(_ops.index_add(self._snapshot(source), dim, index, source, alpha=alpha))
+
+    def cumsum(self, dim, *, dtype=None):
+        return _ops.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        return _ops.cumprod(self, dim, dtype=dtype)
+
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
+        return _ops.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
+        return _ops.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        return _ops.topk(self, k, dim, largest, sorted)
 
     def exp(self):
         return _ops.exp(self)
@@ -911,6 +960,19 @@ for _name in (
     "broadcast_to",
     "split",
     "chunk",
+    "mm",
+    "bmm",
+    "addmm",
+    "gather",
+    "scatter",
+    "scatter_add",
+    "index_select",
+    "index_add",
+    "cumsum",
+    "cumprod",
+    "sort",
+    "argsort",
+    "topk",
 ):
     _method = Tensor.__dict__[_name]
     if _method.__doc__ is None:

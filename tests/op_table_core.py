@@ -486,3 +486,8 @@ OPS = [
 from op_table_conv import CORE_OPS as _CONV_CORE_OPS  # noqa: E402
 
 OPS += _CONV_CORE_OPS
+
+# The gather/scatter family, sorting, scans and the named products (op_table_more_core.py).
+from op_table_more_core import CORE_OPS as _MORE_CORE_OPS  # noqa: E402
+
+OPS += _MORE_CORE_OPS

@@ -9,8 +9,11 @@ in the module of its family:
 * :mod:`~minigrad.ops.reduction` - sum, mean, max, min, amax, amin, var, std, logsumexp, argmax, argmin;
 * :mod:`~minigrad.ops.shape` - reshape, flatten, squeeze, unsqueeze, transpose, permute, expand,
   cat, stack, split, chunk;
-* :mod:`~minigrad.ops.linalg` - matmul; :mod:`~minigrad.ops.softmax` - softmax, log_softmax;
+* :mod:`~minigrad.ops.linalg` - matmul, mm, bmm, addmm, einsum; :mod:`~minigrad.ops.softmax` - softmax, log_softmax;
 * :mod:`~minigrad.ops.indexing` - getitem, setitem, embedding, and gather / index-add as ops;
+* :mod:`~minigrad.ops.gather_scatter` - PyTorch's gather, scatter, scatter_add, index_select,
+  index_add, on the kernels' ops; :mod:`~minigrad.ops.sorting` - sort, argsort, topk (their
+  :mod:`~minigrad.ops.return_types`); :mod:`~minigrad.ops.scan` - cumsum, cumprod;
 * :mod:`~minigrad.ops.nn_ops` - the fused layers and losses behind :mod:`minigrad.nn.functional`;
   :mod:`~minigrad.ops.conv`, :mod:`~minigrad.ops.recurrent`, :mod:`~minigrad.ops.attention`,
   :mod:`~minigrad.ops.masking` - convolution, the recurrent time loop, attention, masks;
@@ -27,12 +30,15 @@ from minigrad.ops.elementwise import (
     abs, add, clamp, clip, clone, cos, div, exp, log, maximum, minimum, mul, neg, pow, relu, sigmoid,
     sin, sqrt, sub, tanh, where,
 )
+from minigrad.ops.gather_scatter import gather, index_add, index_select, scatter, scatter_add
 from minigrad.ops.indexing import embedding, getitem, setitem
-from minigrad.ops.linalg import matmul
+from minigrad.ops.linalg import addmm, bmm, einsum, matmul, mm
 from minigrad.ops.reduction import (
     MaxMin, amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var,
 )
 from minigrad.ops.shape import (
     broadcast_to, cat, chunk, expand, flatten, permute, reshape, split, squeeze, stack, transpose, unsqueeze,
 )
+from minigrad.ops.scan import cumprod, cumsum
 from minigrad.ops.softmax import log_softmax, softmax
+from minigrad.ops.sorting import argsort, sort, topk

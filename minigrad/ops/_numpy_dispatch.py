@@ -36,6 +36,7 @@ from minigrad.ops import elementwise as _elementwise
 from minigrad.ops import indexing as _indexing
 from minigrad.ops import linalg as _linalg
 from minigrad.ops import reduction as _reduction
+from minigrad.ops import scan as _scan_ops
 from minigrad.ops import shape as _shape
 
 HANDLED: dict = {}
@@ -313,6 +314,29 @@ def _take(a, indices, axis=None):
     if axis is None:
         return _indexing.getitem(_shape.reshape(a, (-1,)), indices)
     return _indexing.getitem(a, (slice(None),) * (axis % a.ndim) + (indices,))
+
+
+def _scan(op, a, axis):
+    a = _as_tensor(a)
+    if axis is None:  # NumPy: over the flattened array
+        return op(_shape.reshape(a, (-1,)), 0)
+    return op(a, axis)
+
+
+@_register(np.cumsum, allowed=("axis",))
+def _cumsum(a, axis=None):
+    return _scan(_scan_ops.cumsum, a, axis)
+
+
+@_register(np.cumprod, allowed=("axis",))
+def _cumprod(a, axis=None):
+    return _scan(_scan_ops.cumprod, a, axis)
+
+
+@_register(np.einsum, allowed=("optimize",))
+def _einsum(subscripts, *operands, optimize=False):
+    # (optimize only chooses the order of the contractions, not the result)
+    return _linalg.einsum(subscripts, *operands)
 
 
 @_register(np.copy)

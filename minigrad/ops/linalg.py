@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import Primitive
-from minigrad.ops._promotion import no_bool, operand
+from minigrad.ops._promotion import no_bool, operand, to_dtype, torch_dtype_name
+from minigrad.ops.elementwise import Add, Mul
 
 
 class MatMul(Primitive):
@@ -86,3 +87,201 @@ def matmul(input, other):
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                                f"{_C_TYPE_NAMES.get(da.name, da.name)} != {_C_TYPE_NAMES.get(db.name, db.name)}")
     return MatMul.apply(a, b)
+
+
+def mm(input, mat2):
+    """Matrix product of two 2-D tensors, (n, k) @ (k, m) -> (n, m): :class:`MatMul` without broadcasting.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.mm(minigrad.tensor([[1.0, 2.0]]), minigrad.tensor([[3.0], [4.0]]))
+    tensor([[11.]])
+    """
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix product, (b, n, k) @ (b, k, m) -> (b, n, m): :class:`MatMul` without broadcasting.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.bmm(minigrad.ones(2, 1, 3), minigrad.ones(2, 3, 1)).shape
+    minigrad.Size([2, 1, 1])
+    """
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    expected = [input.shape[0], input.shape[2]]
+    if list(mat2.shape[:2]) != expected:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: {expected} "
+                           f"but got: {list(mat2.shape[:2])}.")
+    return matmul(input, mat2)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta · input + alpha · (mat1 @ mat2)``, ``input`` broadcast to the product's (n, m).
+
+    With ``beta = 0``, ``input`` is ignored (NaN in it does not propagate), as in PyTorch.
+    The gradient is that of the products and the sum.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.addmm(minigrad.ones(2), minigrad.eye(2), minigrad.eye(2), beta=0.5)
+    tensor([[1.5000, 0.5000],
+            [0.5000, 1.5000]])
+    """
+    product = mm(mat1, mat2)
+    if input.dtype != product.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {torch_dtype_name(input.dtype)} "
+                           f"and {torch_dtype_name(product.dtype)}")
+    target = product.shape
+    try:
+        fits = np.broadcast_shapes(input.shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"The expanded size of the tensor ({target[-1]}) must match the existing size ({input.shape[-1]}) at "
+            f"non-singleton dimension {input.ndim - 1}.  Target sizes: {list(target)}.  Tensor sizes: {list(input.shape)}"
+        )
+    if alpha != 1:
+        product = Mul.apply(product, np.asarray(alpha, dtype=product.dtype))
+    if beta == 0:
+        return product
+    scaled = input if beta == 1 else Mul.apply(input, np.asarray(beta, dtype=input.dtype))
+    return Add.apply(scaled, product)
+
+
+def _parse_einsum(equation: str, operands) -> tuple:
+    """``(input subscripts per operand, output subscripts)``, checked as PyTorch checks them."""
+    eq = equation.replace(" ", "")
+    if "." in eq:
+        raise NotImplementedError("einsum(): ellipsis ('...') is not supported in minigrad; name every dimension")
+    lhs, arrow, rhs = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) < len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    if len(inputs) > len(operands):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    for s in inputs + [rhs]:
+        for c in s:
+            if not c.isalpha():
+                raise RuntimeError(f"einsum(): invalid subscript given at index {eq.index(c)} in the equation "
+                                   f"string, subscripts must be in [a-zA-Z]")
+    sizes = {}
+    for k, (s, x) in enumerate(zip(inputs, operands)):
+        if len(s) != np.ndim(x):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) does not match the "
+                               f"number of dimensions ({np.ndim(x)}) for operand {k} and no ellipsis was given")
+        for c, n in zip(s, np.shape(x)):
+            seen = sizes.get(c, 1)
+            if seen != 1 and n != 1 and seen != n:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not "
+                                   f"broadcast with previously seen size {seen}")
+            sizes[c] = max(seen, n)
+    if arrow:
+        for c in rhs:
+            if rhs.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if c not in sizes:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+    else:  # implicit output: the subscripts that appear once, in alphabetical order
+        letters = "".join(inputs)
+        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return inputs, rhs, sizes
+
+
+class Einsum(Primitive):
+    """y = einsum(equation, x₁, …, xₙ): a sum over the subscripts missing from the output of
+    the product of the operands (2 or 3 in practice; any number works).
+
+    VJP: x̄ₖ = einsum of ȳ (output subscripts) and every other operand, into xₖ's
+    subscripts: the same sum with xₖ's place taken by ȳ. A subscript xₖ has alone (summed
+    away by xₖ only) is brought back by a ones vector, and one xₖ repeats (a diagonal)
+    by an identity matrix joining its two positions. Called as
+    ``Einsum.apply(inputs, output, *operands)``, so every operand is a positional input.
+    """
+
+    @staticmethod
+    def forward(ctx, inputs, output, *xs):
+        ctx.inputs, ctx.output = inputs, output
+        ctx.save_for_backward(*xs)
+        spec = ",".join(inputs) + "->" + output
+        return np.asarray(np.einsum(spec, *xs, optimize=len(xs) > 2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        xs = ctx.saved_tensors
+        grads = [None, None]
+        for k, s in enumerate(ctx.inputs):
+            if not ctx.needs_input_grad[k + 2]:
+                grads.append(None)
+                continue
+            subs, ops = [ctx.output], [grad]
+            for j, (t, x) in enumerate(zip(ctx.inputs, xs)):
+                if j != k:
+                    subs.append(t)
+                    ops.append(x)
+            present = set("".join(subs))
+            shape = np.shape(xs[k])
+            fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in "".join(ctx.inputs))
+            target = ""
+            for c, n in zip(s, shape):
+                if c not in present:  # summed away by this operand alone: every position gets ȳ's share
+                    subs.append(c)
+                    ops.append(np.ones(n, dtype=np.result_type(grad)))
+                    present.add(c)
+                if c in target:  # a repeated subscript: the gradient lives on the diagonal
+                    c2 = next(fresh)
+                    subs.append(c + c2)
+                    ops.append(np.eye(n, dtype=np.result_type(grad)))
+                    c = c2
+                target += c
+            g = np.einsum(",".join(subs) + "->" + target, *ops)
+            grads.append(g)
+        return tuple(grads)
+
+
+def einsum(equation: str, *operands):
+    """Einstein summation: ``einsum('ij,jk->ik', a, b)`` is ``a @ b``.
+
+    Subscripts are letters; an explicit output (``->``) or the implicit one (the
+    subscripts seen once, sorted). Repeated subscripts take diagonals, size-1 dimensions
+    broadcast. Operands may also be given as one list. Ellipsis is not supported. The
+    VJP is an einsum too (:class:`Einsum`).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> a = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> minigrad.einsum("ij,ij->i", a, a)
+    tensor([ 5., 25.])
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    inputs, output, _ = _parse_einsum(equation, operands)
+    summed = set("".join(inputs)) - set(output)
+    if summed and len(operands) > 1 and any(x.dtype == np.bool_ for x in operands):
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")  # a contraction runs bmm
+    dtypes = {x.dtype for x in operands}
+    if len(dtypes) > 1:
+        if summed:  # a contraction runs bmm, which does not promote
+            first = operands[0].dtype
+            other = next(x.dtype for x in operands if x.dtype != first)
+            raise RuntimeError(f"expected scalar type {torch_dtype_name(first)} but found {torch_dtype_name(other)}")
+        # only products: PyTorch's promotion (an integer operand takes the floating one's dtype)
+        floats = [d for d in dtypes if d.kind == "f"]
+        target = np.result_type(*floats) if floats else np.result_type(*dtypes)
+        operands = tuple(x if x.dtype == target else to_dtype(x, target) for x in operands)
+    if summed and len(operands) == 1 and operands[0].dtype.kind in "biu":
+        # PyTorch reduces a lone operand by sum: integers and bools to int64
+        operands = (to_dtype(operands[0], np.dtype(np.int64)),)
+    return Einsum.apply(tuple(inputs), output, *operands)

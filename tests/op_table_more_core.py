@@ -1,0 +1,220 @@
+"""Op-table entries for the core ops PyTorch programs reach for beyond the basics:
+the gather/scatter family, sorting, scans and the named matrix products.
+
+They are core ops: ``op_table_core.py`` adds :data:`CORE_OPS` to its table (this
+file's own ``OPS`` is empty, so nothing runs twice). Indices are drawn with many
+repeats where the op accumulates (gather, index_select, index_add, scatter_add) and
+unique where it writes (scatter), since PyTorch leaves the winner of a repeated
+write unspecified.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad
+from minigrad.ops import indexing as I
+from minigrad.ops import linalg as L
+from minigrad.ops import scan as C
+from minigrad.ops import shape as S
+from minigrad.ops import elementwise as E
+from minigrad.testing import strategies as mst
+from opinfo import ErrorSample, OpInfo, Sample
+
+A = mst.arrays
+nonscalar = mst.shapes(1, 3, 1, 3)
+
+
+def _e(*args, error=Exception, match="", **kwargs):
+    return ErrorSample(args, kwargs, error, match)
+
+
+def _ints(shape, high):
+    return hnp.arrays(np.int64, shape, elements=st.integers(0, high - 1))
+
+
+@st.composite
+def gather_dim_samples(draw):
+    x = draw(A(nonscalar))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    d = dim % x.ndim
+    shape = tuple(draw(st.integers(0 if i == d else 1, 4 if i == d else n)) for i, n in enumerate(x.shape))
+    return Sample((x, dim, draw(_ints(shape, x.shape[d]))))
+
+
+@st.composite
+def scatter_add_samples(draw):
+    s = draw(gather_dim_samples())
+    x, dim, idx = s.args
+    # src of index's shape: PyTorch 2.13's backward fails for a larger src (its gradient has
+    # index's shape); a larger src's forward is compared in test_gather_scatter.py.
+    return Sample((x, dim, idx, draw(A(idx.shape))))
+
+
+@st.composite
+def scatter_samples(draw, value=False):
+    """Unique positions along dim in every slice: the first k of a permutation per slice."""
+    x = draw(A(nonscalar))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    d = dim % x.ndim
+    n = x.shape[d]
+    k = draw(st.integers(0, n))
+    keys = draw(hnp.arrays(np.float64, x.shape, elements=st.floats(0, 1), unique=True))
+    idx = np.take(np.argsort(keys, axis=d), np.arange(k), axis=d)
+    idx = idx[tuple(slice(0, draw(st.integers(1, m))) if i != d else slice(None) for i, m in enumerate(idx.shape))]
+    if value:
+        return Sample((x, dim, idx, draw(st.sampled_from([1.5, -2.0]))))
+    return Sample((x, dim, idx, draw(A(idx.shape))))
+
+
+@st.composite
+def index_select_samples(draw):
+    x = draw(A(nonscalar))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[dim]
+    idx = draw(_ints(draw(st.sampled_from([(), (0,), (1,), (3,), (5,)])), n))
+    return Sample((x, dim, idx))
+
+
+@st.composite
+def index_add_samples(draw):
+    x = draw(A(nonscalar))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    d = dim % x.ndim
+    k = draw(st.integers(0, 5))
+    idx = draw(_ints((k,), x.shape[d]))
+    source = draw(A(x.shape[:d] + (k,) + x.shape[d + 1:]))
+    return Sample((x, dim, idx, source), {"alpha": draw(st.sampled_from([1, 2.5]))})
+
+
+@st.composite
+def sort_samples(draw):
+    x = draw(A(mst.shapes(0, 3, 1, 4), distinct=True, gap=1 / 8))
+    kw = {"descending": draw(st.booleans())}
+    if x.ndim and draw(st.booleans()):
+        kw["dim"] = draw(st.integers(-x.ndim, x.ndim - 1))
+    return Sample((x,), kw)
+
+
+@st.composite
+def topk_samples(draw):
+    x = draw(A(mst.shapes(0, 3, 1, 4), distinct=True, gap=1 / 8))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1)) if x.ndim else 0
+    size = x.shape[dim] if x.ndim else 1
+    return Sample((x, draw(st.integers(0, size))), {"dim": dim, "largest": draw(st.booleans())})
+
+
+@st.composite
+def scan_samples(draw, zeros=False):
+    shape = draw(mst.shapes(0, 3, 1, 4))
+    if zeros:  # exact zeros, sometimes several in a slice: the product's gradient must stay exact
+        elems = st.sampled_from([0.0, 0.0, 0.5, -1.5, 2.0, 1.25, -0.75])
+        x = draw(hnp.arrays(np.float64, shape, elements=elems))
+    else:  # away from 0, where the quotient formula's second derivative needs x² to stay finite
+        x = draw(A(shape, avoid=(0.0,), gap=0.1))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1)) if x.ndim else draw(st.sampled_from([0, -1]))
+    return Sample((x, dim))
+
+
+@st.composite
+def mm_samples(draw, batch=False):
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    lead = (draw(st.integers(1, 3)),) if batch else ()
+    return Sample((draw(A(lead + (n, k))), draw(A(lead + (k, m)))))
+
+
+@st.composite
+def addmm_samples(draw):
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    inp = draw(A(draw(st.sampled_from([(n, m), (m,), (1, m), (n, 1), ()]))))
+    beta, alpha = draw(st.sampled_from([(1, 1), (0.5, 2.0), (0, 1.5)]))
+    return Sample((inp, draw(A((n, k))), draw(A((k, m)))), {"beta": beta, "alpha": alpha})
+
+
+EINSUMS = [
+    ("ij,jk->ik", [(2, 3), (3, 2)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+    ("ij,ij->i", [(2, 3), (2, 3)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 1)]),
+    ("i,j->ij", [(3,), (2,)]),
+    ("ij,j->i", [(2, 3), (3,)]),
+    ("ij->", [(2, 3)]),
+    ("ijk->kji", [(2, 3, 1)]),
+    ("ii->i", [(3, 3)]),
+    ("ii", [(3, 3)]),
+    ("iij->j", [(2, 2, 3)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
+    ("ij,jk,ik->j", [(2, 3), (3, 2), (2, 2)]),
+    ("ik,jk->ijk", [(2, 3), (1, 3)]),
+]
+
+
+@st.composite
+def einsum_samples(draw):
+    eq, shapes = draw(st.sampled_from(EINSUMS))
+    return Sample((eq,) + tuple(draw(A(s)) for s in shapes))
+
+
+def _values(f):
+    return lambda *a, **kw: f(*a, **kw).values
+
+
+SORT_NOTE = "values of distinct elements: with ties PyTorch's order of equal elements (and so the gradient) may differ"
+
+CORE_OPS = [
+    # -- gather / scatter ------------------------------------------------------------
+    OpInfo("torch.gather", minigrad.gather, torch.gather, gather_dim_samples, (I.Gather, S.Reshape),
+           lambda: [_e(np.ones((2, 3)), 1, np.array([[0, 5]]), error=RuntimeError, match="index 5 is out of bounds for dimension 1 with size 3"),
+                    _e(np.ones((2, 3)), 1, np.array([[0, -1]]), error=RuntimeError, match="index -1 is out of bounds"),
+                    _e(np.ones((2, 3)), 1, np.array([0, 1]), error=RuntimeError, match="same number of dimensions"),
+                    _e(np.ones((2, 3)), 1, np.array([[0, 1]] * 3), error=RuntimeError, match=r"expected index \[3, 2\] to be no larger than self \[2, 3\] apart from dimension 1"),
+                    _e(np.ones((2, 3)), 1, np.array([[0.0, 1.0]]), error=RuntimeError, match="Expected dtype int32/int64 for index")]),
+    OpInfo("scatter_add", minigrad.scatter_add, torch.scatter_add, scatter_add_samples, (I.IndexAdd, E.Add),
+           lambda: [_e(np.ones((2, 3)), 1, np.array([[0, 3]]), np.ones((2, 3)), error=RuntimeError, match="index 3 is out of bounds"),
+                    _e(np.ones((2, 3)), 1, np.array([[0, 1, 2]]), np.ones((1, 2)), error=RuntimeError, match="no larger size than src"),
+                    _e(np.ones((2, 3)), 1, np.array([[0, 1]]), np.ones((2, 3), np.float32), error=RuntimeError, match="self.dtype to be equal to src.dtype")]),
+    OpInfo("scatter", minigrad.scatter, torch.scatter, scatter_samples, (I.IndexPut,),
+           lambda: [_e(np.ones((2, 3)), 1, np.array([[0, 5]]), np.ones((2, 3)), error=RuntimeError, match="index 5 is out of bounds"),
+                    _e(np.ones((2, 3)), 1, np.array([[0, 1]]), np.ones((2, 3), np.float32), error=RuntimeError, match="self.dtype to be equal to src.dtype")]),
+    OpInfo("scatter_value", minigrad.scatter, torch.scatter, lambda: scatter_samples(value=True), (I.IndexPut,)),
+    OpInfo("index_select", minigrad.index_select, torch.index_select, index_select_samples, (I.Gather, S.Permute),
+           lambda: [_e(np.ones((2, 3)), 1, np.array([0, 5]), error=RuntimeError, match="out of DATA bounds, id=5 axis_dim=3"),
+                    _e(np.ones((2, 3)), 1, np.array([[0, 1]]), error=IndexError, match="Index is supposed to be a vector"),
+                    _e(np.ones((2, 3)), 1, np.array([0.0]), error=RuntimeError, match="Expected dtype int32 or int64 for index")]),
+    OpInfo("index_add", minigrad.index_add, torch.index_add, index_add_samples, (I.IndexAdd, E.Add, E.Mul),
+           lambda: [_e(np.ones((2, 3)), 1, np.array([0, 5]), np.ones((2, 2)), error=RuntimeError, match="index 5 is out of bounds for dimension 1 with size 3"),
+                    _e(np.ones((2, 3)), 1, np.array([0, 1]), np.ones((2, 3)), error=RuntimeError, match=r"Number of indices \(2\) should be equal to source.size\(dim\): \(3\), for dim: 1"),
+                    _e(np.ones((2, 3)), 1, np.array([0, 1]), np.ones((3, 2)), error=RuntimeError, match="source tensor shape must match self tensor shape"),
+                    _e(np.ones((2, 3)), 1, np.array([0, 1]), np.ones((2, 2), np.float32), error=RuntimeError, match=r"self \(Double\) and source \(Float\) must have the same scalar type")]),
+    # -- sorting ---------------------------------------------------------------------
+    OpInfo("sort", _values(minigrad.sort), _values(torch.sort), sort_samples, (I.Gather,),
+           lambda: [_e(np.ones((2, 3)), dim=2, error=IndexError, match="Dimension out of range")]),
+    OpInfo("topk", _values(minigrad.topk), _values(torch.topk), topk_samples, (I.Gather,),
+           lambda: [_e(np.ones(3), 4, error=RuntimeError, match="selected index k out of range"),
+                    _e(np.ones(3), -1, error=RuntimeError, match="selected index k out of range")]),
+    # -- scans -----------------------------------------------------------------------
+    OpInfo("cumsum", minigrad.cumsum, torch.cumsum, scan_samples, (C.Cumsum,),
+           lambda: [_e(np.ones((2, 3)), 2, error=IndexError, match="Dimension out of range")]),
+    OpInfo("cumprod", minigrad.cumprod, torch.cumprod, scan_samples, (C.Cumprod,)),
+    OpInfo("cumprod_zeros", minigrad.cumprod, torch.cumprod, lambda: scan_samples(zeros=True), (C.Cumprod,)),
+    # -- products --------------------------------------------------------------------
+    OpInfo("mm", minigrad.mm, torch.mm, mm_samples, (L.MatMul,),
+           lambda: [_e(np.ones((2, 3)), np.ones((2, 3)), error=RuntimeError, match=r"cannot be multiplied \(2x3 and 2x3\)"),
+                    _e(np.ones(3), np.ones((3, 2)), error=RuntimeError, match="self must be a matrix"),
+                    _e(np.ones((2, 3)), np.ones((3, 2), np.float32), error=RuntimeError, match="double != float")]),
+    OpInfo("bmm", minigrad.bmm, torch.bmm, lambda: mm_samples(batch=True), (L.MatMul,),
+           lambda: [_e(np.ones((2, 3)), np.ones((2, 3)), error=RuntimeError, match="batch1 must be a 3D tensor"),
+                    _e(np.ones((1, 2, 3)), np.ones((2, 3, 2)), error=RuntimeError,
+                       match=r"Expected size for first two dimensions of batch2 tensor to be: \[1, 3\] but got: \[2, 3\]")]),
+    OpInfo("addmm", minigrad.addmm, torch.addmm, addmm_samples, (L.MatMul, E.Add, E.Mul),
+           lambda: [_e(np.ones(2), np.ones((3, 2)), np.ones((2, 3)), error=RuntimeError, match="must match the existing size")]),
+    OpInfo("einsum", minigrad.einsum, torch.einsum, einsum_samples, (L.Einsum,),
+           lambda: [_e("ij,jk->ik", np.ones((2, 3)), np.ones((2, 3)), error=RuntimeError, match="subscript j has size 2 for operand 1"),
+                    _e("ij->iq", np.ones((2, 3)), error=RuntimeError, match="output subscript q does not appear"),
+                    _e("ij,jk->ik", np.ones((2, 3)), error=RuntimeError, match="fewer operands"),
+                    _e("ijk->i", np.ones((2, 3)), error=RuntimeError, match=r"number of subscripts in the equation \(3\)")]),
+]
+
+OPS: list = []
