@@ -279,3 +279,4 @@ def test_module_half_and_to_cast_floating_state_only_as_pytorch():
         with pytest.raises(TypeError, match="nn.Module.to only accepts floating point or complex dtypes"):
             lin.to(lib.int64)
         assert lib.tensor([1.0, 2.0]).half().dtype == lib.float16
+

@@ -79,7 +79,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
-        # Hooks, in call order: lists of (hook, flags); a RemovableHandle removes its entry.
+        # Hooks, in call order: lists of (hook, *flags) tuples, one new tuple per registration
+        # (a RemovableHandle removes its own entry, even when a hook is registered twice).
         object.__setattr__(self, "_forward_pre_hooks", [])
         object.__setattr__(self, "_forward_hooks", [])
         object.__setattr__(self, "_backward_pre_hooks", [])
@@ -113,7 +114,7 @@ class Module:
                     args = res if isinstance(res, tuple) else (res,)
         bw_hook = None
         if self._backward_hooks or self._backward_pre_hooks:
-            bw_hook = BackwardHook(self, list(self._backward_hooks), list(self._backward_pre_hooks))
+            bw_hook = BackwardHook(self, [h for h, in self._backward_hooks], [h for h, in self._backward_pre_hooks])
             args = bw_hook.setup_input_hook(args)
         result = None
         called = set()   # forward hooks that ran (the always_call ones run anyway if forward raises)
@@ -202,7 +203,7 @@ class Module:
         output that got no gradient); a non-None result (a tuple of the same
         length) replaces it. Returns a handle whose ``remove()`` unregisters it.
         """
-        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+        return self._add_hook(self._backward_pre_hooks, (hook,), prepend)
 
     def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's inputs are known.
@@ -226,7 +227,7 @@ class Module:
         >>> x.grad
         tensor([[0., 0.]])
         """
-        return self._add_hook(self._backward_hooks, hook, prepend)
+        return self._add_hook(self._backward_hooks, (hook,), prepend)
 
     # -- registration by attribute assignment ----------------------------------------
     def __setattr__(self, name: str, value) -> None:
