@@ -33,6 +33,21 @@ REFUSED = [
     ("int() of a tensor with 3 elements", lambda m, f: int(m.ones(3))),
     ("float() of a tensor with 3 elements", lambda m, f: float(m.ones(3))),
     ("item() of a tensor with 3 elements", lambda m, f: m.ones(3).item()),
+    # Reductions over an empty dim have no identity: PyTorch's IndexError, not NumPy's ValueError.
+    ("max over an empty dim", lambda m, f: m.ones(0, 3).max(0)),
+    ("min over an empty dim", lambda m, f: m.ones(0, 3).min(-2)),
+    ("amax over an empty dim", lambda m, f: m.ones(0, 3).amax(0)),
+    ("amin over empty dims", lambda m, f: m.ones(0, 3).amin((0, 1))),
+    ("argmax over an empty dim", lambda m, f: m.ones(0, 3).argmax(0)),
+    ("argmin of an empty tensor", lambda m, f: m.ones(0, 3).argmin()),
+    ("max of an empty tensor", lambda m, f: m.ones(0, 3).max()),
+    ("amax of an empty tensor", lambda m, f: m.ones(0, 3).amax()),
+    ("cross_entropy with no classes", lambda m, f: f.cross_entropy(m.ones(4, 0), m.tensor([0, 0, 0, 0]))),
+    ("nll_loss with no classes", lambda m, f: f.nll_loss(m.ones(4, 0), m.tensor([1, 0, 0, 0]))),
+    ("comparison of shapes that do not broadcast", lambda m, f: m.ones(4, 6) > m.ones(4, 3)),
+    ("equality of shapes that do not broadcast", lambda m, f: m.ones(4, 6) == m.ones(4, 3)),
+    ("where of shapes that do not broadcast",
+     lambda m, f: m.where(m.ones(4, 6) > 0, m.ones(4, 6), m.ones(4, 3))),
 ]
 
 
@@ -54,6 +69,28 @@ def test_refused_inputs_raise_pytorchs_error(name, call):
     assert type(ours) is type(theirs), f"torch raises {type(theirs).__name__}: {theirs}; minigrad {ours!r}"
     first_words = " ".join(str(theirs).split()[:3])
     assert first_words in str(ours), f"torch says {theirs!r}, minigrad {ours!r}"
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.ones(4, 0).max(0), lambda m: m.ones(4, 0).min(1), lambda m: m.ones(0, 3).max(1),
+    lambda m: m.ones(0, 3).amax(1), lambda m: m.ones(0, 3).argmin(1), lambda m: m.ones(2, 0, 3).amin(2),
+], ids=["max(4x0, 0)", "min(4x0, 1)", "max(0x3, 1)", "amax(0x3, 1)", "argmin(0x3, 1)", "amin(2x0x3, 2)"])
+def test_reductions_over_a_non_empty_dim_of_an_empty_tensor_give_empty_results_as_in_pytorch(call):
+    ours, theirs = call(minigrad), call(torch)
+    for a, b in zip(*(((r,) if not isinstance(r, tuple) else r) for r in (ours, theirs))):
+        assert tuple(a.shape) == tuple(b.shape) and str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_no_classes_and_every_target_ignored_is_pytorchs_result(reduction):
+    ours = minigrad.ones(4, 0, dtype=minigrad.float64, requires_grad=True)
+    theirs = torch.ones(4, 0, dtype=torch.float64, requires_grad=True)
+    y = F.cross_entropy(ours, minigrad.tensor([0, 0, 0, 0]), ignore_index=0, reduction=reduction)
+    ty = TF.cross_entropy(theirs, torch.tensor([0, 0, 0, 0]), ignore_index=0, reduction=reduction)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    assert ours.grad.shape == (4, 0) and tuple(theirs.grad.shape) == (4, 0)
 
 
 def test_split_of_an_empty_dim_by_zero_is_the_tensor_itself_as_in_pytorch():

@@ -91,14 +91,21 @@ def test_rmsprop_on_huge_gradients_matches_torch(grad, momentum, centered):
 SPECIAL = [NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 2.5]
 
 
-@pytest.mark.parametrize("name", ["relu", "abs"])
-def test_unary_gradients_at_nan_inf_and_zero_follow_torch(name):
+UNARY = {"relu": lambda m, x: m.relu(x), "abs": lambda m, x: m.abs(x),
+         "clamp": lambda m, x: m.clamp(x, -1.0, 2.0), "clamp_min": lambda m, x: m.clamp(x, min=0.0)}
+
+
+@pytest.mark.parametrize("cotangent", [1.0, NAN, INF], ids=["one", "nan", "inf"])
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_gradients_at_nan_inf_and_zero_follow_torch(name, cotangent):
+    """Also with a NaN or infinite incoming gradient: a position relu or clamp cuts off gets
+    an exact 0 (as after sqrt at 0, whose gradient is inf)."""
     x = np.array(SPECIAL)
     ours = minigrad.tensor(x, requires_grad=True)
     theirs = torch.tensor(x, requires_grad=True)
-    y, ty = getattr(minigrad, name)(ours), getattr(torch, name)(theirs)
-    y.backward(minigrad.ones(y.shape, dtype=np.float64))
-    ty.backward(torch.ones_like(ty))
+    y, ty = UNARY[name](minigrad, ours), UNARY[name](torch, theirs)
+    y.backward(minigrad.full(y.shape, cotangent, dtype=minigrad.float64))
+    ty.backward(torch.full_like(ty, cotangent))
     _same(y, ty)
     _same(ours.grad, theirs.grad)
 
@@ -150,4 +157,17 @@ def test_scalar_power_values_and_gradients_at_special_values_follow_torch(expone
     ty = theirs ** exponent
     ty.backward(torch.ones_like(ty))
     _same(y, ty)
+    _same(ours.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_std_of_a_constant_slice_has_zero_gradient_as_in_torch(dim):
+    """y = 0 makes ȳ·(x - mean)/y a 0/0; PyTorch defines that gradient as 0."""
+    x = np.array([[1.5, 1.5, 1.5], [2.0, -1.0, 2.0]])
+    x[1] = 2.0 if dim == 0 else x[1]
+    ours, theirs = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = ours.std() if dim is None else ours.std(dim)
+    ty = theirs.std() if dim is None else theirs.std(dim)
+    y.sum().backward()
+    ty.sum().backward()
     _same(ours.grad, theirs.grad)

@@ -184,6 +184,14 @@ def neg(input):
     return Neg.apply(input)
 
 
+def masked_grad(keep, grad):
+    """ȳ where ``keep``, an exact 0 elsewhere: PyTorch *selects* the zero, so an infinite or
+    NaN ȳ reaching a masked position gives 0 there, where ȳ·0 would give NaN."""
+    if type(grad) is np.ndarray and np.isfinite(grad).all():
+        return grad * keep  # the same numbers, and several times faster than np.where
+    return np.where(keep, grad, np.zeros((), dtype=grad.dtype))
+
+
 def _power(a, b):
     """``a ** b`` with PyTorch's values at -inf and -0 for b = -0.5, which it computes as 1/√a
     (C's pow gives 0 and +inf there; 1/√a gives nan and -inf)."""
@@ -569,7 +577,7 @@ class ReLU(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * np.logical_not(np.less_equal(y, 0))
+        return masked_grad(np.logical_not(np.less_equal(y, 0)), grad)
 
 
 def relu(input):
@@ -594,7 +602,10 @@ class Clamp(Primitive):
     def forward(ctx, x, lo=None, hi=None):
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
-        return np.clip(x, lo, hi)
+        # maximum/minimum with x second return x on a tie, so −0 clamped at 0 stays −0 (as
+        # in PyTorch; np.clip returns the bound), and NaN stays NaN.
+        y = x if lo is None else np.maximum(lo, x)
+        return y if hi is None else np.minimum(hi, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -604,7 +615,7 @@ class Clamp(Primitive):
             mask &= np.greater_equal(x, ctx.lo)
         if ctx.hi is not None:
             mask &= np.less_equal(x, ctx.hi)
-        return grad * mask, None, None
+        return masked_grad(mask, grad), None, None
 
 
 def clamp(input, min=None, max=None):
@@ -643,12 +654,11 @@ def _split_by_comparison(grad, a, b, loses):
     """ȳ to each input unless it ``loses`` the comparison; half to each on a tie.
 
     PyTorch's rule, which also sends the whole ȳ to *both* inputs where either is NaN
-    (neither loses nor ties). The loser's zero is selected, not ȳ·0, so that a NaN or
-    infinite ȳ does not reach the input that lost.
+    (neither loses nor ties). The loser gets an exact 0 (see :func:`masked_grad`).
     """
-    shared = np.where(np.equal(a, b), grad * 0.5, grad)  # the masks are constants
-    zero = np.zeros((), dtype=grad.dtype)
-    return np.where(loses(a, b), zero, shared), np.where(loses(b, a), zero, shared)
+    tie = np.equal(a, b)  # the masks are constants
+    shared = np.where(tie, grad * 0.5, grad) if np.any(tie) else grad
+    return masked_grad(np.logical_not(loses(a, b)), shared), masked_grad(np.logical_not(loses(b, a)), shared)
 
 
 class Maximum(Primitive):

@@ -13,7 +13,7 @@ import numpy as np
 
 from minigrad.autograd import Primitive, function
 from minigrad.ops._promotion import dim_index, normalize_dims, to_dtype, to_float
-from minigrad.ops.elementwise import maximum, minimum
+from minigrad.ops.elementwise import masked_grad, maximum, minimum
 from minigrad.ops.shape import as_vector
 
 
@@ -327,7 +327,8 @@ def var(input, dim=None, correction: int = 1, keepdim: bool = False):
 
 
 class Std(Primitive):
-    """y = √(Σ (x - x̄)² / (n - c)) over dims (c = correction).   VJP: x̄ = ȳ · (x - mean) / ((n - c) · y).
+    """y = √(Σ (x - x̄)² / (n - c)) over dims (c = correction).   VJP: x̄ = ȳ · (x - mean) / ((n - c) · y),
+    and 0 where y = 0.
 
     One op rather than √var: the variance of float32 values above ~1.8e19 exceeds
     float32 while their standard deviation does not (PyTorch's std is finite there).
@@ -348,7 +349,9 @@ class Std(Primitive):
         g = _expand_back(grad, np.shape(x), ctx.axes, ctx.keepdim)
         yb = _expand_back(y, np.shape(x), ctx.axes, ctx.keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return g * centered / (yb * ctx.denom), None, None, None
+            # Where y = 0 every x equals the mean: PyTorch sets ȳ/y to 0 there (not 0/0).
+            g_over_y = masked_grad(np.not_equal(yb, 0), g / yb)
+            return g_over_y * centered / ctx.denom, None, None, None
 
 
 def std(input, dim=None, correction: int = 1, keepdim: bool = False):
