@@ -474,22 +474,26 @@ class Tensor:
 
     # Comparisons give bool tensors and are not differentiable.
     def __lt__(self, other):
-        return Tensor._make(self.data < _data(other), False, None)
+        return _compare(self, other, np.less)
 
     def __le__(self, other):
-        return Tensor._make(self.data <= _data(other), False, None)
+        return _compare(self, other, np.less_equal)
 
     def __gt__(self, other):
-        return Tensor._make(self.data > _data(other), False, None)
+        return _compare(self, other, np.greater)
 
     def __ge__(self, other):
-        return Tensor._make(self.data >= _data(other), False, None)
+        return _compare(self, other, np.greater_equal)
 
     def __eq__(self, other):
-        return Tensor._make(np.asarray(self.data == _data(other)), False, None)
+        if other is None or isinstance(other, str):
+            return NotImplemented  # Python's answer (False), as in PyTorch
+        return _compare(self, other, np.equal)
 
     def __ne__(self, other):
-        return Tensor._make(np.asarray(self.data != _data(other)), False, None)
+        if other is None or isinstance(other, str):
+            return NotImplemented
+        return _compare(self, other, np.not_equal)
 
     def __invert__(self):
         return Tensor._make(~self.data, False, None)
@@ -685,6 +689,12 @@ class Tensor:
     def logsumexp(self, dim, keepdim: bool = False):
         return _ops.logsumexp(self, dim, keepdim)
 
+    def amax(self, dim=(), keepdim: bool = False):
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim: bool = False):
+        return _ops.amin(self, dim, keepdim)
+
     def argmax(self, dim=None, keepdim: bool = False):
         return _ops.argmax(self, dim, keepdim)
 
@@ -864,6 +874,14 @@ class Tensor:
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
+
+
+def _compare(a, b, ufunc):
+    """``ufunc(a, b)`` as a bool tensor; shapes that do not broadcast get PyTorch's RuntimeError."""
+    try:
+        return Tensor._make(np.asarray(ufunc(a.data, _data(b))), False, None)
+    except ValueError:
+        raise _ops._promotion.broadcast_error(a, b) from None
 
 
 def _data(x):

@@ -118,6 +118,20 @@ def _extremum_backward(ctx, grad):
     return g * (hit / hit.sum(axis=ctx.axes, keepdims=True)), None, None
 
 
+def _require_nonempty(name, input, dim, error_if_all=RuntimeError) -> None:
+    """Max and min have no identity: PyTorch refuses to reduce an empty slice, naming the dim."""
+    if input.numel() != 0:
+        return
+    if dim is None:
+        message = f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+        if error_if_all is RuntimeError:
+            message += " Specify the reduction dim with the 'dim' argument."
+        raise error_if_all(message)
+    for d in (dim,) if isinstance(dim, (int, np.integer)) else dim:
+        if input.shape[dim_index(d, input.ndim)] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 class Amax(Primitive):
     """y = max_dims x.   VJP: ȳ shared equally among the positions that attain the max."""
 
@@ -153,7 +167,9 @@ def amax(input, dim=(), keepdim: bool = False):
     -------
     Tensor
     """
-    return Amax.apply(input, normalize_dims(dim if dim != () else None, input.ndim), keepdim)
+    dim = dim if dim != () else None
+    _require_nonempty("amax", input, dim)
+    return Amax.apply(input, normalize_dims(dim, input.ndim), keepdim)
 
 
 def amin(input, dim=(), keepdim: bool = False):
@@ -171,7 +187,9 @@ def amin(input, dim=(), keepdim: bool = False):
     -------
     Tensor
     """
-    return Amin.apply(input, normalize_dims(dim if dim != () else None, input.ndim), keepdim)
+    dim = dim if dim != () else None
+    _require_nonempty("amin", input, dim)
+    return Amin.apply(input, normalize_dims(dim, input.ndim), keepdim)
 
 
 class MaxDim(Primitive):
@@ -200,8 +218,7 @@ MaxMin = namedtuple("MaxMin", ["values", "indices"])
 def _max_min(input, dim, keepdim, largest):
     if isinstance(dim, function.Tensor):  # torch.max(a, b) is the elementwise maximum
         return (maximum if largest else minimum)(input, dim)
-    if input.numel() == 0:
-        raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for input.numel() == 0.")
+    _require_nonempty("max" if largest else "min", input, dim)
     if dim is None:
         return (Amax if largest else Amin).apply(input, normalize_dims(None, input.ndim), False)
     if input.ndim == 0:
@@ -228,6 +245,7 @@ def min(input, dim=None, keepdim: bool = False):
 
 def _arg_extremum(input, dim, keepdim, arg):
     """``arg`` (np.argmax or np.argmin) as an int64 tensor, over all elements when dim is None."""
+    _require_nonempty(arg.__name__, input, dim, error_if_all=IndexError)
     if dim is None or input.ndim == 0:
         if dim is not None:
             normalize_dims(dim, 0)  # a 0-d tensor takes dim 0 / -1 (its single element)
