@@ -147,11 +147,14 @@ class _Encoder:
         kind = f"{type(obj).__module__}.{type(obj).__name__}"
         if callable(getattr(obj, "state_dict", None)):
             # torch.save(model) pickles the module; minigrad never pickles (loading a
-            # pickle can run any code), so say what to save instead.
+            # pickle can run any code), so say what to save instead, in the names a
+            # training script uses (a module has forward, an optimizer param_groups).
+            name = ("model" if callable(getattr(obj, "forward", None)) else
+                    "optimizer" if hasattr(obj, "param_groups") else type(obj).__name__.lower())
             raise TypeError(
                 f"cannot save {where} of type {kind}: minigrad saves state dicts, not whole objects "
-                f"(that would need pickle). Save {type(obj).__name__.lower()}.state_dict() instead, and "
-                "restore it with load_state_dict(minigrad.load(f)) into a newly built object"
+                f"(that would need pickle). Save its state dict instead: minigrad.save({name}.state_dict(), f); "
+                f"to restore it, build a new {type(obj).__name__} and call {name}.load_state_dict(minigrad.load(f))"
             )
         raise TypeError(
             f"cannot save {where} of type {kind}: a checkpoint holds "
