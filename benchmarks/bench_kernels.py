@@ -9,9 +9,10 @@ Usage::
     python benchmarks/bench_kernels.py --quick --load # with a CPU-bound process busy on one core
     python benchmarks/bench_kernels.py --bandwidth    # GB/s on 1M x 128 float32 vs np.copyto and torch
 
-For every (V, D, N, index distribution, dtype) it prints the median time per
-call and the ratio ``other / minigrad`` (> 1: minigrad is faster), then
-geometric means. Times include allocating the result where the operation
+For every (V, D, N, index distribution, dtype) it prints the time per call
+(lower quartile of interleaved samples, see :func:`interleaved_times`) and the
+ratio ``other / minigrad`` (> 1: minigrad is faster), then geometric means,
+then every cell against the targets, PASS or MISS. Times include allocating the result where the operation
 allocates one (``gather``, ``np.take``, ``F.embedding``); the ``out=``
 variants are compared separately. Index-add adds into an existing array in
 every contender, except the "embedding backward" pair, which allocates the
@@ -55,22 +56,67 @@ MAX_BYTES = 2 * 1024**3   # skip shapes whose arrays would need more than this
 # ---------------------------------------------------------------------------
 
 
-def median_time(fn, budget):
-    """Median seconds per call of ``fn()``: at least 3 samples, each sample long
-    enough (>= 2 ms) for the clock, about ``budget`` seconds in all."""
+def time_per_call(fn, budget):
+    """Seconds per call of ``fn()`` (lower quartile of >= 5 samples of >= 1 ms, see
+    :func:`interleaved_times`), about ``budget`` seconds in all."""
+    return interleaved_times({"fn": (fn, None)}, budget)["fn"]
+
+
+def _loops(fn):
+    """Calls per sample so that one sample lasts >= 1 ms (after a warm-up call)."""
     fn()  # warm up (page faults, lazy initialisation)
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    loops = max(1, int(2e-3 / once))
-    samples = max(3, min(25, int(budget / (once * loops))))
-    times = []
-    for _ in range(samples):
+    once = float("inf")
+    for _ in range(3):
         start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        times.append((time.perf_counter() - start) / loops)
-    return statistics.median(times)
+        fn()
+        once = min(once, max(time.perf_counter() - start, 1e-7))
+    return max(1, int(1e-3 / once)), once
+
+
+def interleaved_times(contenders, budget):
+    """Time several contenders in interleaved rounds: one sample of each per round.
+
+    ``contenders`` maps a name to ``(fn, threads)``; ``threads`` (or None for the
+    default) is the kernels' thread setting for that contender's samples.
+    Returns seconds per call by name: the lower quartile of the samples.
+
+    On a shared machine other processes take the CPU away in the middle of
+    samples, which only ever adds time, at random; a busy core that stalls a
+    parallel region does so in nearly every call. The lower quartile drops the
+    first and keeps the second; the median let samples 5x apart decide ratios
+    on two cores shared by a dozen busy processes. Interleaving gives every
+    contender the same mix of quiet and busy moments.
+    """
+    calibrated = {}
+    for name, (fn, threads) in contenders.items():
+        with kernel_threads(threads):
+            loops, once = _loops(fn)
+        calibrated[name] = (fn, threads, loops, once * loops)
+    round_seconds = sum(c[3] for c in calibrated.values())
+    rounds = max(5, min(40, int(budget * len(contenders) / max(round_seconds, 1e-9))))
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, (fn, threads, loops, _) in calibrated.items():
+            with kernel_threads(threads):
+                start = time.perf_counter()
+                for _ in range(loops):
+                    fn()
+                samples[name].append((time.perf_counter() - start) / loops)
+    return {name: statistics.quantiles(v, n=4)[0] for name, v in samples.items()}
+
+
+@contextlib.contextmanager
+def kernel_threads(threads):
+    """The compiled kernels limited to ``threads`` inside the block (None: leave the setting)."""
+    if threads is None:
+        yield
+        return
+    previous = kernels.get_num_threads()
+    kernels.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        kernels.set_num_threads(previous)
 
 
 def geomean(xs):
@@ -111,51 +157,46 @@ def numpy_sort_reduceat_index_add(out, idx, src):
 
 
 def bench_case(V, D, N, dist, dtype, budget, rng, with_torch):
+    """Seconds per call of every contender (see :func:`interleaved_times`)."""
     weight = rng.standard_normal((V, D)).astype(dtype)
     idx = make_indices(rng, dist, N, V)
     src = rng.standard_normal((N, D)).astype(dtype)
     out_rows = np.empty((N, D), dtype)
     grad = np.zeros((V, D), dtype)
-    t = {}
 
-    # gather
-    t["mg_gather"] = median_time(lambda: kernels.gather(weight, idx), budget)
-    t["mg_gather_out"] = median_time(lambda: kernels.gather(weight, idx, out=out_rows), budget)
-    t["np_take"] = median_time(lambda: np.take(weight, idx, axis=0), budget)
-    t["np_fancy"] = median_time(lambda: weight[idx], budget)
-    t["np_take_clip"] = median_time(lambda: np.take(weight, idx, axis=0, mode="clip"), budget)
-    t["np_gather_best"] = min(t["np_take"], t["np_fancy"], t["np_take_clip"])
-
-    with one_thread():
-        t["mg_gather_1t"] = median_time(lambda: kernels.gather(weight, idx), budget)
-        t["mg_index_add_1t"] = median_time(lambda: kernels.index_add(grad, idx, src), budget)
-
-    # index-add into an existing array
-    t["mg_index_add"] = median_time(lambda: kernels.index_add(grad, idx, src), budget)
-    t["np_add_at"] = median_time(lambda: np.add.at(grad, idx, src), budget)
-    candidates = [t["np_add_at"]]
+    gathers = {
+        "mg_gather": (lambda: kernels.gather(weight, idx), None),
+        "mg_gather_1t": (lambda: kernels.gather(weight, idx), 1),
+        "mg_gather_out": (lambda: kernels.gather(weight, idx, out=out_rows), None),
+        "np_take": (lambda: np.take(weight, idx, axis=0), None),
+        "np_fancy": (lambda: weight[idx], None),
+        "np_take_clip": (lambda: np.take(weight, idx, axis=0, mode="clip"), None),
+    }
+    # index-add into an existing array; "embedding backward" allocates the zero gradient first
+    index_adds = {
+        "mg_index_add": (lambda: kernels.index_add(grad, idx, src), None),
+        "mg_index_add_1t": (lambda: kernels.index_add(grad, idx, src), 1),
+        "np_add_at": (lambda: np.add.at(grad, idx, src), None),
+        "np_sort_reduceat": (lambda: numpy_sort_reduceat_index_add(grad, idx, src), None),
+        "mg_embedding_backward": (lambda: kernels.index_add(np.zeros((V, D), dtype), idx, src), None),
+    }
     if D <= 128:
-        t["np_bincount"] = median_time(lambda: numpy_bincount_index_add(grad, idx, src), budget)
-        candidates.append(t["np_bincount"])
-    t["np_sort_reduceat"] = median_time(lambda: numpy_sort_reduceat_index_add(grad, idx, src), budget)
-    candidates.append(t["np_sort_reduceat"])
-    t["np_index_add_best"] = min(candidates)
-    # Embedding backward: allocate the zero gradient, then index-add.
-    t["mg_embedding_backward"] = median_time(
-        lambda: kernels.index_add(np.zeros((V, D), dtype), idx, src), budget
-    )
-
+        index_adds["np_bincount"] = (lambda: numpy_bincount_index_add(grad, idx, src), None)
     if with_torch:
         tw, ti, ts = torch.from_numpy(weight), torch.from_numpy(idx), torch.from_numpy(src)
         tout = torch.from_numpy(out_rows)
         tgrad = torch.from_numpy(grad)
-        with torch.no_grad():
-            t["torch_embedding"] = median_time(lambda: F.embedding(ti, tw), budget)
-            t["torch_index_select_out"] = median_time(lambda: torch.index_select(tw, 0, ti, out=tout), budget)
-            t["torch_index_add_"] = median_time(lambda: tgrad.index_add_(0, ti, ts), budget)
-            t["torch_embedding_backward"] = median_time(
-                lambda: torch.ops.aten.embedding_dense_backward(ts, ti, V, -1, False), budget
-            )
+        gathers["torch_embedding"] = (lambda: F.embedding(ti, tw), None)
+        gathers["torch_index_select_out"] = (lambda: torch.index_select(tw, 0, ti, out=tout), None)
+        index_adds["torch_index_add_"] = (lambda: tgrad.index_add_(0, ti, ts), None)
+        index_adds["torch_embedding_backward"] = (
+            lambda: torch.ops.aten.embedding_dense_backward(ts, ti, V, -1, False), None)
+    t = {}
+    with torch.no_grad() if with_torch else contextlib.nullcontext():
+        for group in (gathers, index_adds):
+            t.update(interleaved_times(group, budget))
+    t["np_gather_best"] = min(t["np_take"], t["np_fancy"], t["np_take_clip"])
+    t["np_index_add_best"] = min(t[k] for k in ("np_add_at", "np_bincount", "np_sort_reduceat") if k in t)
     return t
 
 
@@ -176,26 +217,19 @@ RATIOS = [
 
 
 @contextlib.contextmanager
-def one_thread():
-    """The compiled kernels limited to one thread inside the block."""
-    previous = kernels.get_num_threads()
-    kernels.set_num_threads(1)
-    try:
-        yield
-    finally:
-        kernels.set_num_threads(previous)
-
-
-@contextlib.contextmanager
 def cpu_load(enabled):
-    """A CPU-bound process busy on one core for the duration (a shared machine, a laptop
+    """A CPU-bound process pinned to one core for the duration (a shared machine, a laptop
     with a build running): a parallel region whose thread is descheduled stalls."""
     if not enabled:
         yield
         return
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    pin = f"os.sched_setaffinity(0, {{{cpus[-1]}}})\n" if cpus else ""
+    hog = subprocess.Popen([sys.executable, "-c", f"import os\n{pin}while True: pass"])
     time.sleep(0.5)   # let the scheduler see it
     try:
+        print(f"load: a CPU-bound process (pid {hog.pid}) keeps "
+              + (f"CPU {cpus[-1]}" if cpus else "one core") + " busy during every measurement", flush=True)
         yield
     finally:
         hog.kill()
@@ -239,7 +273,7 @@ def run_bandwidth(args, rng, with_torch):
             for name, fn in calls.items():
                 if name == "np.add.at" and threads > 1:
                     continue   # NumPy is single-threaded either way
-                sec = median_time(fn, args.budget)
+                sec = time_per_call(fn, args.budget)
                 print(f"  {threads} thread(s)  {name:<26} {sec * 1e3:9.1f} ms  {moved[name] / sec / 1e9:6.2f} GB/s")
         finally:
             kernels.set_num_threads(previous)
@@ -270,7 +304,7 @@ def tiny_overhead(with_torch):
         rows["torch index_add_"] = lambda: tg.index_add_(0, ti, ts)
     print("\nTiny-input call overhead (V=10, D=4, N=3, float32), microseconds per call:")
     for name, fn in rows.items():
-        print(f"  {name:<22} {median_time(fn, 0.3) * 1e6:7.2f}")
+        print(f"  {name:<22} {time_per_call(fn, 0.3) * 1e6:7.2f}")
 
 
 def run_strategies(args, rng):
@@ -286,7 +320,7 @@ def run_strategies(args, rng):
         row = []
         for name in names:
             with kernels._force_strategy(name):
-                row.append(median_time(lambda: kernels.index_add(grad, idx, src), args.budget) * 1e3)
+                row.append(time_per_call(lambda: kernels.index_add(grad, idx, src), args.budget) * 1e3)
         print(f"{V:>8} {D:>4} {N:>8} {dist:>7} {dtype:>7} " + " ".join(f"{x:9.3f}" for x in row))
 
 
@@ -319,8 +353,6 @@ def main():
     print("thread settings: " + ", ".join(f"{v}={os.environ.get(v, '(unset)')}" for v in
                                           ("MINIGRAD_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY")))
     with cpu_load(args.load):
-        if args.load:
-            print("load: a CPU-bound process keeps one core busy during every measurement")
         if args.strategies:
             run_strategies(args, rng)
         elif args.bandwidth:
@@ -329,13 +361,25 @@ def main():
             run_grid(args, rng, with_torch)
 
 
+#: The targets every cell of the grid must meet with default settings:
+#: (label, numerator key, denominator key, least ratio numerator / denominator).
+TARGETS = [
+    ("gather >= 1.0x np.take", "np_take", "mg_gather", 1.0),
+    ("index_add >= 15x np.add.at", "np_add_at", "mg_index_add", 15.0),
+    ("gather at most 10% slower than on one thread", "mg_gather_1t", "mg_gather", 1 / 1.1),
+    ("index_add at most 10% slower than on one thread", "mg_index_add_1t", "mg_index_add", 1 / 1.1),
+]
+#: Goal, where two threads pay (large work, idle machine): gather 1.5x np.take.
+GATHER_GOAL = 1.5
+
+
 def run_grid(args, rng, with_torch):
     keys = ["mg_gather", "np_gather_best", "torch_embedding", "mg_gather_out", "torch_index_select_out",
             "mg_index_add", "np_add_at", "np_index_add_best", "torch_index_add_",
             "mg_embedding_backward", "torch_embedding_backward"]
     short = ["g", "g_np*", "g_F.emb", "g(out)", "g_sel(out)", "ia", "add.at", "ia_np*", "ia_torch",
              "bwd", "bwd_torch"]
-    print("\nMedian milliseconds per call (g = minigrad gather, ia = minigrad index_add, "
+    print("\nMilliseconds per call (g = minigrad gather, ia = minigrad index_add, "
           "* = best NumPy formulation, bwd = zeros + index_add):")
     print(f"{'V':>8} {'D':>4} {'N':>8} {'dist':>7} {'dtype':>7} " + " ".join(f"{s:>10}" for s in short))
     results = []
@@ -353,6 +397,26 @@ def run_grid(args, rng, with_torch):
             ratios = [t[num] / t[den] for case, t in results if num in t and keep(case)]
             if ratios:
                 print(f"  {label:<50} {subset:>9}: {geomean(ratios):6.2f}  [{min(ratios):5.2f}, {max(ratios):6.2f}]")
+
+    print("\nTargets, every cell, default settings (ratio; MISS marks a cell below its target):")
+    heads = ["g/np.take", "ia/add.at", "g 1t/dflt", "ia 1t/dflt"]
+    print(f"{'V':>8} {'D':>4} {'N':>8} {'dist':>7} {'dtype':>7} " + " ".join(f"{h:>15}" for h in heads))
+    misses = {label: [] for label, *_ in TARGETS}
+    for case, t in results:
+        cells = []
+        for label, num, den, least in TARGETS:
+            r = t[num] / t[den]
+            if r < least:
+                misses[label].append((case, r))
+            cells.append(f"{r:10.2f} {'MISS' if r < least else '':>4}")
+        print(f"{case[0]:>8} {case[1]:>4} {case[2]:>8} {case[3]:>7} {case[4]:>7} " + " ".join(cells))
+    print()
+    for label, num, den, least in TARGETS:
+        ratios = [t[num] / t[den] for _, t in results]
+        verdict = "PASS" if not misses[label] else f"MISS in {len(misses[label])} of {len(ratios)} cells"
+        print(f"TARGET {label:<50} {verdict}  (min {min(ratios):.2f}, geomean {geomean(ratios):.2f})")
+    at_goal = [t["np_take"] / t["mg_gather"] >= GATHER_GOAL for _, t in results]
+    print(f"GOAL   gather >= {GATHER_GOAL}x np.take where two threads pay: {sum(at_goal)} of {len(at_goal)} cells")
 
     tiny_overhead(with_torch)
 

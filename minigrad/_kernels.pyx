@@ -44,19 +44,22 @@ It must *accumulate*. NumPy's fancy-index assignment does not::
 module does the same sum in a plain loop.
 
 Duplicates also decide how index-add may use threads: two threads adding into
-the same row at once would lose updates. Depending on the shape one of four
-race-free strategies is used (see ``_index_add_dispatch``):
+the same row at once would lose updates. There are four race-free strategies
+(see ``_index_add_dispatch``):
 
-* serial                 small work: a parallel region costs more than it saves;
-* split the columns      wide rows: every thread walks all indices but owns a
-                         slice of the D columns;
-* split the rows         narrow rows: every thread walks all indices but only
-                         adds into the rows it owns;
+* serial                 the default: one pass in index order;
 * private buffers        many more indices than rows: every thread sums its
                          share of the indices into its own (V, D) buffer and the
-                         buffers are added up at the end.
+                         buffers are added up at the end (chosen for large work);
+* split the columns      every thread walks all indices but owns a slice of the
+                         D columns;
+* split the rows         every thread walks all indices but only adds into the
+                         rows it owns.
 
-The first three give bit-for-bit the result of the serial loop (each output
+The last two are never chosen on their own (see ``_choose_strategy``); tests and
+``benchmarks/bench_kernels.py --strategies`` force them.
+
+Serial, columns and rows give bit-for-bit the result of the serial loop (each output
 element receives its terms in index order). Private buffers add the partial
 sums in a different order, so results can differ in the last bits; for a given
 thread count they are still deterministic.
@@ -70,6 +73,7 @@ from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.math cimport sqrt, sqrtf
 from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy
 
 cimport numpy as cnp
 
@@ -85,6 +89,16 @@ cdef extern from *:
     """
     const int MINIGRAD_HAVE_OPENMP
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define minigrad_prefetch_for_write(p) __builtin_prefetch((p), 1, 3)
+    #else
+    #define minigrad_prefetch_for_write(p) ((void)(p))
+    #endif
+    """
+    void _prefetch_for_write "minigrad_prefetch_for_write"(const void* p) noexcept nogil
+
 #: True when the extension was compiled with OpenMP (otherwise prange is serial).
 HAVE_OPENMP = bool(MINIGRAD_HAVE_OPENMP)
 
@@ -99,11 +113,12 @@ ctypedef fused index_t:
 # ---------------------------------------------------------------------------
 # Dtype dispatch: the one place that maps arrays to a compiled version.
 #
-# Each entry point below is a fused ``def``: written once, compiled by Cython
-# once per (value, index) type pair. Calling the fused function itself would
+# The fused kernels below are fused ``def`` functions: written once, compiled by
+# Cython once per (value, index) type pair. Calling the fused function itself would
 # make Cython inspect the buffers' formats (about 2 us, as long as a small
 # lookup takes in all), so each entry point keeps a tuple of its compiled
-# versions and ``_version`` picks one from the arrays' type numbers.
+# versions and ``_version`` picks one from the arrays' type numbers. (Gather and
+# index-add go further and take raw pointers, see "Row helpers".)
 # ---------------------------------------------------------------------------
 
 cdef tuple _versions(kernel):
@@ -135,19 +150,23 @@ cdef enum:
     #: ``minigrad.kernels.PARALLEL_MIN_WORK``.)
     PARALLEL_MIN_WORK = 1 << 16
 
-    #: Index-add splits columns when a row is at least this many bytes, so every
-    #: thread owns whole cache lines of each row (no false sharing).
-    COLUMN_SPLIT_MIN_BYTES = 256
-
     #: Index-add uses private per-thread buffers when N >= this times V: the
     #: extra cost of zeroing and summing T-1 buffers of V rows is then small.
     PRIVATE_MIN_RATIO = 4
     #: ... and only while the buffers together stay below this many bytes.
     PRIVATE_MAX_BYTES = 1 << 28
-    #: Narrow rows and few repeats: splitting rows among owners only pays once
-    #: ``out`` is far bigger than the caches (V=1M, D=16, N=1M float32: 22 ms
-    #: vs 24 ms serial; V=50k: serial is faster).
-    ROWS_MIN_OUT_BYTES = 1 << 24
+    #: Gather on several threads hands out chunks of about this many elements
+    #: (256 KiB of float32): small enough that a thread descheduled by another
+    #: process holds up little, large enough that fetching the next is rare.
+    GATHER_CHUNK_ELEMS = 1 << 16
+    #: Index-add prefetches the rows it will add into once ``out`` is at least this
+    #: many bytes (beyond a core's L2): 1.3-1.9x faster on 6-512 MB tables,
+    #: nothing to gain on small ones.
+    PREFETCH_MIN_OUT_BYTES = 1 << 21
+    #: ... this many indices ahead,
+    PREFETCH_ROWS_AHEAD = 8
+    #: ... and at most this many bytes of each row (the hardware streams the rest).
+    PREFETCH_MAX_BYTES = 256
     #: Rows are handed to owners in interleaved blocks of this many rows, so a
     #: skewed index distribution (hot rows with small ids) is shared out.
     OWNER_BLOCK_ROWS = 8
@@ -168,7 +187,9 @@ STRATEGIES = {"auto": STRATEGY_AUTO, "serial": STRATEGY_SERIAL, "columns": STRAT
 # ---------------------------------------------------------------------------
 # Row helpers. A "row" is D values; the source may have any strides (read-only
 # operands are never copied just to make them contiguous), the destination is
-# always contiguous.
+# always contiguous. Gather and index-add work on raw pointers and byte strides
+# taken straight from the ndarrays: acquiring three typed memoryviews cost
+# ~1.4 us per call, more than a 100-row lookup takes (0.07 us without them).
 # ---------------------------------------------------------------------------
 
 cdef inline const value_t* _row(const value_t* base, Py_ssize_t row_stride, Py_ssize_t r) noexcept nogil:
@@ -176,12 +197,19 @@ cdef inline const value_t* _row(const value_t* base, Py_ssize_t row_stride, Py_s
     return <const value_t*>(<const char*>base + r * row_stride)
 
 
+cdef inline Py_ssize_t _index(const index_t* idx, Py_ssize_t stride, Py_ssize_t i) noexcept nogil:
+    """``idx[i]`` of a 1-D index array with a byte stride."""
+    return (<const index_t*>(<const char*>idx + i * stride))[0]
+
+
 cdef inline void _copy_row(value_t* dst, const value_t* src, Py_ssize_t col_stride,
                            Py_ssize_t d) noexcept nogil:
     cdef Py_ssize_t j
     if col_stride == sizeof(value_t):
-        for j in range(d):          # contiguous: the compiler vectorises this
-            dst[j] = src[j]
+        # The C library's memcpy picks the widest vector moves the CPU has at run
+        # time (this file is compiled for the baseline instruction set); it is what
+        # np.take uses per row too.
+        memcpy(dst, src, d * sizeof(value_t))
     else:
         for j in range(d):
             dst[j] = (<const value_t*>(<const char*>src + j * col_stride))[0]
@@ -199,75 +227,137 @@ cdef inline void _add_row(value_t* dst, const value_t* src, Py_ssize_t col_strid
             dst[j] += (<const value_t*>(<const char*>src + j * col_stride))[0]
 
 
+cdef inline void _prefetch_row(const void* row, Py_ssize_t nbytes) noexcept nogil:
+    """Ask for the first cache lines of a row that will be written soon."""
+    cdef Py_ssize_t k
+    for k in range(0, min(nbytes, PREFETCH_MAX_BYTES), 64):
+        _prefetch_for_write(<const char*>row + k)
+
+
 # ---------------------------------------------------------------------------
 # Bounds check: one branch-free pass, then a second only on failure.
 # ---------------------------------------------------------------------------
 
-cdef Py_ssize_t _first_out_of_range(const index_t[:] idx, Py_ssize_t n_rows) noexcept nogil:
-    """Position of the first index outside [0, n_rows), or -1.
+cdef Py_ssize_t _first_bad_index(const index_t* idx, Py_ssize_t stride, Py_ssize_t n,
+                                 Py_ssize_t n_rows) noexcept nogil:
+    """Position of the first of ``n`` indices outside [0, n_rows), or -1.
 
     Casting to unsigned maps every negative index to a huge value, so a single
     comparison catches both ends; int32 is widened to int64 first, so nothing
     wraps around.
     """
-    cdef Py_ssize_t i, n = idx.shape[0]
+    cdef Py_ssize_t i
     cdef uint64_t limit = <uint64_t>n_rows
     cdef int bad = 0
     for i in range(n):
-        bad |= <uint64_t><int64_t>idx[i] >= limit
+        bad |= <uint64_t><int64_t>_index(idx, stride, i) >= limit
     if not bad:
         return -1
     for i in range(n):
-        if <uint64_t><int64_t>idx[i] >= limit:
+        if <uint64_t><int64_t>_index(idx, stride, i) >= limit:
             return i
     return -1
+
+
+cdef Py_ssize_t _first_out_of_range(const index_t[:] idx, Py_ssize_t n_rows) noexcept nogil:
+    """:func:`_first_bad_index` of a memoryview (the fused kernels below)."""
+    if idx.shape[0] == 0:
+        return -1
+    return _first_bad_index(&idx[0], idx.strides[0], idx.shape[0], n_rows)
 
 
 # ---------------------------------------------------------------------------
 # Gather
 # ---------------------------------------------------------------------------
 
-cdef void _gather(const value_t[:, :] weight, const index_t[:] idx, value_t[:, ::1] out,
-                  int num_threads) noexcept nogil:
-    cdef Py_ssize_t n = idx.shape[0], d = out.shape[1], i
-    cdef Py_ssize_t row_stride = weight.strides[0], col_stride = weight.strides[1]
-    cdef const value_t* base = &weight[0, 0]
+cdef void _gather_rows(const value_t* weight, Py_ssize_t row_stride, Py_ssize_t col_stride,
+                       const index_t* idx, Py_ssize_t idx_stride, value_t* out, Py_ssize_t d,
+                       Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    """out[i, :] = weight[idx[i], :] for i in [i0, i1)."""
+    cdef Py_ssize_t i, nbytes = d * sizeof(value_t)
+    # Rows of 32-256 contiguous bytes (8-64 float32): a memcpy of a constant size
+    # compiles to a few vector moves in the loop, where a call per row dominated
+    # (1.5-2.5x faster on 16-float rows than calling memcpy, as np.take does).
+    if col_stride == sizeof(value_t) and nbytes == 64:
+        for i in range(i0, i1):
+            memcpy(out + i * d, _row(weight, row_stride, _index(idx, idx_stride, i)), 64)
+    elif col_stride == sizeof(value_t) and nbytes == 128:
+        for i in range(i0, i1):
+            memcpy(out + i * d, _row(weight, row_stride, _index(idx, idx_stride, i)), 128)
+    elif col_stride == sizeof(value_t) and nbytes == 32:
+        for i in range(i0, i1):
+            memcpy(out + i * d, _row(weight, row_stride, _index(idx, idx_stride, i)), 32)
+    elif col_stride == sizeof(value_t) and nbytes == 256:
+        for i in range(i0, i1):
+            memcpy(out + i * d, _row(weight, row_stride, _index(idx, idx_stride, i)), 256)
+    else:
+        for i in range(i0, i1):
+            _copy_row(out + i * d, _row(weight, row_stride, _index(idx, idx_stride, i)), col_stride, d)
+
+
+cdef void _gather(const value_t* weight, Py_ssize_t row_stride, Py_ssize_t col_stride,
+                  const index_t* idx, Py_ssize_t idx_stride, Py_ssize_t n,
+                  value_t* out, Py_ssize_t d, int num_threads) noexcept nogil:
+    """out[i, :] = weight[idx[i], :] for i < n; out is C-contiguous (n, d)."""
+    cdef Py_ssize_t c, chunk, n_chunks
     if num_threads <= 1 or n * d < PARALLEL_MIN_WORK:
         # A separate serial loop: even a disabled (`if(0)`) OpenMP region costs ~1 us.
-        for i in range(n):
-            _copy_row(&out[i, 0], _row(base, row_stride, idx[i]), col_stride, d)
+        _gather_rows(weight, row_stride, col_stride, idx, idx_stride, out, d, 0, n)
     else:
-        # Each output row is written by exactly one iteration: no races. Guided chunks:
-        # a thread that starts late (descheduled by another process) finds the rows
-        # already taken instead of holding back its fixed share.
-        for i in prange(n, schedule="guided", num_threads=num_threads):
-            _copy_row(&out[i, 0], _row(base, row_stride, idx[i]), col_stride, d)
+        # Each output row is written by exactly one iteration: no races. Small chunks,
+        # handed out on demand: a thread that another process pushes off its core holds
+        # up at most one chunk (~0.1 ms of copying) instead of a fixed share of the rows.
+        chunk = max(1, GATHER_CHUNK_ELEMS // d)
+        n_chunks = (n + chunk - 1) // chunk
+        for c in prange(n_chunks, schedule="dynamic", num_threads=num_threads):
+            _gather_rows(weight, row_stride, col_stride, idx, idx_stride, out, d,
+                         c * chunk, min(n, (c + 1) * chunk))
 
 
-cdef Py_ssize_t _gather_checked_nogil(const value_t[:, :] weight, const index_t[:] idx,
-                                      value_t[:, ::1] out, int num_threads) noexcept nogil:
-    cdef Py_ssize_t bad = _first_out_of_range(idx, weight.shape[0])
-    if bad < 0 and idx.shape[0] > 0 and out.shape[1] > 0:
-        _gather(weight, idx, out, num_threads)
+cdef Py_ssize_t _gather_checked(const value_t* weight, Py_ssize_t n_rows, Py_ssize_t row_stride,
+                                Py_ssize_t col_stride, const index_t* idx, Py_ssize_t idx_stride,
+                                Py_ssize_t n, value_t* out, Py_ssize_t d, int num_threads) noexcept nogil:
+    cdef Py_ssize_t bad = _first_bad_index(idx, idx_stride, n, n_rows)
+    if bad < 0 and n > 0 and d > 0:
+        _gather(weight, row_stride, col_stride, idx, idx_stride, n, out, d, num_threads)
     return bad
 
 
-def _gather_checked(const value_t[:, :] weight, const index_t[:] idx, value_t[:, ::1] out,
-                   int num_threads):
-    # The door checks shapes with friendlier messages; this only keeps a wrong
-    # call from touching memory outside the arrays.
-    if out.shape[0] != idx.shape[0] or out.shape[1] != weight.shape[1]:
-        raise ValueError("gather: out must have shape (len(idx), weight.shape[1])")
-    # Releasing the GIL costs about 0.1 us: only worth it when there is real work.
-    if idx.shape[0] * out.shape[1] < PARALLEL_MIN_WORK:
-        return _gather_checked_nogil(weight, idx, out, num_threads)
-    cdef Py_ssize_t bad
-    with nogil:
-        bad = _gather_checked_nogil(weight, idx, out, num_threads)
-    return bad
+cdef int _check_kernel_args(cnp.ndarray values, cnp.ndarray idx, cnp.ndarray out,
+                            cnp.ndarray other) except -1:
+    """The arrays as the door promises them; anything else is an error, never a stray access.
+
+    ``values`` and ``out`` 2-D of one float dtype with equal widths, ``out``
+    C-contiguous and writable; ``idx`` 1-D int32/int64; ``other`` (the operand
+    with one row per index: ``out`` for gather, ``src`` for index-add) has
+    ``len(idx)`` rows.
+    """
+    cdef int vt = cnp.PyArray_TYPE(values)
+    if cnp.PyArray_NDIM(values) != 2 or cnp.PyArray_NDIM(out) != 2 or cnp.PyArray_NDIM(idx) != 1:
+        raise ValueError("kernel arguments: values and out must be 2-D, idx 1-D")
+    if (vt != cnp.NPY_FLOAT32 and vt != cnp.NPY_FLOAT64) or cnp.PyArray_TYPE(out) != vt:
+        raise TypeError("kernel arguments: values and out must both be float32 or float64")
+    if cnp.PyArray_TYPE(idx) != cnp.NPY_INT32 and cnp.PyArray_TYPE(idx) != cnp.NPY_INT64:
+        raise TypeError("kernel arguments: idx must be int32 or int64")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(out) or not cnp.PyArray_ISWRITEABLE(out):
+        raise ValueError("kernel arguments: out must be C-contiguous and writable")
+    if cnp.PyArray_DIM(values, 1) != cnp.PyArray_DIM(out, 1) \
+            or cnp.PyArray_DIM(other, 0) != cnp.PyArray_DIM(idx, 0):
+        raise ValueError("kernel arguments: inconsistent shapes")
+    return 0
 
 
-cdef tuple _GATHER = _versions(_gather_checked)
+cdef Py_ssize_t _gather_typed(int types, const void* w, Py_ssize_t n_rows, Py_ssize_t rs, Py_ssize_t cs,
+                              const void* ip, Py_ssize_t ist, Py_ssize_t n, void* o, Py_ssize_t d,
+                              int num_threads) noexcept nogil:
+    """The compiled version of :func:`_gather_checked` for the value (2: float64) and index (1: int64) types."""
+    if types == 3:
+        return _gather_checked(<const double*>w, n_rows, rs, cs, <const int64_t*>ip, ist, n, <double*>o, d, num_threads)
+    if types == 2:
+        return _gather_checked(<const double*>w, n_rows, rs, cs, <const int32_t*>ip, ist, n, <double*>o, d, num_threads)
+    if types == 1:
+        return _gather_checked(<const float*>w, n_rows, rs, cs, <const int64_t*>ip, ist, n, <float*>o, d, num_threads)
+    return _gather_checked(<const float*>w, n_rows, rs, cs, <const int32_t*>ip, ist, n, <float*>o, d, num_threads)
 
 
 def gather(cnp.ndarray weight not None, cnp.ndarray idx not None, cnp.ndarray out not None,
@@ -278,46 +368,63 @@ def gather(cnp.ndarray weight not None, cnp.ndarray idx not None, cnp.ndarray ou
     out C-contiguous (len(idx), D) of weight's dtype, not overlapping weight or
     idx. Nothing is written when an index is out of range.
     """
-    return _version(_GATHER, weight, idx)(weight, idx, out, num_threads)
+    _check_kernel_args(weight, idx, out, out)
+    cdef Py_ssize_t n = cnp.PyArray_DIM(idx, 0), d = cnp.PyArray_DIM(out, 1)
+    cdef Py_ssize_t n_rows = cnp.PyArray_DIM(weight, 0), rs = cnp.PyArray_STRIDE(weight, 0)
+    cdef Py_ssize_t cs = cnp.PyArray_STRIDE(weight, 1), ist = cnp.PyArray_STRIDE(idx, 0)
+    cdef void* w = cnp.PyArray_DATA(weight)
+    cdef void* ip = cnp.PyArray_DATA(idx)
+    cdef void* o = cnp.PyArray_DATA(out)
+    cdef int types = (cnp.PyArray_TYPE(weight) == cnp.NPY_FLOAT64) * 2 + (cnp.PyArray_TYPE(idx) == cnp.NPY_INT64)
+    cdef Py_ssize_t bad
+    # Releasing the GIL costs about 0.1 us: only worth it when there is real work.
+    if n * d < PARALLEL_MIN_WORK:
+        return _gather_typed(types, w, n_rows, rs, cs, ip, ist, n, o, d, num_threads)
+    with nogil:
+        bad = _gather_typed(types, w, n_rows, rs, cs, ip, ist, n, o, d, num_threads)
+    return bad
 
 
 # ---------------------------------------------------------------------------
 # Index-add
 # ---------------------------------------------------------------------------
 
-cdef void _index_add_serial(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
-                            Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t j0, Py_ssize_t j1) noexcept nogil:
+cdef void _index_add_serial(value_t* out, Py_ssize_t d, const index_t* idx, Py_ssize_t idx_stride,
+                            const value_t* src, Py_ssize_t row_stride, Py_ssize_t col_stride,
+                            Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t j0, Py_ssize_t j1,
+                            bint prefetch) noexcept nogil:
     """out[idx[i], j] += src[i, j] for i in [i0, i1), j in [j0, j1), in index order."""
     cdef Py_ssize_t i
-    cdef Py_ssize_t row_stride = src.strides[0], col_stride = src.strides[1]
-    cdef const value_t* base = &src[0, 0]
     for i in range(i0, i1):
-        _add_row(&out[idx[i], 0], _row(base, row_stride, i), col_stride, j0, j1)
+        if prefetch and i + PREFETCH_ROWS_AHEAD < i1:
+            # The rows named by the indices are scattered over `out`: with `out` beyond
+            # the caches each one is a cache miss the loop would wait for.
+            _prefetch_row(out + _index(idx, idx_stride, i + PREFETCH_ROWS_AHEAD) * d + j0,
+                          (j1 - j0) * sizeof(value_t))
+        _add_row(out + _index(idx, idx_stride, i) * d, _row(src, row_stride, i), col_stride, j0, j1)
 
 
-cdef void _index_add_owned_rows(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
-                                int owner, int n_owners) noexcept nogil:
+cdef void _index_add_owned_rows(value_t* out, Py_ssize_t d, const index_t* idx, Py_ssize_t idx_stride,
+                                Py_ssize_t n, const value_t* src, Py_ssize_t row_stride,
+                                Py_ssize_t col_stride, int owner, int n_owners) noexcept nogil:
     """Like the serial loop, but only for the rows whose block belongs to ``owner``."""
-    cdef Py_ssize_t i, r, n = idx.shape[0], d = out.shape[1]
-    cdef Py_ssize_t row_stride = src.strides[0], col_stride = src.strides[1]
-    cdef const value_t* base = &src[0, 0]
+    cdef Py_ssize_t i, r
     for i in range(n):
-        r = idx[i]
+        r = _index(idx, idx_stride, i)
         if (r // OWNER_BLOCK_ROWS) % n_owners == owner:
-            _add_row(&out[r, 0], _row(base, row_stride, i), col_stride, 0, d)
+            _add_row(out + r * d, _row(src, row_stride, i), col_stride, 0, d)
 
 
-cdef int _index_add_private(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
-                            int num_threads) noexcept nogil:
+cdef int _index_add_private(value_t* out, Py_ssize_t n_rows, Py_ssize_t d, const index_t* idx,
+                            Py_ssize_t idx_stride, Py_ssize_t n, const value_t* src,
+                            Py_ssize_t row_stride, Py_ssize_t col_stride, int num_threads) noexcept nogil:
     """Per-thread (V, D) buffers; thread 0 adds straight into ``out``. 0 if out of memory."""
-    cdef Py_ssize_t n = idx.shape[0], n_rows = out.shape[0], d = out.shape[1]
     cdef Py_ssize_t size = n_rows * d, i, r, t, j, i0, i1
     cdef int T = num_threads
     cdef int k
-    cdef Py_ssize_t row_stride = src.strides[0], col_stride = src.strides[1]
-    cdef const value_t* base = &src[0, 0]
     cdef value_t* target
     cdef value_t* acc
+    cdef value_t* row
     # calloc hands back zeroed pages lazily, so untouched rows cost little.
     cdef value_t* buffers = <value_t*>calloc((T - 1) * size, sizeof(value_t))
     if buffers == NULL:
@@ -325,42 +432,46 @@ cdef int _index_add_private(value_t[:, ::1] out, const index_t[:] idx, const val
     for t in prange(T, schedule="static", chunksize=1, num_threads=T):
         i0 = n * t // T
         i1 = n * (t + 1) // T
-        target = &out[0, 0] if t == 0 else buffers + (t - 1) * size
+        target = out if t == 0 else buffers + (t - 1) * size
         for i in range(i0, i1):
-            acc = target + idx[i] * d
-            _add_row(acc, _row(base, row_stride, i), col_stride, 0, d)
+            acc = target + _index(idx, idx_stride, i) * d
+            _add_row(acc, _row(src, row_stride, i), col_stride, 0, d)
     # Reduce: out[r] += buffer_1[r] + ... ; rows are independent.
     for r in prange(n_rows, schedule="static", num_threads=T):
+        row = out + r * d
         for k in range(T - 1):
             acc = buffers + k * size + r * d
             for j in range(d):
-                out[r, j] += acc[j]
+                row[j] += acc[j]
     free(buffers)
     return 1
 
 
 cdef int _choose_strategy(Py_ssize_t n, Py_ssize_t n_rows, Py_ssize_t d, Py_ssize_t itemsize,
                           int num_threads) noexcept nogil:
+    # Splitting columns or owning rows makes every thread walk all N indices and touch
+    # every row named: on 2 cores that was slower than one thread even on an idle
+    # machine (1M x 128 float32, N = 1M: 0.38 of copy bandwidth against 0.47 serial),
+    # so only private buffers, whose threads share the indices out, are chosen; the
+    # other two stay for machines where `bench_kernels.py --strategies` shows they pay.
     if num_threads <= 1 or not MINIGRAD_HAVE_OPENMP or n * d < PARALLEL_MIN_WORK:
         return STRATEGY_SERIAL
     if n >= PRIVATE_MIN_RATIO * n_rows and (num_threads - 1) * n_rows * d * itemsize <= PRIVATE_MAX_BYTES:
         return STRATEGY_PRIVATE
-    if d * itemsize >= COLUMN_SPLIT_MIN_BYTES:
-        return STRATEGY_COLUMNS
-    if n_rows * d * itemsize >= ROWS_MIN_OUT_BYTES:
-        return STRATEGY_ROWS
     return STRATEGY_SERIAL
 
 
-cdef void _index_add_dispatch(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
-                              int num_threads, int strategy) noexcept nogil:
-    cdef Py_ssize_t n = idx.shape[0], d = out.shape[1], t, j0, j1, n_blocks
+cdef void _index_add_dispatch(value_t* out, Py_ssize_t n_rows, Py_ssize_t d, const index_t* idx,
+                              Py_ssize_t idx_stride, Py_ssize_t n, const value_t* src,
+                              Py_ssize_t row_stride, Py_ssize_t col_stride, int num_threads,
+                              int strategy) noexcept nogil:
+    cdef Py_ssize_t t, j0, j1, n_blocks
     cdef Py_ssize_t block = 64 // sizeof(value_t)     # one cache line of values
     cdef int T = num_threads if num_threads > 1 else 1
     if strategy == STRATEGY_AUTO:
-        strategy = _choose_strategy(n, out.shape[0], d, sizeof(value_t), T)
+        strategy = _choose_strategy(n, n_rows, d, sizeof(value_t), T)
     if strategy == STRATEGY_PRIVATE and T > 1:
-        if _index_add_private(out, idx, src, T):
+        if _index_add_private(out, n_rows, d, idx, idx_stride, n, src, row_stride, col_stride, T):
             return
         strategy = STRATEGY_ROWS                     # out of memory: fall back
     if strategy == STRATEGY_COLUMNS and T > 1:
@@ -369,36 +480,41 @@ cdef void _index_add_dispatch(value_t[:, ::1] out, const index_t[:] idx, const v
         for t in prange(T, schedule="static", chunksize=1, num_threads=T):
             j0 = min(d, (n_blocks * t // T) * block)
             j1 = min(d, (n_blocks * (t + 1) // T) * block)
-            _index_add_serial(out, idx, src, 0, n, j0, j1)
+            _index_add_serial(out, d, idx, idx_stride, src, row_stride, col_stride, 0, n, j0, j1, False)
     elif strategy == STRATEGY_ROWS and T > 1:
         for t in prange(T, schedule="static", chunksize=1, num_threads=T):
-            _index_add_owned_rows(out, idx, src, t, T)
+            _index_add_owned_rows(out, d, idx, idx_stride, n, src, row_stride, col_stride, t, T)
     else:
-        _index_add_serial(out, idx, src, 0, n, 0, d)
+        _index_add_serial(out, d, idx, idx_stride, src, row_stride, col_stride, 0, n, 0, d,
+                          n_rows * d * <Py_ssize_t>sizeof(value_t) >= PREFETCH_MIN_OUT_BYTES)
 
 
-cdef Py_ssize_t _index_add_checked_nogil(value_t[:, ::1] out, const index_t[:] idx,
-                                         const value_t[:, :] src, int num_threads,
-                                         int strategy) noexcept nogil:
-    cdef Py_ssize_t bad = _first_out_of_range(idx, out.shape[0])
-    if bad < 0 and idx.shape[0] > 0 and out.shape[1] > 0:
-        _index_add_dispatch(out, idx, src, num_threads, strategy)
+cdef Py_ssize_t _index_add_checked(value_t* out, Py_ssize_t n_rows, Py_ssize_t d, const index_t* idx,
+                                   Py_ssize_t idx_stride, Py_ssize_t n, const value_t* src,
+                                   Py_ssize_t row_stride, Py_ssize_t col_stride, int num_threads,
+                                   int strategy) noexcept nogil:
+    cdef Py_ssize_t bad = _first_bad_index(idx, idx_stride, n, n_rows)
+    if bad < 0 and n > 0 and d > 0:
+        _index_add_dispatch(out, n_rows, d, idx, idx_stride, n, src, row_stride, col_stride,
+                            num_threads, strategy)
     return bad
 
 
-def _index_add_checked(value_t[:, ::1] out, const index_t[:] idx, const value_t[:, :] src,
-                       int num_threads, int strategy):
-    if src.shape[0] != idx.shape[0] or src.shape[1] != out.shape[1]:
-        raise ValueError("index_add: src must have shape (len(idx), out.shape[1])")
-    if idx.shape[0] * out.shape[1] < PARALLEL_MIN_WORK and strategy == STRATEGY_AUTO:
-        return _index_add_checked_nogil(out, idx, src, num_threads, strategy)
-    cdef Py_ssize_t bad
-    with nogil:
-        bad = _index_add_checked_nogil(out, idx, src, num_threads, strategy)
-    return bad
-
-
-cdef tuple _INDEX_ADD = _versions(_index_add_checked)
+cdef Py_ssize_t _index_add_typed(int types, void* o, Py_ssize_t n_rows, Py_ssize_t d, const void* ip,
+                                 Py_ssize_t ist, Py_ssize_t n, const void* s, Py_ssize_t rs, Py_ssize_t cs,
+                                 int num_threads, int strategy) noexcept nogil:
+    """The compiled version of :func:`_index_add_checked` for the value (2: float64) and index (1: int64) types."""
+    if types == 3:
+        return _index_add_checked(<double*>o, n_rows, d, <const int64_t*>ip, ist, n, <const double*>s, rs, cs,
+                                  num_threads, strategy)
+    if types == 2:
+        return _index_add_checked(<double*>o, n_rows, d, <const int32_t*>ip, ist, n, <const double*>s, rs, cs,
+                                  num_threads, strategy)
+    if types == 1:
+        return _index_add_checked(<float*>o, n_rows, d, <const int64_t*>ip, ist, n, <const float*>s, rs, cs,
+                                  num_threads, strategy)
+    return _index_add_checked(<float*>o, n_rows, d, <const int32_t*>ip, ist, n, <const float*>s, rs, cs,
+                              num_threads, strategy)
 
 
 def index_add(cnp.ndarray out not None, cnp.ndarray idx not None, cnp.ndarray src not None,
@@ -410,7 +526,22 @@ def index_add(cnp.ndarray out not None, cnp.ndarray idx not None, cnp.ndarray sr
     overlapping out. Nothing is written when an index is out of range.
     ``strategy`` forces one of the STRATEGY_* codes (for tests and benchmarks).
     """
-    return _version(_INDEX_ADD, out, idx)(out, idx, src, num_threads, strategy)
+    _check_kernel_args(src, idx, out, src)
+    if strategy < STRATEGY_AUTO or strategy > STRATEGY_PRIVATE:
+        raise ValueError(f"index_add: unknown strategy {strategy}")
+    cdef Py_ssize_t n = cnp.PyArray_DIM(idx, 0), d = cnp.PyArray_DIM(out, 1)
+    cdef Py_ssize_t n_rows = cnp.PyArray_DIM(out, 0), rs = cnp.PyArray_STRIDE(src, 0)
+    cdef Py_ssize_t cs = cnp.PyArray_STRIDE(src, 1), ist = cnp.PyArray_STRIDE(idx, 0)
+    cdef void* o = cnp.PyArray_DATA(out)
+    cdef void* ip = cnp.PyArray_DATA(idx)
+    cdef void* s = cnp.PyArray_DATA(src)
+    cdef int types = (cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT64) * 2 + (cnp.PyArray_TYPE(idx) == cnp.NPY_INT64)
+    cdef Py_ssize_t bad
+    if n * d < PARALLEL_MIN_WORK and strategy == STRATEGY_AUTO:
+        return _index_add_typed(types, o, n_rows, d, ip, ist, n, s, rs, cs, num_threads, strategy)
+    with nogil:
+        bad = _index_add_typed(types, o, n_rows, d, ip, ist, n, s, rs, cs, num_threads, strategy)
+    return bad
 
 
 # ---------------------------------------------------------------------------

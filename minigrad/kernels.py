@@ -49,9 +49,12 @@ and why:
   with one core busy elsewhere, gather of 65k x 16 float32 rows on two threads
   took 52 ms against 0.6 ms for ``np.take`` and ~1 ms on one thread
   (``bench_kernels.py --load``).
-  Above 16M elements a call takes >= 10 ms, so such a stall (a few scheduler
-  ticks of 4 ms) costs little, and gather hands rows out in guided chunks so a
-  late thread finds less work waiting for it;
+  Above 16M elements a call takes >= 10 ms; even then the door asks only for
+  the CPUs that no other thread of the system wants at that moment (the
+  runnable count in ``/proc/loadavg``), and gather hands rows out in small
+  chunks on demand, so a late thread holds up little. Index-add uses several
+  threads only through per-thread buffers (many more indices than rows): its
+  other parallel strategies lost to one thread on 2 cores;
 * the fused kernels (optimizer updates, EmbeddingBag sum/mean) always run on
   one thread: a training step interleaves them with BLAS calls, and OpenMP
   threads and BLAS threads competing for the same few cores made steps 2-4x
@@ -150,6 +153,8 @@ def _cpus_available() -> int:
 
 
 _MAX_THREADS = _cpus_available()
+#: CPUs of the whole system, which ``/proc/loadavg`` counts the busy threads of.
+_SYSTEM_CPUS = os.cpu_count() or 1
 
 
 def _threads_from_env() -> int:
@@ -175,6 +180,36 @@ _num_threads = _threads_from_env()
 #: Least work (elements moved, N * D) for which gather/index-add use more than
 #: one thread; see the policy above. Tests lower it to reach the parallel code.
 PARALLEL_MIN_WORK = 1 << 24
+
+
+def _cpus_busy_elsewhere() -> int:
+    """Threads of other work that want a CPU right now, from ``/proc/loadavg`` (0 where unknown).
+
+    Its fourth field counts the runnable threads of the whole system at this
+    instant (the caller's own thread included), unlike the load averages, which
+    lag by a minute. Reading it costs 10-50 us: only calls of >= 10 ms ask.
+    """
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return max(0, running - 1)
+
+
+def _threads_for(work: int) -> int:
+    """Threads for a gather/index-add call moving ``work`` elements.
+
+    One below :data:`PARALLEL_MIN_WORK`; above it, at most as many as there are
+    idle CPUs, because a parallel region ends only when its last thread does,
+    and a thread that has to share its core with another busy process comes
+    back a scheduler tick (4 ms) or more late: on 2 cores with one busy
+    elsewhere, two threads made gather up to 10x slower than one.
+    """
+    if work < PARALLEL_MIN_WORK or _num_threads == 1:
+        return 1
+    idle = _SYSTEM_CPUS - _cpus_busy_elsewhere()
+    return max(1, min(_num_threads, idle))
 
 
 def set_num_threads(n: int) -> None:
@@ -409,7 +444,7 @@ def gather(weight, idx, out=None):
     n, d = flat.shape[0], weight.shape[1]
     if out is None:               # a new array shares memory with nothing
         rows = np.empty((n, d), dtype)
-        bad = _gather_kernel(weight, flat, rows, _num_threads if n * d >= PARALLEL_MIN_WORK else 1)
+        bad = _gather_kernel(weight, flat, rows, _threads_for(n * d))
     else:
         if not isinstance(out, _ndarray):
             raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
@@ -427,7 +462,7 @@ def gather(weight, idx, out=None):
         flat = _read_operand(out, flat, "idx")
         rows = out if out.ndim == 2 else out.reshape(n, d)
         with _write_lock(out):
-            bad = _gather_kernel(weight, flat, rows, _num_threads if n * d >= PARALLEL_MIN_WORK else 1)
+            bad = _gather_kernel(weight, flat, rows, _threads_for(n * d))
     if bad >= 0:
         raise _out_of_range_error(idx, bad, weight.shape[0], "weight")
     if out is not None:
@@ -520,7 +555,7 @@ def index_add(out, idx, src):
     rows = src if src.ndim == 2 else src.reshape(flat.shape[0], d)
     with _write_lock(out):
         target = out if flags.c_contiguous else np.ascontiguousarray(out)
-        threads = _num_threads if flat.shape[0] * d >= PARALLEL_MIN_WORK or _strategy >= 0 else 1
+        threads = _num_threads if _strategy >= 0 else _threads_for(flat.shape[0] * d)
         bad = _index_add_kernel(target, flat, rows, threads, _strategy)
         if bad < 0 and target is not out:
             out[...] = target

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -232,8 +233,10 @@ def test_every_index_add_strategy_equals_np_add_at(strategy, p, src_layout):
 
 @pytest.fixture
 def parallel_from_small_work(monkeypatch):
-    """Let inputs of test size (above the compiled kernels' own 64k-element floor) use threads."""
+    """Let inputs of test size (above the compiled kernels' own 64k-element floor) use threads,
+    however busy the machine running the tests is."""
     monkeypatch.setattr(kernels, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(kernels, "_cpus_busy_elsewhere", lambda: 0)
 
 
 def test_below_the_parallel_threshold_the_kernels_get_one_thread(monkeypatch):
@@ -245,10 +248,34 @@ def test_below_the_parallel_threshold_the_kernels_get_one_thread(monkeypatch):
 
     monkeypatch.setattr(kernels, "_gather_kernel", spy)
     monkeypatch.setattr(kernels, "_num_threads", 2)
+    monkeypatch.setattr(kernels, "_SYSTEM_CPUS", 2)
+    monkeypatch.setattr(kernels, "_cpus_busy_elsewhere", lambda: 0)
     weight = np.zeros((10, 4))
     kernels.gather(weight, np.zeros(kernels.PARALLEL_MIN_WORK // 4 - 1, np.int64))
     kernels.gather(weight, np.zeros(kernels.PARALLEL_MIN_WORK // 4, np.int64))
     assert seen == [1, 2]
+
+
+@pytest.mark.parametrize("busy, threads", [(0, 4), (1, 3), (3, 1), (9, 1)])
+def test_large_calls_use_only_the_cpus_no_other_work_wants(monkeypatch, busy, threads):
+    # A parallel region waits for its slowest thread: one sharing a core with a busy
+    # process stalls the whole call, so the door asks only for idle CPUs.
+    monkeypatch.setattr(kernels, "_num_threads", 4)
+    monkeypatch.setattr(kernels, "_SYSTEM_CPUS", 4)
+    monkeypatch.setattr(kernels, "_cpus_busy_elsewhere", lambda: busy)
+    assert kernels._threads_for(kernels.PARALLEL_MIN_WORK) == threads
+    assert kernels._threads_for(kernels.PARALLEL_MIN_WORK - 1) == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="no /proc/loadavg: nothing is counted")
+def test_a_cpu_bound_process_counts_as_busy():
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        assert kernels._cpus_busy_elsewhere() >= 1
+    finally:
+        hog.kill()
+        hog.wait()
 
 
 def zipf_indices(rng, n, n_rows, dtype=np.int64):
