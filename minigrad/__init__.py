@@ -25,6 +25,11 @@ from minigrad.ops import (
     tanh, transpose, unsqueeze, var, where,
 )
 from minigrad.ops import (
+    all, allclose, any, ceil, clamp_max, clamp_min, eq, equal, erf, exp2, expm1, floor, floor_divide, fmod,
+    frac, ge, gt, isclose, isfinite, isinf, isnan, le, log1p, log2, log10, lt, nan_to_num, ne, reciprocal,
+    remainder, round, rsqrt, sign, square, tan, trunc,
+)
+from minigrad.ops import (
     addmm, argsort, bmm, cumprod, cumsum, einsum, gather, index_add, index_select, mm, return_types, scatter,
     scatter_add, sort, topk,
 )

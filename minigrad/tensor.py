@@ -472,28 +472,40 @@ class Tensor:
     def __abs__(self):
         return _ops.abs(self)
 
-    # Comparisons give bool tensors and are not differentiable.
+    # Comparisons give bool tensors and are not differentiable (minigrad.ops.comparison).
     def __lt__(self, other):
-        return _compare(self, other, np.less)
+        return _ops.lt(self, other)
 
     def __le__(self, other):
-        return _compare(self, other, np.less_equal)
+        return _ops.le(self, other)
 
     def __gt__(self, other):
-        return _compare(self, other, np.greater)
+        return _ops.gt(self, other)
 
     def __ge__(self, other):
-        return _compare(self, other, np.greater_equal)
+        return _ops.ge(self, other)
 
     def __eq__(self, other):
         if other is None or isinstance(other, str):
             return NotImplemented  # Python's answer (False), as in PyTorch
-        return _compare(self, other, np.equal)
+        return _ops.eq(self, other)
 
     def __ne__(self, other):
         if other is None or isinstance(other, str):
             return NotImplemented
-        return _compare(self, other, np.not_equal)
+        return _ops.ne(self, other)
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
 
     def __invert__(self):
         return Tensor._make(~self.data, False, None)
@@ -505,28 +517,55 @@ class Tensor:
         return Tensor._make(self.data | _data(other), False, None)
 
     def eq(self, other):
-        """Elementwise ``==``, a bool tensor (not differentiable)."""
-        return self == other
+        return _ops.eq(self, other)
 
     def ne(self, other):
-        """Elementwise ``!=``, a bool tensor (not differentiable)."""
-        return self != other
+        return _ops.ne(self, other)
 
     def lt(self, other):
-        """Elementwise ``<``, a bool tensor (not differentiable)."""
-        return self < other
+        return _ops.lt(self, other)
 
     def le(self, other):
-        """Elementwise ``<=``, a bool tensor (not differentiable)."""
-        return self <= other
+        return _ops.le(self, other)
 
     def gt(self, other):
-        """Elementwise ``>``, a bool tensor (not differentiable)."""
-        return self > other
+        return _ops.gt(self, other)
 
     def ge(self, other):
-        """Elementwise ``>=``, a bool tensor (not differentiable)."""
-        return self >= other
+        return _ops.ge(self, other)
+
+    def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+        return _ops.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+        return _ops.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return _ops.equal(self, other)
+
+    def isnan(self):
+        return _ops.isnan(self)
+
+    def isinf(self):
+        return _ops.isinf(self)
+
+    def isfinite(self):
+        return _ops.isfinite(self)
+
+    def all(self, dim=None, keepdim: bool = False):
+        return _ops.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim: bool = False):
+        return _ops.any(self, dim, keepdim)
+
+    def floor_divide(self, other):
+        return _ops.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _ops.remainder(self, other)
+
+    def fmod(self, other):
+        return _ops.fmod(self, other)
 
     def add(self, other, alpha=1):
         return _ops.add(self, other if alpha == 1 else _ops.mul(other, alpha))
@@ -624,6 +663,63 @@ class Tensor:
 
     def cos(self):
         return _ops.cos(self)
+
+    def tan(self):
+        return _ops.tan(self)
+
+    def log2(self):
+        return _ops.log2(self)
+
+    def log10(self):
+        return _ops.log10(self)
+
+    def log1p(self):
+        return _ops.log1p(self)
+
+    def expm1(self):
+        return _ops.expm1(self)
+
+    def exp2(self):
+        return _ops.exp2(self)
+
+    def rsqrt(self):
+        return _ops.rsqrt(self)
+
+    def square(self):
+        return _ops.square(self)
+
+    def reciprocal(self):
+        return _ops.reciprocal(self)
+
+    def erf(self):
+        return _ops.erf(self)
+
+    def floor(self):
+        return _ops.floor(self)
+
+    def ceil(self):
+        return _ops.ceil(self)
+
+    def trunc(self):
+        return _ops.trunc(self)
+
+    def round(self, *, decimals: int = 0):
+        return _ops.round(self, decimals=decimals)
+
+    def sign(self):
+        return _ops.sign(self)
+
+    def frac(self):
+        return _ops.frac(self)
+
+    def clamp_min(self, min):
+        return _ops.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return _ops.clamp_max(self, max)
+
+    def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None):
+        return _ops.nan_to_num(self, nan, posinf, neginf)
 
     def sigmoid(self):
         return _ops.sigmoid(self)
@@ -876,14 +972,6 @@ class Tensor:
     __itruediv__ = div_
 
 
-def _compare(a, b, ufunc):
-    """``ufunc(a, b)`` as a bool tensor; shapes that do not broadcast get PyTorch's RuntimeError."""
-    try:
-        return Tensor._make(np.asarray(ufunc(a.data, _data(b))), False, None)
-    except ValueError:
-        raise _ops._promotion.broadcast_error(a, b) from None
-
-
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
@@ -991,6 +1079,10 @@ for _name in (
     "sort",
     "argsort",
     "topk",
+    "eq", "ne", "lt", "le", "gt", "ge", "isclose", "allclose", "equal", "isnan", "isinf", "isfinite",
+    "all", "any", "floor_divide", "remainder", "fmod", "tan", "log2", "log10", "log1p", "expm1", "exp2",
+    "rsqrt", "square", "reciprocal", "erf", "floor", "ceil", "trunc", "round", "sign", "frac",
+    "clamp_min", "clamp_max", "nan_to_num",
 ):
     _method = Tensor.__dict__[_name]
     if _method.__doc__ is None:

@@ -1,5 +1,6 @@
 """Op-table entries for the core ops PyTorch programs reach for beyond the basics:
-the gather/scatter family, sorting, scans and the named matrix products.
+the gather/scatter family, sorting, scans, the named matrix products, more unary math
+and the remainders.
 
 They are core ops: ``op_table_core.py`` adds :data:`CORE_OPS` to its table (this
 file's own ``OPS`` is empty, so nothing runs twice). Indices are drawn with many
@@ -157,6 +158,43 @@ def einsum_samples(draw):
     return Sample((eq,) + tuple(draw(A(s)) for s in shapes))
 
 
+def _one(**kw):
+    return A(mst.shapes(0, 3, 1, 3), **kw).map(lambda x: Sample((x,)))
+
+
+# Away from the jumps of the rounding functions (integers; halves for round).
+INTEGERS = tuple(float(k) for k in range(-3, 4))
+HALVES = tuple(k + 0.5 for k in range(-4, 4))
+
+
+@st.composite
+def round_decimals_samples(draw):
+    x = draw(A(mst.shapes(0, 3, 1, 3), avoid=tuple(k / 10 + 0.05 for k in range(-31, 31)), gap=0.01))
+    return Sample((x,), {"decimals": 1})
+
+
+@st.composite
+def nan_to_num_samples(draw, finite=False):
+    elems = st.floats(-3, 3) if finite else st.sampled_from([np.nan, np.inf, -np.inf]) | st.floats(-3, 3)
+    x = draw(hnp.arrays(np.float64, mst.shapes(0, 3, 1, 3), elements=elems))
+    kw = draw(st.sampled_from([{}, {"nan": 1.5, "posinf": 9.0, "neginf": -9.0}]))
+    return Sample((x,), kw)
+
+
+@st.composite
+def modulo_samples(draw, grad=True):
+    """a and b with a/b away from integers (where the quotient's floor or trunc jumps)."""
+    sa, sb = draw(mst.broadcast_shape_pairs(max_dims=2, max_side=3))
+    a = draw(A(sa, min_value=-5, max_value=5))
+    b = draw(A(sb, min_value=0.4, max_value=2.5))
+    b = np.asarray(b * draw(hnp.arrays(np.float64, sb, elements=st.sampled_from([-1.0, 1.0]))))
+    q = np.broadcast_to(a, np.broadcast_shapes(sa, sb)) / b
+    if np.any(np.abs(q - np.round(q)) < 0.05):
+        from hypothesis import assume
+        assume(False)
+    return Sample((a, b), grad_args=None if grad else ())
+
+
 def _values(f):
     return lambda *a, **kw: f(*a, **kw).values
 
@@ -215,6 +253,41 @@ CORE_OPS = [
                     _e("ij->iq", np.ones((2, 3)), error=RuntimeError, match="output subscript q does not appear"),
                     _e("ij,jk->ik", np.ones((2, 3)), error=RuntimeError, match="fewer operands"),
                     _e("ijk->i", np.ones((2, 3)), error=RuntimeError, match=r"number of subscripts in the equation \(3\)")]),
+]
+
+CORE_OPS += [
+    # -- unary math ------------------------------------------------------------------
+    OpInfo("tan", minigrad.tan, torch.tan, lambda: _one(min_value=-1.2, max_value=1.2), (E.Tan,)),
+    OpInfo("log2", minigrad.log2, torch.log2, lambda: _one(min_value=0.1), (E.Log2,)),
+    OpInfo("log10", minigrad.log10, torch.log10, lambda: _one(min_value=0.1), (E.Log10,)),
+    OpInfo("log1p", minigrad.log1p, torch.log1p, lambda: _one(min_value=-0.9), (E.Log1p,)),
+    OpInfo("expm1", minigrad.expm1, torch.expm1, _one, (E.Expm1,)),
+    OpInfo("exp2", minigrad.exp2, torch.exp2, _one, (E.Exp2,)),
+    OpInfo("rsqrt", minigrad.rsqrt, torch.rsqrt, lambda: _one(min_value=0.1), (E.Rsqrt,)),
+    OpInfo("square", minigrad.square, torch.square, _one, (E.Mul,)),
+    OpInfo("reciprocal", minigrad.reciprocal, torch.reciprocal, lambda: _one(avoid=(0.0,), gap=0.3), (E.Div,)),
+    OpInfo("floor", minigrad.floor, torch.floor, lambda: _one(avoid=INTEGERS, gap=0.05), (E.Rounding,)),
+    OpInfo("ceil", minigrad.ceil, torch.ceil, lambda: _one(avoid=INTEGERS, gap=0.05), (E.Rounding,)),
+    OpInfo("trunc", minigrad.trunc, torch.trunc, lambda: _one(avoid=INTEGERS, gap=0.05), (E.Rounding,)),
+    OpInfo("round", minigrad.round, torch.round, lambda: _one(avoid=HALVES, gap=0.05), (E.Rounding,)),
+    OpInfo("round_decimals", minigrad.round, torch.round, round_decimals_samples, (E.Rounding,)),
+    OpInfo("sign", minigrad.sign, torch.sign, lambda: _one(avoid=(0.0,), gap=0.05), (E.Rounding,)),
+    OpInfo("frac", minigrad.frac, torch.frac, lambda: _one(avoid=INTEGERS, gap=0.05), (E.Sub, E.Rounding)),
+    OpInfo("clamp_min", lambda x: minigrad.clamp_min(x, -0.5), lambda x: torch.clamp_min(x, -0.5),
+           lambda: _one(avoid=(-0.5,), gap=0.05), (E.Clamp,)),
+    OpInfo("nan_to_num", minigrad.nan_to_num, torch.nan_to_num, lambda: nan_to_num_samples(finite=True), (E.Where,)),
+    # (finite differences cannot step from inf or NaN: compared with PyTorch only)
+    OpInfo("nan_to_num_nonfinite", minigrad.nan_to_num, torch.nan_to_num, nan_to_num_samples, (E.Where,),
+           gradcheck=False),
+    # -- remainders ------------------------------------------------------------------
+    OpInfo("remainder", minigrad.remainder, torch.remainder, modulo_samples, (E.Remainder,),
+           lambda: [_e(np.ones((2, 3)), np.ones(4), error=RuntimeError, match="must match the size of tensor b")]),
+    OpInfo("mod_operator", lambda a, b: a % b, lambda a, b: a % b, modulo_samples, (E.Remainder,)),
+    OpInfo("fmod", minigrad.fmod, torch.fmod, modulo_samples, (E.Fmod,)),
+    OpInfo("floor_divide", lambda a, b: a // b, lambda a, b: a // b, lambda: modulo_samples(grad=False),
+           (E.FloorDivide,), gradcheck=False,
+           first_order_only="PyTorch defines no derivative for floor division (its backward raises)",
+           error_samples=lambda: [_e(np.ones(2, np.int64), np.zeros(2, np.int64), error=RuntimeError, match="ZeroDivisionError")]),
 ]
 
 OPS: list = []

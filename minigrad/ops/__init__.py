@@ -5,7 +5,11 @@ math and the vector-Jacobian product) and, beside it, the public function that c
 in the module of its family:
 
 * :mod:`~minigrad.ops.elementwise` - add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sin,
-  cos, tanh, sigmoid, relu, clamp, maximum, minimum, where, clone;
+  cos, tanh, sigmoid, relu, clamp, maximum, minimum, where, clone, tan, log2, log10, log1p, expm1,
+  exp2, rsqrt, square, reciprocal, erf, floor, ceil, trunc, round, sign, frac, clamp_min/max,
+  nan_to_num, floor_divide, remainder, fmod;
+* :mod:`~minigrad.ops.comparison` - eq, ne, lt, le, gt, ge, isclose, allclose, equal, isnan,
+  isinf, isfinite, all, any (not differentiable);
 * :mod:`~minigrad.ops.reduction` - sum, mean, max, min, amax, amin, var, std, logsumexp, argmax, argmin;
 * :mod:`~minigrad.ops.shape` - reshape, flatten, squeeze, unsqueeze, transpose, permute, expand,
   cat, stack, split, chunk;
@@ -26,9 +30,14 @@ in the module of its family:
 from __future__ import annotations
 
 from minigrad.ops._promotion import floating_only, to_dtype, torch_dtype_name
+from minigrad.ops.comparison import (
+    all, allclose, any, eq, equal, ge, gt, isclose, isfinite, isinf, isnan, le, lt, ne,
+)
 from minigrad.ops.elementwise import (
-    abs, add, clamp, clip, clone, cos, div, exp, log, maximum, minimum, mul, neg, pow, relu, sigmoid,
-    sin, sqrt, sub, tanh, where,
+    abs, add, ceil, clamp, clamp_max, clamp_min, clip, clone, cos, div, erf, exp, exp2, expm1, floor,
+    floor_divide, fmod, frac, log, log1p, log2, log10, maximum, minimum, mul, nan_to_num, neg, pow,
+    reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, trunc,
+    where,
 )
 from minigrad.ops.gather_scatter import gather, index_add, index_select, scatter, scatter_add
 from minigrad.ops.indexing import embedding, getitem, setitem

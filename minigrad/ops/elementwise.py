@@ -15,7 +15,7 @@ import numpy as np
 
 from minigrad.autograd import Primitive, function
 from minigrad.ops._promotion import (
-    binary, broadcast_error, cast, data_of, kind, no_bool, operand, to_dtype, to_float,
+    binary, broadcast_error, cast, data_of, kind, no_bool, operand, to_dtype, to_float, torch_dtype_name,
 )
 
 
@@ -785,3 +785,363 @@ def clone(input):
     Tensor
     """
     return Clone.apply(input)
+
+
+# -- more unary math -------------------------------------------------------------------
+class Tan(Primitive):
+    """y = tan x.   VJP: x̄ = ȳ · (1 + y²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 + y * y)
+
+
+def tan(input):
+    """Tangent, elementwise (:class:`Tan`); integer inputs give float32."""
+    return Tan.apply(to_float(input))
+
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+class Log2(Primitive):
+    """y = log₂ x.   VJP: x̄ = ȳ / (x · ln 2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log2(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * _LN2)
+
+
+def log2(input):
+    """Base-2 logarithm, elementwise (:class:`Log2`); integer inputs give float32."""
+    return Log2.apply(to_float(input))
+
+
+class Log10(Primitive):
+    """y = log₁₀ x.   VJP: x̄ = ȳ / (x · ln 10)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log10(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * _LN10)
+
+
+def log10(input):
+    """Base-10 logarithm, elementwise (:class:`Log10`); integer inputs give float32."""
+    return Log10.apply(to_float(input))
+
+
+class Log1p(Primitive):
+    """y = log(1 + x), accurate for tiny x.   VJP: x̄ = ȳ / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)
+
+
+def log1p(input):
+    """``log(1 + x)``, elementwise, accurate for tiny x (:class:`Log1p`); integer inputs give float32."""
+    return Log1p.apply(to_float(input))
+
+
+class Expm1(Primitive):
+    """y = eˣ − 1, accurate for tiny x.   VJP: x̄ = ȳ · (y + 1)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1)
+
+
+def expm1(input):
+    """``exp(x) − 1``, elementwise, accurate for tiny x (:class:`Expm1`); integer inputs give float32."""
+    return Expm1.apply(to_float(input))
+
+
+class Exp2(Primitive):
+    """y = 2ˣ.   VJP: x̄ = ȳ · y · ln 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp2(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y * _LN2)
+
+
+def exp2(input):
+    """``2 ** x``, elementwise (:class:`Exp2`); integer inputs give float32."""
+    return Exp2.apply(to_float(input))
+
+
+class Rsqrt(Primitive):
+    """y = 1/√x.   VJP: x̄ = −ȳ · y³ / 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore"):  # 1/√0 = inf, as in PyTorch
+            y = np.reciprocal(np.sqrt(x))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y * y * y) * -0.5
+
+
+def rsqrt(input):
+    """``1/√x``, elementwise (:class:`Rsqrt`); integer inputs give float32."""
+    return Rsqrt.apply(to_float(input))
+
+
+def square(input):
+    """``x * x``, elementwise (:class:`Mul` of x with itself, so x̄ = 2xȳ); bool inputs give int64."""
+    if input.dtype == np.bool_:
+        input = to_dtype(input, np.dtype(np.int64))
+    return Mul.apply(input, input)
+
+
+def reciprocal(input):
+    """``1/x``, elementwise (:class:`Div`); integer and bool inputs give float32."""
+    return binary(Div, 1.0, input, true_division=True)
+
+
+class Rounding(Primitive):
+    """y = f(x) for a piecewise-constant f (floor, ceil, trunc, round, sign).
+
+    VJP: x̄ = 0 (the derivative wherever it exists; PyTorch's convention at the jumps).
+    """
+
+    @staticmethod
+    def forward(ctx, x, fn, *args):
+        return np.asarray(fn(x, *args))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # 0 selected rather than ȳ·0: it stays 0 where ȳ is inf or NaN, and it is still a
+        # function of ȳ, so its own (zero) derivative is recorded under create_graph.
+        zero = np.where(np.zeros(np.shape(grad), dtype=bool), grad, np.zeros((), dtype=np.result_type(grad)))
+        return (zero,) + (None,) * (len(ctx.needs_input_grad) - 1)
+
+
+def _rounding(name: str, fn, input, *args):
+    """Integers are already whole: a copy (PyTorch's); bools have no kernel for these."""
+    if input.dtype == np.bool_:
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
+    if input.dtype.kind in "iu":
+        return function.Tensor._make(input.data.copy(), False, None)
+    return Rounding.apply(input, fn, *args)
+
+
+def floor(input):
+    """The largest integer ≤ x, elementwise (:class:`Rounding`, zero gradient)."""
+    return _rounding("floor", np.floor, input)
+
+
+def ceil(input):
+    """The smallest integer ≥ x, elementwise (:class:`Rounding`, zero gradient)."""
+    return _rounding("ceil", np.ceil, input)
+
+
+def trunc(input):
+    """x rounded toward zero, elementwise (:class:`Rounding`, zero gradient)."""
+    return _rounding("trunc", np.trunc, input)
+
+
+def round(input, *, decimals: int = 0):
+    """x rounded to ``decimals`` decimal places, halves to even (:class:`Rounding`, zero gradient).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.round(minigrad.tensor([0.5, 1.5, 2.25]), decimals=1)
+    tensor([0.5000, 1.5000, 2.2000])
+    """
+    if decimals and input.dtype.kind in "biu":
+        raise NotImplementedError(f"\"round_cpu\" not implemented for '{torch_dtype_name(input.dtype)}'")
+    return _rounding("round", np.round, input, int(decimals))
+
+
+def sign(input):
+    """−1, 0 or 1 by the sign of x, elementwise (:class:`Rounding`, zero gradient); bools stay bools."""
+    if input.dtype == np.bool_:
+        return function.Tensor._make(input.data.copy(), False, None)
+    if input.dtype.kind in "iu":
+        return function.Tensor._make(np.sign(input.data), False, None)
+    return Rounding.apply(input, np.sign)
+
+
+def frac(input):
+    """The fractional part ``x − trunc(x)``, elementwise (so x̄ = ȳ)."""
+    if input.dtype.kind in "biu":
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{torch_dtype_name(input.dtype)}'")
+    return Sub.apply(input, Rounding.apply(input, np.trunc))
+
+
+def clamp_min(input, min):
+    """``clamp(input, min=min)``."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """``clamp(input, max=max)``."""
+    return clamp(input, max=max)
+
+
+def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):
+    """NaN, +inf and −inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: 0 and the dtype's
+    largest and lowest finite values).
+
+    A :class:`Where` on the constant mask of finite elements: ȳ reaches the finite
+    elements and nothing else.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.nan_to_num(minigrad.tensor([float("nan"), 1.0, float("-inf")]), neginf=-9.0)
+    tensor([ 0.,  1., -9.])
+    """
+    x = input.data
+    if x.dtype.kind != "f":
+        return function.Tensor._make(x.copy(), False, None)
+    fill = np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    return Where.apply(np.isfinite(x), input, fill)
+
+
+# -- floor division and remainders -----------------------------------------------------------
+def _integer_zero_division(a, b) -> None:
+    """PyTorch raises for an integer division by zero (NumPy would warn and give 0)."""
+    da, db = np.asarray(data_of(a)), np.asarray(data_of(b))
+    if np.result_type(da, db).kind in "biu" and np.any(db == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _both_bool(name, a, b) -> None:
+    if kind(operand(a), getattr(operand(a), "dtype", None)) == "b" and kind(operand(b), getattr(operand(b), "dtype", None)) == "b":
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
+
+
+class FloorDivide(Primitive):
+    """y = ⌊a / b⌋.   No gradient: PyTorch defines none (its backward raises), so none is recorded."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # pragma: no cover - the op records no node
+        raise RuntimeError("derivative for floor_divide is not implemented")
+
+
+def floor_divide(input, other):
+    """``⌊input / other⌋``, elementwise (``//``), with PyTorch's promotion; not differentiable.
+
+    Integer division by zero raises PyTorch's ``RuntimeError: ZeroDivisionError``.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.tensor([7, -7]) // 2
+    tensor([ 3, -4])
+    """
+    _both_bool("div_floor_cpu", input, other)
+    _integer_zero_division(input, other)
+    from minigrad.autograd import no_grad
+
+    with no_grad():  # PyTorch has no derivative for floor division
+        return binary(FloorDivide, input, other)
+
+
+class Remainder(Primitive):
+    """y = a − b·⌊a/b⌋ (the sign of b, as Python's ``%``).   VJP: ā = ȳ,  b̄ = −ȳ · ⌊a/b⌋."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad if need_a else None), (-grad * np.floor_divide(np.asarray(a), np.asarray(b)) if need_b else None)
+
+
+def remainder(input, other):
+    """Python's modulus ``input % other`` (the result has the sign of ``other``), elementwise (:class:`Remainder`).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.tensor([7.0, -7.0]) % 3
+    tensor([1., 2.])
+    """
+    _both_bool("remainder_cpu", input, other)
+    _integer_zero_division(input, other)
+    return binary(Remainder, input, other)
+
+
+class Fmod(Primitive):
+    """y = a − b·trunc(a/b) (the sign of a, as C's ``fmod``).   VJP: ā = ȳ,  b̄ = −ȳ · trunc(a/b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.trunc(np.asarray(a) / np.asarray(b))
+        return (grad if need_a else None), (-grad * q if need_b else None)
+
+
+def fmod(input, other):
+    """C's remainder (the result has the sign of ``input``), elementwise (:class:`Fmod`).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.fmod(minigrad.tensor([7.0, -7.0]), 3)
+    tensor([ 1., -1.])
+    """
+    _both_bool("fmod_cpu", input, other)
+    _integer_zero_division(input, other)
+    return binary(Fmod, input, other)

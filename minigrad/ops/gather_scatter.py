@@ -32,8 +32,9 @@ _data = data_of
 
 
 def _index(index, message: str, error=RuntimeError) -> np.ndarray:
-    """The index's array; int32/int64 only, as PyTorch (its message for anything else)."""
-    idx = np.asarray(_data(index))
+    """A copy of the index's array (the ops keep it for backward: a later in-place change of the
+    index tensor must not reach them); int32/int64 only, as PyTorch (its message for anything else)."""
+    idx = np.array(_data(index))
     if idx.dtype not in (np.int32, np.int64):
         raise error(message)
     return idx
