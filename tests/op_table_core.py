@@ -1,4 +1,4 @@
-"""The op table for the core ops (everything in ``minigrad/ops`` except ``nn_ops.py``).
+"""The op table for the core ops (everything in ``minigrad/ops`` but the fused layers, losses and bags).
 
 One :class:`OpInfo` per user-facing op; ``functions`` names the ``Primitive``
 classes it exercises, so ``test_op_table.py`` can fail when a Primitive has no
@@ -15,11 +15,12 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad
 from minigrad.ops import elementwise as E
-from minigrad.ops._promotion import ToDtype
 from minigrad.ops import indexing as I
 from minigrad.ops import linalg as L
 from minigrad.ops import reduction as R
 from minigrad.ops import shape as S
+from minigrad.ops._promotion import ToDtype
+from minigrad.ops.embedding import Embedding
 from minigrad.ops.softmax import LogSoftmax, Softmax
 from minigrad.testing import strategies as mst
 from opinfo import ErrorSample, OpInfo, Sample
@@ -476,7 +477,7 @@ OPS = [
            index_add_samples, (I.IndexAdd,)),
     OpInfo("index_put_accumulate", lambda src, idx, shape: I.IndexPutAccumulate.apply(src, idx, shape),
            _torch_index_put_accumulate, index_put_accumulate_samples, (I.IndexPutAccumulate,)),
-    OpInfo("embedding", minigrad.embedding, torch.nn.functional.embedding, embedding_samples, (I.Embedding,),
+    OpInfo("embedding", minigrad.embedding, torch.nn.functional.embedding, embedding_samples, (Embedding,),
            lambda: [_e(np.array([0, 3]), np.ones((3, 2)), error=IndexError, match="out of range"),
                     _e(np.array([-1]), np.ones((3, 2)), error=IndexError, match="out of range")]),
 ]

@@ -1,4 +1,5 @@
-"""The op table for ``minigrad.ops.nn_ops`` and the functional forms in ``minigrad.nn.functional``.
+"""The op table for the fused layers, losses and embedding bags (``minigrad.ops.layers``,
+``minigrad.ops.losses``, ``minigrad.ops.embedding``) and the functional forms in ``minigrad.nn.functional``.
 
 Samples keep away from kinks (leaky_relu at 0, L1 at d = 0, SmoothL1/Huber at
 |d| = β), from ties (embedding_bag max) and from all-ignored targets, so that
@@ -15,8 +16,8 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.ops import nn_ops as N
-from minigrad.ops.indexing import Embedding
+from minigrad.ops import layers, losses
+from minigrad.ops.embedding import Embedding, EmbeddingBagMax, EmbeddingBagSum
 from minigrad.testing import strategies as mst
 from opinfo import ErrorSample, OpInfo, Sample
 
@@ -357,17 +358,17 @@ OPS = [
            error_samples=lambda: [
                ErrorSample((_f64(3, 4), _f64(3, 2)), {}, RuntimeError, "The size of tensor a"),
            ]),
-    OpInfo("nn.linear", F.linear, TF.linear, linear_samples, (N.Linear,),
+    OpInfo("nn.linear", F.linear, TF.linear, linear_samples, (layers.Linear,),
            error_samples=lambda: [
                ErrorSample((_f64(2, 3), _f64(4, 5)), error=RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 5x4\)"),
                ErrorSample((_f64(2, 3), _f64(4, 3).astype(np.float32)), error=RuntimeError, match="same dtype"),
            ]),
-    OpInfo("nn.leaky_relu", F.leaky_relu, TF.leaky_relu, leaky_samples, (N.LeakyReLU,)),
-    OpInfo("nn.gelu", F.gelu, TF.gelu, gelu_samples, (N.GELU,),
+    OpInfo("nn.leaky_relu", F.leaky_relu, TF.leaky_relu, leaky_samples, (layers.LeakyReLU,)),
+    OpInfo("nn.gelu", F.gelu, TF.gelu, gelu_samples, (layers.GELU,),
            error_samples=lambda: [ErrorSample((_f64(2),), {"approximate": "erf"}, RuntimeError, "none or tanh")]),
-    OpInfo("nn.dropout", dropout_op, dropout_ref, dropout_samples, (N.Dropout,),
+    OpInfo("nn.dropout", dropout_op, dropout_ref, dropout_samples, (layers.Dropout,),
            error_samples=lambda: [ErrorSample((_f64(2), 1.5, 0), {}, ValueError, "between 0 and 1, but got 1.5")]),
-    OpInfo("nn.layer_norm", F.layer_norm, TF.layer_norm, layer_norm_samples, (N.LayerNorm,),
+    OpInfo("nn.layer_norm", F.layer_norm, TF.layer_norm, layer_norm_samples, (layers.LayerNorm,),
            error_samples=lambda: [ErrorSample((_f64(2, 4), (3,)), {}, RuntimeError, r"expected input with shape \[\*, 3\]")],
            float32_rtol=1e-3, float32_atol=1e-4),
     OpInfo("nn.embedding", F.embedding, TF.embedding, embedding_samples, (Embedding,),
@@ -381,29 +382,29 @@ OPS = [
     OpInfo("nn.embedding_options", F.embedding, TF.embedding, lambda: embedding_samples(options=True),
            (Embedding,), gradcheck=False),
     OpInfo("nn.embedding_bag_options", F.embedding_bag, TF.embedding_bag, lambda: embedding_bag_samples(options=True),
-           (N.EmbeddingBagSum,), gradcheck=False),
-    OpInfo("nn.embedding_bag", F.embedding_bag, TF.embedding_bag, embedding_bag_samples, (N.EmbeddingBagSum,),
+           (EmbeddingBagSum,), gradcheck=False),
+    OpInfo("nn.embedding_bag", F.embedding_bag, TF.embedding_bag, embedding_bag_samples, (EmbeddingBagSum,),
            error_samples=lambda: [
                ErrorSample((np.array([1, 7]), _f64(6, 2), np.array([0])), {}, IndexError,
                            r"Index 1 of input takes value 7 which is not in the valid range \[0, 6\)"),
                ErrorSample((np.array([1, 2]), _f64(6, 2), np.array([1])), {}, RuntimeError, r"offsets\[0\] has to be 0"),
            ]),
-    OpInfo("nn.embedding_bag_per_sample_weights", bag_psw_op, bag_psw_ref, embedding_bag_psw_samples, (N.EmbeddingBagSum,),
+    OpInfo("nn.embedding_bag_per_sample_weights", bag_psw_op, bag_psw_ref, embedding_bag_psw_samples, (EmbeddingBagSum,),
            no_torch_second_order="PyTorch has no derivative for _embedding_bag_per_sample_weights_backward"),
-    OpInfo("nn.embedding_bag_max", F.embedding_bag, TF.embedding_bag, embedding_bag_max_samples, (N.EmbeddingBagMax,),
+    OpInfo("nn.embedding_bag_max", F.embedding_bag, TF.embedding_bag, embedding_bag_max_samples, (EmbeddingBagMax,),
            error_samples=lambda: [
                ErrorSample((np.array([1]), _f64(6, 2), np.array([0])), {"mode": "max", "sparse": True}, ValueError,
                            "max mode does not support sparse weights"),
            ]),
-    OpInfo("nn.mse_loss", F.mse_loss, TF.mse_loss, regression_samples, (N.MSELoss,),
+    OpInfo("nn.mse_loss", F.mse_loss, TF.mse_loss, regression_samples, (losses.MSELoss,),
            error_samples=lambda: [ErrorSample((_f64(2), _f64(2)), {"reduction": "avg"}, ValueError, "avg is not a valid value for reduction")]),
-    OpInfo("nn.l1_loss", F.l1_loss, TF.l1_loss, lambda: regression_samples(kink=True), (N.L1Loss,)),
+    OpInfo("nn.l1_loss", F.l1_loss, TF.l1_loss, lambda: regression_samples(kink=True), (losses.L1Loss,)),
     OpInfo("nn.smooth_l1_loss", F.smooth_l1_loss, TF.smooth_l1_loss, lambda: regression_samples(kink=True, param="beta"),
-           (N.SmoothL1Loss,),
+           (losses.SmoothL1Loss,),
            error_samples=lambda: [ErrorSample((_f64(2), _f64(2)), {"beta": -1.0}, RuntimeError, "negative values for beta")]),
-    OpInfo("nn.huber_loss", F.huber_loss, TF.huber_loss, lambda: regression_samples(kink=True, param="delta"), (N.HuberLoss,),
+    OpInfo("nn.huber_loss", F.huber_loss, TF.huber_loss, lambda: regression_samples(kink=True, param="delta"), (losses.HuberLoss,),
            error_samples=lambda: [ErrorSample((_f64(2), _f64(2)), {"delta": 0.0}, RuntimeError, "non-positive values for delta")]),
-    OpInfo("nn.cross_entropy", ce_op, ce_ref, cross_entropy_samples, (N.CrossEntropy,),
+    OpInfo("nn.cross_entropy", ce_op, ce_ref, cross_entropy_samples, (losses.CrossEntropy,),
            error_samples=lambda: [
                ErrorSample((_f64(3, 4), np.array([0, 1, 4])), {}, IndexError, "Target 4 is out of bounds."),
                ErrorSample((_f64(5, 4), np.array([0, 1, 3])), {}, ValueError,
@@ -413,14 +414,14 @@ OPS = [
                ErrorSample((_f64(3, 4), np.array([0, 1, 3]), _f64(3)), {}, RuntimeError, "weight tensor should be defined"),
                ErrorSample((_f64(3, 4), _f64(3, 4)), {"ignore_index": 1}, RuntimeError, "ignore_index is not supported for floating point target"),
            ]),
-    OpInfo("nn.cross_entropy_probs", ce_op, ce_ref, cross_entropy_prob_samples, (N.CrossEntropyProbs,)),
-    OpInfo("nn.nll_loss", nll_op, nll_ref, lambda: cross_entropy_samples(nll=True), (N.NLLLoss,),
+    OpInfo("nn.cross_entropy_probs", ce_op, ce_ref, cross_entropy_prob_samples, (losses.CrossEntropyProbs,)),
+    OpInfo("nn.nll_loss", nll_op, nll_ref, lambda: cross_entropy_samples(nll=True), (losses.NLLLoss,),
            error_samples=lambda: [ErrorSample((_f64(3, 4), np.array([0, -1, 3])), {}, IndexError, "Target -1 is out of bounds.")]),
-    OpInfo("nn.binary_cross_entropy", bce_op, bce_ref, bce_samples, (N.BCELoss,),
+    OpInfo("nn.binary_cross_entropy", bce_op, bce_ref, bce_samples, (losses.BCELoss,),
            error_samples=lambda: [
                ErrorSample((np.array([1.5]), np.array([1.0])), {}, RuntimeError, "all elements of input should be between 0 and 1"),
                ErrorSample((_f64(3), _f64(4)), {}, ValueError, "different to the input size"),
            ]),
-    OpInfo("nn.binary_cross_entropy_with_logits", bce_logits_op, bce_logits_ref, bce_logits_samples, (N.BCEWithLogits,),
+    OpInfo("nn.binary_cross_entropy_with_logits", bce_logits_op, bce_logits_ref, bce_logits_samples, (losses.BCEWithLogits,),
            error_samples=lambda: [ErrorSample((_f64(3), _f64(4)), {}, ValueError, "must be the same as input size")]),
 ]

@@ -24,7 +24,7 @@ import numpy as np
 from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.ops import nn_ops as _nn_ops
+from minigrad.ops.layers import Linear as _Linear
 from minigrad.ops.conv import Col2im, Im2col, windows
 from minigrad.ops.conv import output_size as _output_size
 from minigrad.tensor import Tensor
@@ -158,7 +158,7 @@ def _conv2d(input, weight, bias, kernel, stride, pads, dilation, groups):
     ho, wo = win.out_height, win.out_width
     if groups == 1:
         # A Linear layer applied at every position: one fused op, bias included.
-        rows = _nn_ops.Linear.apply(cols.reshape(n * ho * wo, k * c), weight.reshape(o, c, k).permute(0, 2, 1)
+        rows = _Linear.apply(cols.reshape(n * ho * wo, k * c), weight.reshape(o, c, k).permute(0, 2, 1)
                                     .reshape(o, k * c), bias)
         return rows.reshape(n, ho, wo, o).permute(0, 3, 1, 2)  # NCHW, laid out channels-last
     kernels_ = weight.reshape(groups, og, cg, k).permute(0, 3, 2, 1).reshape(groups, k * cg, og)

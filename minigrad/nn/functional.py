@@ -1,8 +1,9 @@
 """Functional forms of the layers and losses: ``import minigrad.nn.functional as F``.
 
 Each function checks its arguments the way PyTorch does (same messages where
-PyTorch has them), then calls one fused ``Primitive`` from
-:mod:`minigrad.ops.nn_ops` (or a generic op from :mod:`minigrad.ops`).
+PyTorch has them), then calls one fused ``Primitive`` - from :mod:`minigrad.ops.layers`,
+:mod:`minigrad.ops.embedding` or :mod:`minigrad.ops.losses`, whose docstrings state
+the math and the VJP - or a generic op from :mod:`minigrad.ops`.
 The modules in :mod:`minigrad.nn` are thin stateful wrappers around these.
 """
 from __future__ import annotations
@@ -13,8 +14,12 @@ import numpy as np
 
 from minigrad import ops as _ops
 from minigrad.autograd import no_grad
-from minigrad.ops import nn_ops as _F
-from minigrad.ops.indexing import Embedding as _Embedding
+from minigrad.ops import layers as _layers
+from minigrad.ops import losses as _losses
+# (from-imports by name: ``minigrad.ops.embedding`` is also the re-exported function)
+from minigrad.ops.embedding import Embedding as _Embedding
+from minigrad.ops.embedding import EmbeddingBagMax as _EmbeddingBagMax
+from minigrad.ops.embedding import EmbeddingBagSum as _EmbeddingBagSum
 from minigrad.ops.attention import scaled_dot_product_attention
 from minigrad.random import _numpy_generator
 from minigrad.tensor import Tensor
@@ -68,7 +73,7 @@ def relu(input, inplace: bool = False):
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """x if x > 0 else negative_slope·x."""
     _ops.floating_only("leaky_relu", input)
-    return _F.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+    return _layers.LeakyReLU.apply(input, negative_slope=float(negative_slope))
 
 
 def gelu(input, approximate: str = "none"):
@@ -76,7 +81,7 @@ def gelu(input, approximate: str = "none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     _ops.floating_only("gelu", input)
-    return _F.GELU.apply(input, approximate=approximate)
+    return _layers.GELU.apply(input, approximate=approximate)
 
 
 def sigmoid(input):
@@ -118,7 +123,7 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
 
 # -- layers --------------------------------------------------------------------------
 def linear(input, weight, bias=None):
-    """``y = x Wᵀ + b``: x ``(*, in)``, W ``(out, in)``, b ``(out,)``. One fused op (see ``nn_ops.Linear``)."""
+    """``y = x Wᵀ + b``: x ``(*, in)``, W ``(out, in)``, b ``(out,)``. One fused op (:class:`minigrad.ops.layers.Linear`)."""
     if weight.ndim != 2:
         raise RuntimeError(f"linear(): weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
@@ -133,7 +138,7 @@ def linear(input, weight, bias=None):
         _ops.floating_only("addmm", input)  # integers multiply in PyTorch, bools do not
     if bias is not None and bias.shape not in ((weight.shape[0],), ()):
         raise RuntimeError(f"linear(): bias of shape {tuple(bias.shape)} does not match out_features={weight.shape[0]}")
-    return _F.Linear.apply(input, weight, bias)
+    return _layers.Linear.apply(input, weight, bias)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -154,7 +159,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     else:
         keep = _numpy_generator().random(input.shape) >= p
         mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-    return _F.Dropout.apply(input, mask)
+    return _layers.Dropout.apply(input, mask)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
@@ -175,7 +180,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
                 f"mixed dtype (CPU): expect parameter to have scalar type of {_ops.torch_dtype_name(input.dtype)}")
         if t is not None and tuple(t.shape) != normalized_shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape {list(t.shape)} and normalized_shape = {list(normalized_shape)}")
-    return _F.LayerNorm.apply(input, weight, bias, k=k, eps=float(eps))
+    return _layers.LayerNorm.apply(input, weight, bias, k=k, eps=float(eps))
 
 
 def one_hot(tensor, num_classes: int = -1):
@@ -352,8 +357,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
             per_sample_weights = _ops.getitem(per_sample_weights, slice(0, total))
     idx = _watched(input, idx)
     if mode == "max":
-        return _F.EmbeddingBagMax.apply(idx, weight, starts=starts, lengths=lengths, padding_idx=pad)
-    return _F.EmbeddingBagSum.apply(
+        return _EmbeddingBagMax.apply(idx, weight, starts=starts, lengths=lengths, padding_idx=pad)
+    return _EmbeddingBagSum.apply(
         idx, weight, per_sample_weights, starts=starts, lengths=lengths, mean=(mode == "mean"),
         padding_idx=pad, scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse),
     )
@@ -418,7 +423,7 @@ def _pointwise_loss(fn, input, target, reduction, param=1.0, name=""):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """Mean squared error: ℓ = (x − y)², reduced by ``reduction``."""
-    return _pointwise_loss(_F.MSELoss, input, target, _legacy_reduction(size_average, reduce, reduction), name="mse")
+    return _pointwise_loss(_losses.MSELoss, input, target, _legacy_reduction(size_average, reduce, reduction), name="mse")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
@@ -435,14 +440,14 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
                                f"or complex dtype. Got: {_ops.torch_dtype_name(np.result_type(input.dtype, target.dtype))}")
         d = _ops.abs(_ops.sub(input, target))
         return d if reduction == "none" else _ops.sum(d)
-    return _pointwise_loss(_F.L1Loss, input, target, reduction)
+    return _pointwise_loss(_losses.L1Loss, input, target, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """``ℓ = ½d²/β if |d| < β else |d| − ½β``, ``d = x − y``."""
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    return _pointwise_loss(_F.SmoothL1Loss, input, target, _legacy_reduction(size_average, reduce, reduction), float(beta),
+    return _pointwise_loss(_losses.SmoothL1Loss, input, target, _legacy_reduction(size_average, reduce, reduction), float(beta),
                            name="smooth_l1")
 
 
@@ -453,7 +458,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
     if input.dtype.kind in "biu" and _arr(target).dtype.kind == "f":  # PyTorch writes into the input's dtype
         raise RuntimeError(f"result type {_ops.torch_dtype_name(_arr(target).dtype)} can't be cast to the desired "
                            f"output type {_ops.torch_dtype_name(input.dtype)}")
-    return _pointwise_loss(_F.HuberLoss, input, target, _legacy_reduction(None, None, reduction), float(delta),
+    return _pointwise_loss(_losses.HuberLoss, input, target, _legacy_reduction(None, None, reduction), float(delta),
                            name="huber")
 
 
@@ -544,14 +549,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         c = input.shape[0] if input.ndim == 1 else input.shape[1]
         w = _class_weight(weight, c, input.dtype)
         out_shape = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
-        loss = _F.CrossEntropyProbs.apply(
+        loss = _losses.CrossEntropyProbs.apply(
             _to_rows(input), _to_rows(_as_tensor(target)), weight=_watched(weight, w), reduction=reduction,
             label_smoothing=float(label_smoothing),
         )
         return _unflatten_loss(loss, reduction, out_shape)
     c, out_shape, w = _class_layout(input, t, weight, "cross_entropy")
     t = _check_targets(t, c, ignore_index)
-    loss = _F.CrossEntropy.apply(
+    loss = _losses.CrossEntropy.apply(
         _to_rows(input), _watched(target, t), weight=_watched(weight, w), ignore_index=int(ignore_index), reduction=reduction,
         label_smoothing=float(label_smoothing),
     )
@@ -569,7 +574,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     t = _arr(target)
     c, out_shape, w = _class_layout(input, t, weight, "nll_loss")
     t = _check_targets(t, c, ignore_index)
-    loss = _F.NLLLoss.apply(_to_rows(input), _watched(target, t), weight=_watched(weight, w), ignore_index=int(ignore_index), reduction=reduction)
+    loss = _losses.NLLLoss.apply(_to_rows(input), _watched(target, t), weight=_watched(weight, w), ignore_index=int(ignore_index), reduction=reduction)
     return _unflatten_loss(loss, reduction, out_shape)
 
 
@@ -594,7 +599,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     w = None
     if weight is not None:
         w = np.broadcast_to(_arr(weight), input.shape).astype(input.dtype, copy=False)
-    return _F.BCELoss.apply(input, target, weight=_watched(weight, w), reduction=reduction)
+    return _losses.BCELoss.apply(input, target, weight=_watched(weight, w), reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -614,7 +619,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                            f"type {_ops.torch_dtype_name(target.dtype)}")
     w = None if weight is None else _arr(weight).astype(input.dtype, copy=False)
     pw = None if pos_weight is None else _arr(pos_weight).astype(input.dtype, copy=False)
-    return _F.BCEWithLogits.apply(input, target, weight=_watched(weight, w), pos_weight=_watched(pos_weight, pw),
+    return _losses.BCEWithLogits.apply(input, target, weight=_watched(weight, w), pos_weight=_watched(pos_weight, pw),
                                   reduction=reduction)
 
 

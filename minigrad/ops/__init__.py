@@ -14,12 +14,14 @@ in the module of its family:
 * :mod:`~minigrad.ops.shape` - reshape, flatten, squeeze, unsqueeze, transpose, permute, expand,
   cat, stack, split, chunk;
 * :mod:`~minigrad.ops.linalg` - matmul, mm, bmm, addmm, einsum; :mod:`~minigrad.ops.softmax` - softmax, log_softmax;
-* :mod:`~minigrad.ops.indexing` - getitem, setitem, embedding, and gather / index-add as ops;
+* :mod:`~minigrad.ops.indexing` - getitem, setitem, and the gather / index-add kernels as ops;
 * :mod:`~minigrad.ops.gather_scatter` - PyTorch's gather, scatter, scatter_add, index_select,
   index_add, on the kernels' ops; :mod:`~minigrad.ops.sorting` - sort, argsort, topk (their
   :mod:`~minigrad.ops.return_types`); :mod:`~minigrad.ops.scan` - cumsum, cumprod;
-* :mod:`~minigrad.ops.nn_ops` - the fused layers and losses behind :mod:`minigrad.nn.functional`;
-  :mod:`~minigrad.ops.conv`, :mod:`~minigrad.ops.recurrent`, :mod:`~minigrad.ops.attention`,
+* :mod:`~minigrad.ops.embedding` - embedding (``Embedding``), and the bags ``EmbeddingBagSum`` / ``EmbeddingBagMax``;
+* :mod:`~minigrad.ops.layers` and :mod:`~minigrad.ops.losses` - the fused layers (linear, layer_norm,
+  dropout, leaky_relu, gelu) and losses behind :mod:`minigrad.nn.functional`, which checks their arguments;
+* :mod:`~minigrad.ops.conv`, :mod:`~minigrad.ops.recurrent`, :mod:`~minigrad.ops.attention`,
   :mod:`~minigrad.ops.masking` - convolution, the recurrent time loop, attention, masks;
 * :mod:`~minigrad.ops._promotion` - PyTorch's type promotion, dtype conversion (``to_dtype``)
   and the argument plumbing the families share.
@@ -39,8 +41,9 @@ from minigrad.ops.elementwise import (
     reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, trunc,
     where,
 )
+from minigrad.ops.embedding import embedding
 from minigrad.ops.gather_scatter import gather, index_add, index_select, scatter, scatter_add
-from minigrad.ops.indexing import embedding, getitem, setitem
+from minigrad.ops.indexing import getitem, setitem
 from minigrad.ops.linalg import addmm, bmm, einsum, matmul, mm
 from minigrad.ops.reduction import (
     MaxMin, amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var,

@@ -18,20 +18,17 @@ import math
 import numpy as np
 
 from minigrad import ops
+from minigrad.ops._promotion import data_of
+from minigrad.ops.layers import Dropout
 from minigrad.ops.masking import masked_fill
-from minigrad.ops.nn_ops import Dropout
 from minigrad.random import _numpy_generator
 
 __all__ = ["scaled_dot_product_attention", "masked_softmax"]
 
 
-def _data(x):
-    return getattr(x, "data", x)
-
-
 def masked_softmax(scores, dim: int = -1):
     """Softmax along ``dim``, giving zeros (and zero gradients) in rows that are all ``-inf``."""
-    dead = np.all(np.isneginf(_data(scores)), axis=dim, keepdims=True)
+    dead = np.all(np.isneginf(data_of(scores)), axis=dim, keepdims=True)
     if not dead.any():
         return ops.softmax(scores, dim)
     return masked_fill(ops.softmax(masked_fill(scores, dead, 0.0), dim), dead, 0.0)
@@ -90,7 +87,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     if is_causal:
         scores = masked_fill(scores, ~np.tri(length, source, dtype=bool), float("-inf"))
     if attn_mask is not None:
-        m = _data(attn_mask)
+        m = data_of(attn_mask)
         if np.asarray(m).dtype == np.bool_:
             scores = _fill_masked(scores, ~np.asarray(m))
         else:

@@ -1,11 +1,12 @@
-"""Indexing: ``x[index]``, the row gather and index-add kernels as ops, and the embedding lookup.
+"""Indexing: ``x[index]``, ``x[index] = v``, and the row gather and index-add kernels as ops.
 
 Each pair here is each other's VJP - ``x[index]`` and :class:`IndexPutAccumulate`,
 :class:`Gather` and :class:`IndexAdd` - so indexing and lookups are differentiable
 to any order. Backward formulas reach the kernels through :func:`gather` and
 :func:`index_add`, which run the kernel on arrays (first order) and the op on
-tensors (when a graph is recorded). The public functions :func:`getitem`,
-:func:`setitem` and :func:`embedding` sit beside the op each calls."""
+tensors (when a graph is recorded). The public functions :func:`getitem` and
+:func:`setitem` sit beside the op each calls; the embedding lookup built on
+gather and index-add is in :mod:`minigrad.ops.embedding`."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,6 @@ import numpy as np
 from minigrad import kernels
 from minigrad.autograd import Primitive, function, is_grad_enabled
 from minigrad.ops._promotion import data_of, torch_dtype_name
-from minigrad.sparse import SparseTensor
 
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -264,62 +264,3 @@ def index_add(num_rows, idx, src):
     if isinstance(src, function.Tensor):
         return IndexAdd.apply(src, idx, num_rows)
     return index_add_rows(np.zeros((num_rows, src.shape[-1]), dtype=src.dtype), idx, src)
-
-
-class Embedding(Primitive):
-    """y[..., :] = W[idx[...], :]: gather rows of the (V, D) table W (:class:`Gather`'s forward).
-
-    VJP (an index-add): W̄[k] = Σ_{i: idx_i = k, idx_i ≠ padding_idx} s_k · ȳ_i,
-    with s_k = 1/count(k in idx) when ``scale_grad_by_freq`` else 1. Rows never
-    looked up get 0; a row looked up twice gets both output gradients. This is
-    ``one_hot(idx) @ W`` without ever building the (n, V) one-hot matrix.
-    With ``sparse`` W̄ is a row-sparse :class:`~minigrad.sparse.SparseTensor`
-    holding the (uncoalesced) indices and rows instead of a (V, D) array; a sparse
-    gradient cannot be recorded for higher order. The indices get no gradient.
-    """
-
-    @staticmethod
-    def forward(ctx, idx, weight, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
-        ctx.idx, ctx.num_rows = idx, weight.shape[0]
-        ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
-        return gather_rows(weight, idx)
-
-    @staticmethod
-    def backward(ctx, grad):
-        idx = ctx.idx.reshape(-1)
-        rows = np.reshape(grad, (idx.shape[0], np.shape(grad)[-1]))
-        copied = False
-        if ctx.scale and idx.size:
-            counts = np.bincount(idx, minlength=ctx.num_rows)
-            rows = rows * (1.0 / counts[idx]).astype(rows.dtype)[:, None]
-            copied = True
-        if ctx.padding_idx >= 0 and idx.size:
-            keep = idx != ctx.padding_idx
-            if not keep.all():
-                idx, rows, copied = idx[keep], rows[keep], True
-        if ctx.sparse:
-            return None, sparse_rows(ctx.num_rows, idx, rows, copied)
-        return None, index_add(ctx.num_rows, idx, rows)
-
-
-def embedding(input, weight):
-    """Rows of ``weight`` (V, D) at the integer positions ``input``, any shape (:class:`Embedding`).
-
-    :func:`minigrad.nn.functional.embedding` takes PyTorch's options as well.
-    """
-    idx = input.data if isinstance(input, function.Tensor) else np.asarray(input)
-    return Embedding.apply(idx, weight)
-
-
-def sparse_rows(num_rows, idx, rows, owned=False):
-    """The row-sparse gradient of a (num_rows, D) table: rows (n, D) at the row indices idx.
-
-    The sparse gradient owns its values (optimizers and clipping scale them in place),
-    so ``rows`` is copied unless ``owned``. Only a first-order backward gives one.
-    """
-    if isinstance(rows, function.Tensor):
-        raise RuntimeError(
-            "sparse=True gradients cannot be differentiated again: backward with create_graph=True "
-            "through an Embedding or EmbeddingBag with sparse=True is not supported. Use sparse=False."
-        )
-    return SparseTensor(idx, rows if owned else rows.copy(), (num_rows, rows.shape[1]))

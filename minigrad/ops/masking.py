@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.ops._promotion import data_of
 from minigrad.ops.elementwise import Where
 
 __all__ = ["tril", "triu", "masked_fill"]
 
 
-def _data(x):
-    return getattr(x, "data", x)
-
-
 def _band(input, diagonal: int, lower: bool):
-    x = _data(input)
+    x = data_of(input)
     if np.ndim(x) < 2:
         name = "tril" if lower else "triu"
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
@@ -74,10 +71,10 @@ def masked_fill(input, mask, value):
     >>> x.masked_fill(minigrad.tensor([[True, False], [False, True]]), float("-inf")).tolist()
     [[-inf, 0.0], [0.0, -inf]]
     """
-    m = _data(mask)
+    m = data_of(mask)
     if np.asarray(m).dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {np.asarray(m).dtype}")
-    x = _data(input)
+    x = data_of(input)
     try:
         shape = np.broadcast_shapes(np.shape(m), np.shape(x))
     except ValueError:
@@ -87,10 +84,10 @@ def masked_fill(input, mask, value):
             f"The expanded size of the mask ({list(shape)}) must match the existing size of the input "
             f"({list(np.shape(x))})"
         )
-    if np.ndim(_data(value)) != 0:
+    if np.ndim(data_of(value)) != 0:
         raise RuntimeError(
             "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-            f"{np.ndim(_data(value))} dimension(s)."
+            f"{np.ndim(data_of(value))} dimension(s)."
         )
-    fill = np.asarray(_data(value), dtype=x.dtype)
+    fill = np.asarray(data_of(value), dtype=x.dtype)
     return Where.apply(m, fill, input)

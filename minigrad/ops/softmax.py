@@ -50,14 +50,24 @@ def softmax(input, dim: int):
     return Softmax.apply(input, dim_index(dim, input.ndim))
 
 
+def log_softmax_array(x, dim):
+    """x − logsumexp(x) along ``dim``, of an array: only x − max(x) is exponentiated.
+
+    A slice holding NaN, or +inf beside +inf, has no softmax: its result is NaN, without
+    a warning (the losses meet such rows where they are ignored ones).
+    """
+    # initial: an empty tensor works; log 0 only where the softmax dim is empty (nothing to return)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)
+        return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+
 class LogSoftmax(Primitive):
     """y = x - logsumexp(x) along ``dim``.   VJP: x̄ = ȳ - softmax(x) · Σ ȳ."""
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)  # initial: empty tensors work
-        with np.errstate(divide="ignore"):  # log 0 only where the softmax dim is empty (nothing to return)
-            y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        y = log_softmax_array(x, dim)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
