@@ -117,13 +117,12 @@ def _reciprocal(x):
 
 @_register(np.log1p)
 def _log1p(x):
-    # No log1p op: log(1 + x) has the same derivatives; it only differs in rounding for |x| < 1e-8.
-    return _elementwise.log(_elementwise.add(x, 1.0))
+    return _elementwise.log1p(x)
 
 
 @_register(np.expm1)
 def _expm1(x):
-    return _elementwise.sub(_elementwise.exp(x), 1.0)
+    return _elementwise.expm1(x)
 
 
 @_register(np.clip)
