@@ -283,3 +283,94 @@ def test_unflatten_checks_its_sizes_when_built_as_torch():
             lib.nn.Unflatten(1, 3)
         with pytest.raises(TypeError, match="unflattened_size must be tuple of ints, but found element of type float at pos 1"):
             lib.nn.Unflatten(1, (2, 2.5))
+
+
+# -- smooth activations and padding layers ------------------------------------------------
+ACTIVATION_MODULES = [
+    ("Softplus", ()), ("Softplus", (2, 10)), ("SiLU", ()), ("SiLU", (True,)), ("Mish", ()), ("ELU", ()),
+    ("ELU", (0.5, True)), ("Hardtanh", ()), ("Hardtanh", (-2, 3, True)), ("LogSigmoid", ()),
+]
+
+
+@pytest.mark.parametrize("name, args", ACTIVATION_MODULES)
+def test_activation_modules_print_and_compute_as_torch(name, args):
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(0).normal(scale=4.0, size=(3, 5)).astype(np.float32)
+    np.testing.assert_allclose(ours(minigrad.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_hardtanh_module_checks_its_bounds_and_takes_the_old_keyword_names_with_a_warning():
+    with pytest.raises(AssertionError, match=r"max_val \(1.0\) must be greater than min_val \(1.0\)"):
+        nn.Hardtanh(1.0, 1.0)
+    with pytest.warns(FutureWarning, match="`min_value` is deprecated"):
+        m = nn.Hardtanh(min_value=-2.0)
+    assert repr(m) == "Hardtanh(min_val=-2.0, max_val=1.0)"
+
+
+def test_smooth_activations_stay_finite_at_extreme_inputs_with_torch_values_and_gradients():
+    x = np.array([-1e4, -100.0, -30.0, -1e-3, 0.0, 1e-3, 30.0, 100.0, 1e4])
+    for name in ("softplus", "logsigmoid", "silu", "mish", "elu"):
+        ours, theirs = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        y, ref = getattr(F, name)(ours), getattr(torch.nn.functional, name)(theirs)
+        np.testing.assert_allclose(y.detach().numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-300, err_msg=name)
+        (g,) = minigrad.autograd.grad(y.sum(), [ours], create_graph=True)
+        (r,) = torch.autograd.grad(ref.sum(), [theirs], create_graph=True)
+        np.testing.assert_allclose(g.detach().numpy(), r.detach().numpy(), rtol=1e-12, atol=1e-300, err_msg=name)
+        (gg,) = minigrad.autograd.grad(g.sum(), [ours])
+        (rr,) = torch.autograd.grad(r.sum(), [theirs])
+        gg, rr = gg.detach().numpy(), rr.numpy()
+        assert np.isfinite(gg).all(), name
+        # PyTorch's second derivatives overflow to NaN for mish at 1e4 and lose relative accuracy for
+        # logsigmoid in the far tail: compared where PyTorch's is finite, to an absolute tolerance.
+        ok = np.isfinite(rr)
+        np.testing.assert_allclose(gg[ok], rr[ok], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_hardtanh_gradient_is_zero_at_the_bounds_and_integers_stay_integers():
+    x = minigrad.tensor([-2.0, -1.0, 0.0, 1.0, 2.0], requires_grad=True)
+    F.hardtanh(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    y = F.hardtanh(minigrad.tensor([-3, 0, 3]), -1.0, 2.0)
+    assert y.dtype == minigrad.int64 and y.tolist() == [-1, 0, 2]
+
+
+PAD_MODULES = [
+    ("ConstantPad1d", (2, 3.5), (2, 3, 4)), ("ConstantPad1d", ((1, -1), 0.0), (2, 3, 4)),
+    ("ConstantPad2d", ((1, 2, 0, 1), 1.0), (1, 2, 3, 4)), ("ConstantPad3d", (1, 0.5), (1, 2, 2, 3)),
+    ("ZeroPad1d", ((1, 2),), (2, 3)), ("ZeroPad2d", (1,), (2, 3, 4)), ("ZeroPad3d", ((1, 0, 0, 1, 1, 0),), (1, 2, 2, 2)),
+    ("ReflectionPad1d", (2,), (2, 3, 4)), ("ReflectionPad2d", ((1, 2, 0, 1),), (1, 2, 3, 4)),
+    ("ReplicationPad1d", ((3, 1),), (2, 3, 4)), ("ReplicationPad2d", (2,), (2, 3, 4)),
+    ("CircularPad1d", (2,), (2, 3, 4)), ("CircularPad2d", ((1, 2, 2, 1),), (1, 2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("name, args, shape", PAD_MODULES)
+def test_padding_modules_print_pad_and_backpropagate_as_torch(name, args, shape):
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(1).normal(size=shape)
+    a, b = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ref = ours(a), theirs(b)
+    np.testing.assert_array_equal(y.detach().numpy(), ref.detach().numpy())
+    u = np.random.default_rng(2).normal(size=ref.shape)
+    y.backward(minigrad.tensor(u))
+    ref.backward(torch.tensor(u))
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+
+
+def test_constant_pad_keeps_integer_and_bool_dtypes():
+    y = F.pad(minigrad.tensor([[1, 2]]), (1, 1), value=7)
+    assert y.dtype == minigrad.int64 and y.tolist() == [[7, 1, 2, 7]]
+    assert F.pad(minigrad.tensor([True]), (1, 0)).tolist() == [False, True]
+
+
+def test_normalize_leaves_a_zero_vector_zero_with_torch_gradient():
+    x = np.array([[3.0, 4.0], [0.0, 0.0], [1e-13, 0.0]])
+    a, b = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ref = F.normalize(a), torch.nn.functional.normalize(b)
+    np.testing.assert_allclose(y.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
+    u = np.array([[1.0, -2.0], [0.5, 0.25], [1.0, 1.0]])
+    y.backward(minigrad.tensor(u))
+    ref.backward(torch.tensor(u))
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)

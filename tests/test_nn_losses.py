@@ -264,3 +264,69 @@ def test_loss_modules_hold_weight_as_a_buffer():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         loss(minigrad.randn(3, 2), minigrad.tensor([0, 1, 1]))
+
+
+# -- divergence, ranking, embedding and likelihood losses ----------------------------------
+NEW_LOSS_MODULES = ["KLDivLoss", "MarginRankingLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "PoissonNLLLoss",
+                    "GaussianNLLLoss"]
+
+
+@pytest.mark.parametrize("name", NEW_LOSS_MODULES)
+def test_likelihood_and_margin_loss_modules_print_as_torch_and_keep_their_options(name):
+    assert repr(getattr(nn, name)()) == repr(getattr(torch.nn, name)())
+    assert getattr(nn, name)(reduction="sum").reduction == "sum"
+
+
+def test_loss_modules_compute_as_torch():
+    rng = np.random.default_rng(0)
+    x1, x2, x3 = (rng.normal(size=(4, 3)) for _ in range(3))
+    y = np.array([1, -1, 1, -1])
+    p = rng.random((4, 3))
+    cases = [
+        ("KLDivLoss", {"reduction": "batchmean"}, (np.log(p / p.sum(1, keepdims=True)), p)),
+        ("KLDivLoss", {"reduction": "sum", "log_target": True}, (x1, x2)),
+        ("MarginRankingLoss", {"margin": 0.3}, (x1[:, 0], x2[:, 0], y.astype(float))),
+        ("CosineEmbeddingLoss", {"margin": 0.2, "reduction": "none"}, (x1, x2, y)),
+        ("TripletMarginLoss", {"margin": 0.5, "p": 1.0, "swap": True}, (x1, x2, x3)),
+        ("PoissonNLLLoss", {"log_input": False, "full": True}, (p + 0.1, 3 * p)),
+        ("GaussianNLLLoss", {"full": True, "eps": 1e-3}, (x1, x2, p[:, :1])),
+    ]
+    for name, kwargs, args in cases:
+        ours = getattr(nn, name)(**kwargs)(*[minigrad.tensor(a) for a in args])
+        theirs = getattr(torch.nn, name)(**kwargs)(*[torch.tensor(a) for a in args])
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, err_msg=name)
+
+
+def test_gaussian_nll_clamps_the_variance_at_eps_without_masking_its_gradient_like_torch():
+    var = np.array([1e-9, 0.5, 0.0])
+    x, t = np.array([0.1, 0.2, -0.3]), np.array([0.0, 0.0, 0.0])
+    v1, v2 = minigrad.tensor(var, requires_grad=True), torch.tensor(var, requires_grad=True)
+    ours = F.gaussian_nll_loss(minigrad.tensor(x), minigrad.tensor(t), v1, eps=1e-3)
+    theirs = torch.nn.functional.gaussian_nll_loss(torch.tensor(x), torch.tensor(t), v2, eps=1e-3)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    ours.backward()
+    theirs.backward()
+    np.testing.assert_allclose(v1.grad.numpy(), v2.grad.numpy(), rtol=1e-9)
+    assert v1.grad.numpy()[0] != 0
+
+
+def test_kl_div_mean_warns_as_torch_and_batchmean_of_a_scalar_is_the_sum():
+    x, y = minigrad.tensor([[-1.0, -0.5]]), minigrad.tensor([[0.3, 0.7]])
+    with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+        F.kl_div(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.kl_div(x, y, reduction="batchmean")
+    s = F.kl_div(minigrad.tensor(-1.0), minigrad.tensor(0.5), reduction="batchmean")
+    r = torch.nn.functional.kl_div(torch.tensor(-1.0), torch.tensor(0.5), reduction="batchmean")
+    np.testing.assert_allclose(s.numpy(), r.numpy(), rtol=1e-6)
+
+
+def test_kl_div_of_a_zero_target_probability_is_zero_not_nan():
+    loss = F.kl_div(minigrad.tensor([-1.0, -2.0]), minigrad.tensor([0.0, 1.0]), reduction="none")
+    assert loss.tolist() == [0.0, 2.0]
+
+
+def test_triplet_margin_loss_module_refuses_a_non_positive_margin_as_torch():
+    with pytest.raises(ValueError, match="TripletMarginLoss: expected margin to be greater than 0, got 0 instead"):
+        nn.TripletMarginLoss(margin=0)

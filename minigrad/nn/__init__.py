@@ -3,19 +3,26 @@
 ``import minigrad.nn.functional as F`` gives the functional forms.
 """
 from minigrad.nn import functional, init, utils
-from minigrad.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minigrad.nn.activation import (
+    ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh,
+)
 from minigrad.nn.distance import CosineSimilarity, PairwiseDistance
 from minigrad.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
 from minigrad.nn.embedding import Embedding, EmbeddingBag
 from minigrad.nn.layers import Dropout, LayerNorm
 from minigrad.nn.linear import Bilinear, Linear
 from minigrad.nn.loss import (
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+    BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss, HuberLoss, KLDivLoss, L1Loss,
+    MarginRankingLoss, MSELoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss,
 )
 from minigrad.nn.module import (
     Flatten, Identity, Module, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential, Unflatten,
 )
 from minigrad.nn.normalization import BatchNorm1d, BatchNorm2d
+from minigrad.nn.padding import (
+    CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
+    ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+)
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.pooling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
@@ -37,4 +44,8 @@ __all__ = [
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "BatchNorm1d",
     "BatchNorm2d", "ParameterList", "ParameterDict", "Unflatten", "Bilinear", "CosineSimilarity", "PairwiseDistance",
+    "Softplus", "SiLU", "ELU", "Mish", "Hardtanh", "LogSigmoid", "KLDivLoss", "MarginRankingLoss",
+    "CosineEmbeddingLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ReflectionPad1d",
+    "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d",
 ]

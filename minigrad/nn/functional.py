@@ -20,6 +20,7 @@ from minigrad.ops import losses as _losses
 from minigrad.ops.embedding import Embedding as _Embedding
 from minigrad.ops.embedding import EmbeddingBagMax as _EmbeddingBagMax
 from minigrad.ops.embedding import EmbeddingBagSum as _EmbeddingBagSum
+from minigrad.ops.activations import elu, hardtanh, logsigmoid, mish, silu, softplus
 from minigrad.ops.attention import scaled_dot_product_attention
 from minigrad.random import _numpy_generator
 from minigrad.tensor import Tensor
@@ -32,6 +33,9 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "max_pool1d", "max_pool2d",
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm",
     "bilinear", "cosine_similarity", "pairwise_distance",
+    "softplus", "silu", "elu", "mish", "hardtanh", "logsigmoid",
+    "kl_div", "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
+    "gaussian_nll_loss", "pad", "normalize",
 ]
 
 
@@ -765,6 +769,329 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
     if ndim == 0:
         return _vector_norm(diff.reshape(1), p, 0, False)
     return _vector_norm(diff, p, ndim - 1, keepdim)
+
+
+# -- divergences and margin losses (compositions of tensor ops) ----------------------
+# Written with differentiable tensor ops, in the order PyTorch's own composite kernels use,
+# so that values, gradients and every higher order follow from those ops.
+def _reduce(loss, reduction: str):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _const(arr):
+    return Tensor._make(np.asarray(arr), False, None)
+
+
+def _sizes(t) -> str:
+    return "[" + ", ".join(str(s) for s in t.shape) + "]"
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+    """Kullback–Leibler divergence of ``target`` from ``input`` (log-probabilities), pointwise.
+
+    ``ℓ = y·(log y − x)`` (0 where y = 0), or ``e^y·(y − x)`` when ``log_target`` says y is
+    a log-probability too. ``reduction='batchmean'`` divides the sum by the batch size (the
+    divergence per sample); 'mean' divides by the number of elements, and warns as PyTorch does.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> F.kl_div(minigrad.tensor([[0.5, 0.5]]).log(), minigrad.tensor([[0.25, 0.75]]), reduction="batchmean")
+    tensor(0.1308)
+    """
+    target = _as_tensor(target)
+    if size_average is not None or reduce is not None:
+        how = _legacy_reduction(size_average, reduce, "mean")
+    elif reduction == "batchmean":
+        how = "sum"
+    else:
+        if reduction == "mean":
+            warnings.warn(
+                "reduction: 'mean' divides the total loss by both the batch size and the support size."
+                "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                UserWarning,
+                stacklevel=2,
+            )
+        how = _legacy_reduction(None, None, reduction)
+    if input.dtype.kind in "biu" or target.dtype.kind in "biu":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(y, y) = y·log y with 0 at y = 0 (the log is taken of 1 there, not of 0)
+        zero = _const(_arr(target) == 0)
+        loss = _ops.where(zero, 0.0, target * _ops.where(zero, 1.0, target).log()) - target * input
+    out = _reduce(loss, how)
+    if reduction == "batchmean" and input.ndim != 0:
+        out = out / input.shape[0]
+    return out
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                        reduction: str = "mean"):
+    """``ℓ = max(0, −y·(x₁ − x₂) + margin)``: y = 1 asks x₁ to rank above x₂, y = −1 below.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> F.margin_ranking_loss(minigrad.tensor([1.0, 0.0]), minigrad.tensor([0.0, 1.0]), minigrad.tensor([1.0, 1.0]))
+    tensor(0.5000)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input1, input2, target = _as_tensor(input1), _as_tensor(input2), _as_tensor(target)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {_size(input1.shape)}, input2: {_size(input2.shape)}, target: {_size(target.shape)} "
+        )
+    return _reduce(_ops.clamp(-target * (input1 - input2) + float(margin), min=0.0), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                          reduction: str = "mean"):
+    """``ℓ = 1 − cos(x₁, x₂)`` where y = 1, ``max(0, cos(x₁, x₂) − margin)`` where y = −1 (0 for other y).
+
+    The cosine is PyTorch's: ``x₁·x₂ / √((‖x₁‖² + 10⁻¹²)(‖x₂‖² + 10⁻¹²))`` over the last
+    dimension of 2-D inputs with a 1-D target, or of 1-D inputs with a 0-D target.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> x = minigrad.tensor([[1.0, 0.0], [1.0, 1.0]])
+    >>> F.cosine_embedding_loss(x, minigrad.tensor([[0.0, 1.0], [1.0, 1.0]]), minigrad.tensor([1, -1]))
+    tensor(1.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input1, input2, target = _as_tensor(input1), _as_tensor(input2), _as_tensor(target)
+    dim = target.ndim
+    if dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.ndim != dim + 1 or input2.ndim != dim + 1:
+        raise RuntimeError(
+            f"{dim}D target tensor expects {dim + 1}D input tensors, but found inputs with sizes "
+            f"{_sizes(input1)} and {_sizes(input2)}."
+        )
+    eps = 1e-12  # PyTorch's EPSILON in the squared magnitudes
+    prod = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + eps
+    mag2 = (input2 * input2).sum(dim) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    y = _arr(target)
+    loss = (_ops.where(_const(y == 1), 1 - cos, 0.0)
+            + _ops.where(_const(y == -1), _ops.clamp(cos - float(margin), min=0.0), 0.0))
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
+    """``ℓ = max(0, margin + d(a, p) − d(a, n))``, d the :func:`pairwise_distance` (``p``, ``eps``).
+
+    With ``swap``, d(a, n) is replaced by d(p, n) where that is smaller (the harder negative).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> a = minigrad.tensor([[0.0, 0.0]])
+    >>> F.triplet_margin_loss(a, minigrad.tensor([[0.0, 1.0]]), minigrad.tensor([[3.0, 0.0]]), eps=0.0)
+    tensor(0.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    anchor, positive, negative = _as_tensor(anchor), _as_tensor(positive), _as_tensor(negative)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: "
+            f"anchor {anchor.ndim}D, positive {positive.ndim}D, and negative {negative.ndim}D inputs"
+        )
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = _ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(_ops.clamp(margin + d_pos - d_neg, min=0.0), reduction)
+
+
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean"):
+    """Negative log-likelihood of ``target`` under Poisson(λ), dropping the constant log(y!).
+
+    ``ℓ = e^x − y·x`` with ``log_input`` (x = log λ), else ``ℓ = x − y·log(x + eps)`` (x = λ).
+    ``full`` adds Stirling's approximation of log(y!), ``y·log y − y + ½·log(2πy)``, where y > 1.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> F.poisson_nll_loss(minigrad.tensor([0.0, 1.0]), minigrad.tensor([1.0, 2.0]))
+    tensor(0.8591)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor(target)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        big = _const(_arr(target) > 1)
+        # The logs are taken only where they are kept (1 elsewhere): no log(0) in the gradient.
+        y = _ops.where(big, target, _const(np.ones((), dtype=target.dtype)))
+        stirling = y * y.log() - y + 0.5 * (2 * np.pi * y).log()
+        loss = loss + _ops.where(big, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+_C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool"}
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+    """Negative log-likelihood of ``target`` under N(input, var): ``ℓ = ½(log max(var, eps) + (x − y)²/max(var, eps))``.
+
+    ``var`` is a tensor of the input's shape, or one dimension short of it or with one
+    dimension of size 1 (one variance shared along it), or a number. ``full`` adds ½·log 2π.
+    The clamp at ``eps`` is invisible to the gradient, as in PyTorch (which clamps a copy
+    under no_grad).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> F.gaussian_nll_loss(minigrad.tensor([0.0, 1.0]), minigrad.tensor([1.0, 1.0]), minigrad.tensor([1.0, 1.0]))
+    tensor(0.2500)
+    """
+    target = _as_tensor(target)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = _const(np.ones(input.shape, dtype=input.dtype)) * float(var)
+    else:
+        var = _as_tensor(var)
+        if (_arr(var) < 0).any():
+            raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input.ndim == var.ndim
+                  and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    if var.dtype.kind in "biu":  # PyTorch clamps var in place: a float eps does not fit an integer tensor
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_C_TYPE_NAMES[var.dtype.name]}")
+    var = var + (_ops.clamp(var, min=eps) - var).detach()
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * np.log(2 * np.pi)
+    return _reduce(loss, reduction)
+
+
+# -- padding and normalisation ------------------------------------------------------
+def _padding_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """The source position of each output position along a padded dimension of size ``n``."""
+    i = np.arange(-before, n + after)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    if mode == "reflect":
+        i = np.abs(i)
+        return np.where(i > n - 1, 2 * (n - 1) - i, i)
+    return i % n  # circular
+
+
+def pad(input, pad, mode: str = "constant", value=None):
+    """Pad (or, with negative amounts, crop) the last ``len(pad) // 2`` dimensions.
+
+    ``pad = (left, right)`` for the last dimension, then ``(top, bottom)`` for the one
+    before, and so on. ``mode='constant'`` fills with ``value`` (0 by default); 'reflect'
+    mirrors without repeating the edge, 'replicate' repeats it, 'circular' wraps around.
+    The result is built with ``cat`` (constant) or ``index_select`` (the other modes), so
+    the gradient of a padded position flows back to the element it was copied from.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> F.pad(minigrad.tensor([[1.0, 2.0]]), (1, 2))
+    tensor([[0., 1., 2., 0., 0.]])
+    >>> F.pad(minigrad.tensor([[[1.0, 2.0, 3.0]]]), (2, 1), mode="reflect")
+    tensor([[[3., 2., 1., 2., 3., 2.]]])
+    """
+    pad = tuple(pad)
+    for k, a in enumerate(pad):
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
+                            f"{type(a).__name__} at pos {k}")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    ndim, dims = input.ndim, len(pad) // 2
+    if dims > ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {ndim}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    pairs = [(ndim - 1 - k, int(pad[2 * k]), int(pad[2 * k + 1])) for k in range(dims)]
+    if mode == "constant":
+        out = input
+        fill = 0 if value is None else value
+        for d, before, after in pairs:
+            n = out.shape[d]
+            if n + before + after < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
+            if before < 0 or after < 0:
+                out = out[(slice(None),) * d + (slice(max(-before, 0), n - max(-after, 0)),)]
+            parts = []
+            for amount in (before, after):
+                shape = list(out.shape)
+                shape[d] = max(amount, 0)
+                parts.append(_const(np.full(shape, fill, dtype=input.dtype)))
+            if before > 0 or after > 0:
+                out = _ops.cat([parts[0], out, parts[1]], d)
+        return out if out is not input else input.clone()
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if dims not in (1, 2, 3) or ndim - dims not in (1, 2):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {ndim}D input tensor.")
+    if input.dtype == np.bool_ and mode != "circular":
+        kernel = {"reflect": "reflection", "replicate": "replication"}[mode]
+        raise NotImplementedError(f"\"{kernel}_pad{dims}d\" not implemented for 'Bool'")
+    out = input
+    for d, before, after in pairs:
+        n = out.shape[d]
+        if mode == "reflect" and (before >= n or after >= n):
+            raise RuntimeError("Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({before}, {after}) at dimension {d} of input {_sizes(input)}")
+        if mode == "circular" and (before > n or after > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        out = out.index_select(d, _const(_padding_index(n, before, after, mode)))
+    return out
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
+    """``x / max(‖x‖_p, eps)``, the norm taken along ``dim`` (each vector scaled to unit p-norm).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> F.normalize(minigrad.tensor([[3.0, 4.0], [0.0, 0.0]]))
+    tensor([[0.6000, 0.8000],
+            [0.0000, 0.0000]])
+    """
+    if out is not None:
+        raise TypeError("normalize(): out= is not supported; minigrad returns a new tensor")
+    if input.dtype.kind in "biu":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_ops.torch_dtype_name(input.dtype)}")
+    norm = _vector_norm(input, float(p), dim, True)
+    return input / _ops.clamp(norm, min=float(eps))
 
 
 # -- convolution, pooling, batch norm: defined beside their modules -----------------
