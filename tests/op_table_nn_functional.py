@@ -173,10 +173,9 @@ def pad_samples(draw):
         if mode == "constant":
             lo = -(n // 2)
             pad += [draw(st.integers(lo, 2)), draw(st.integers(lo, 2))]
-        elif mode == "reflect":
-            pad += [draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))]
-        else:
-            pad += [draw(st.integers(0, n)), draw(st.integers(0, n))]
+        else:  # negative: cropped (PyTorch crops before it wraps in 'circular')
+            lo = -1 if n >= 3 else 0
+            pad += [draw(st.integers(lo, n - 1)), draw(st.integers(lo, n - 1))]
     x = draw(A(shape))
     kwargs = {"mode": mode}
     if mode == "constant" and draw(st.booleans()):

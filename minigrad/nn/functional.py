@@ -1068,8 +1068,12 @@ def pad(input, pad, mode: str = "constant", value=None):
         if mode == "reflect" and (before >= n or after >= n):
             raise RuntimeError("Argument #4: Padding size should be less than the corresponding input dimension, "
                                f"but got: padding ({before}, {after}) at dimension {d} of input {_sizes(input)}")
-        if mode == "circular" and (before > n or after > n):
-            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if mode == "circular":
+            if before > n or after > n:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if before < 0 or after < 0:  # PyTorch crops first, then wraps what is left
+                out = out[(slice(None),) * d + (slice(max(-before, 0), n - max(-after, 0)),)]
+                n, before, after = out.shape[d], max(before, 0), max(after, 0)
         out = out.index_select(d, _const(_padding_index(n, before, after, mode)))
     return out
 
