@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.ops import layers, losses
+from minigrad.ops import activations, layers, losses
 from minigrad.ops.embedding import Embedding, EmbeddingBagMax, EmbeddingBagSum
 from minigrad.testing import strategies as mst
 from opinfo import ErrorSample, OpInfo, Sample
@@ -363,8 +363,8 @@ OPS = [
                ErrorSample((_f64(2, 3), _f64(4, 5)), error=RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 5x4\)"),
                ErrorSample((_f64(2, 3), _f64(4, 3).astype(np.float32)), error=RuntimeError, match="same dtype"),
            ]),
-    OpInfo("nn.leaky_relu", F.leaky_relu, TF.leaky_relu, leaky_samples, (layers.LeakyReLU,)),
-    OpInfo("nn.gelu", F.gelu, TF.gelu, gelu_samples, (layers.GELU,),
+    OpInfo("nn.leaky_relu", F.leaky_relu, TF.leaky_relu, leaky_samples, (activations.LeakyReLU,)),
+    OpInfo("nn.gelu", F.gelu, TF.gelu, gelu_samples, (activations.GELU,),
            error_samples=lambda: [ErrorSample((_f64(2),), {"approximate": "erf"}, RuntimeError, "none or tanh")]),
     OpInfo("nn.dropout", dropout_op, dropout_ref, dropout_samples, (layers.Dropout,),
            error_samples=lambda: [ErrorSample((_f64(2), 1.5, 0), {}, ValueError, "between 0 and 1, but got 1.5")]),

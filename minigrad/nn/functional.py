@@ -20,7 +20,7 @@ from minigrad.ops import losses as _losses
 from minigrad.ops.embedding import Embedding as _Embedding
 from minigrad.ops.embedding import EmbeddingBagMax as _EmbeddingBagMax
 from minigrad.ops.embedding import EmbeddingBagSum as _EmbeddingBagSum
-from minigrad.ops.activations import elu, hardtanh, logsigmoid, mish, silu, softplus
+from minigrad.ops.activations import elu, gelu, hardtanh, leaky_relu, logsigmoid, mish, silu, softplus
 from minigrad.ops.attention import scaled_dot_product_attention
 from minigrad.random import _numpy_generator
 from minigrad.tensor import Tensor
@@ -72,20 +72,6 @@ def _size(shape) -> str:
 def relu(input, inplace: bool = False):
     """max(x, 0), elementwise (``inplace`` is accepted and ignored: the result is a new tensor)."""
     return _ops.relu(input)
-
-
-def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
-    """x if x > 0 else negative_slope·x."""
-    _ops.floating_only("leaky_relu", input)
-    return _layers.LeakyReLU.apply(input, negative_slope=float(negative_slope))
-
-
-def gelu(input, approximate: str = "none"):
-    """x·Φ(x) (Φ the standard normal CDF), or its tanh approximation with ``approximate='tanh'``."""
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError("approximate argument must be either none or tanh.")
-    _ops.floating_only("gelu", input)
-    return _layers.GELU.apply(input, approximate=approximate)
 
 
 def sigmoid(input):

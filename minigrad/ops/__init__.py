@@ -20,9 +20,9 @@ in the module of its family:
   :mod:`~minigrad.ops.return_types`); :mod:`~minigrad.ops.scan` - cumsum, cumprod;
 * :mod:`~minigrad.ops.embedding` - embedding (``Embedding``), and the bags ``EmbeddingBagSum`` / ``EmbeddingBagMax``;
 * :mod:`~minigrad.ops.layers` and :mod:`~minigrad.ops.losses` - the fused layers (linear, layer_norm,
-  dropout, leaky_relu, gelu) and losses behind :mod:`minigrad.nn.functional`, which checks their arguments;
-* :mod:`~minigrad.ops.activations` - ``torch.nn.functional``'s smooth activations with their parameters:
-  softplus, logsigmoid, silu, mish, elu, hardtanh;
+  dropout) and losses behind :mod:`minigrad.nn.functional`, which checks their arguments;
+* :mod:`~minigrad.ops.activations` - ``torch.nn.functional``'s activations with their parameters:
+  softplus, logsigmoid, silu, mish, elu, hardtanh, leaky_relu, gelu;
 * :mod:`~minigrad.ops.conv`, :mod:`~minigrad.ops.recurrent`, :mod:`~minigrad.ops.attention`,
   :mod:`~minigrad.ops.masking` - convolution, the recurrent time loop, attention, masks;
 * :mod:`~minigrad.ops._promotion` - PyTorch's type promotion, dtype conversion (``to_dtype``)

@@ -1,5 +1,6 @@
-"""Smooth activations of :mod:`minigrad.nn.functional`: each ``Primitive`` (math and VJP in
-its docstring) beside the function that checks the arguments and calls it.
+"""The activations of :mod:`minigrad.nn.functional` (softplus, logsigmoid, silu, mish, elu,
+hardtanh, leaky_relu, gelu): each ``Primitive`` (math and VJP in its docstring) beside the
+function that checks the arguments and calls it.
 
 A family of its own rather than part of :mod:`minigrad.ops.elementwise`, which holds the
 arithmetic and the functions of ``torch.*`` (``sigmoid``, ``tanh``, ``relu``, ``clamp``);
@@ -13,11 +14,17 @@ taken there), not the 0 of ``sign(0)``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad.autograd import Primitive
 from minigrad.ops._promotion import floating_only, no_bool
-from minigrad.ops.elementwise import masked_grad
+from minigrad.ops.elementwise import erf, masked_grad
+
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def _neg_abs(z):
@@ -185,3 +192,63 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     if input.dtype.kind == "u" and min(min_val, max_val) < 0:
         raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
+
+
+class LeakyReLU(Primitive):
+    """y = x if x > 0 else s·x.   VJP: x̄ = ȳ if x > 0 else s·ȳ."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return np.where(np.greater(x, 0), grad, grad * grad.dtype.type(ctx.slope))
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """x if x > 0 else negative_slope·x, elementwise (:class:`LeakyReLU`; ``inplace`` is accepted
+    and ignored: the result is a new tensor)."""
+    floating_only("leaky_relu", input)
+    return LeakyReLU.apply(input, negative_slope=float(negative_slope))
+
+
+class GELU(Primitive):
+    """y = x·Φ(x), Φ the standard normal CDF ('none'), or its tanh approximation ('tanh').
+
+    'none':  Φ(x) = ½(1 + erf(x/√2));   VJP: x̄ = ȳ·(Φ(x) + x·φ(x)),  φ(x) = e^{-x²/2}/√(2π).
+    'tanh':  y = ½x(1 + tanh u),  u = √(2/π)(x + 0.044715x³);
+             VJP: x̄ = ȳ·(½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)).
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate="none"):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))  # x*x*x: np.power is ~50x slower
+            return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
+        return (0.5 * x * (1.0 + erf(x * _SQRT1_2))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))  # x*x*x: np.power is ~50x slower
+            du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+            d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
+        else:
+            cdf = 0.5 * (1.0 + erf(x * _SQRT1_2))
+            d = cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+        return grad * d
+
+
+def gelu(input, approximate: str = "none"):
+    """x·Φ(x) (Φ the standard normal CDF), or its tanh approximation with ``approximate='tanh'`` (:class:`GELU`)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    floating_only("gelu", input)
+    return GELU.apply(input, approximate=approximate)

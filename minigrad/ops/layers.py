@@ -1,5 +1,5 @@
-"""The fused layers behind :mod:`minigrad.nn.functional`: :class:`Linear`, :class:`LayerNorm`,
-:class:`Dropout`, and the activations :class:`LeakyReLU` and :class:`GELU`.
+"""The fused layers behind :mod:`minigrad.nn.functional`: :class:`Linear`, :class:`LayerNorm`
+and :class:`Dropout` (the activations are in :mod:`minigrad.ops.activations`).
 
 Each class is one fused ``Primitive``: its forward and its vector-Jacobian
 product (VJP) sit on one screen, and one graph node replaces the handful of
@@ -11,16 +11,9 @@ Notation: ȳ is the gradient arriving at the output, x̄ the one sent to input x
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from minigrad.autograd import Primitive
-from minigrad.ops.elementwise import erf
-
-_SQRT1_2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 class Linear(Primitive):
@@ -50,51 +43,6 @@ class Linear(Primitive):
             if need_b:
                 gb = np.sum(g2, axis=0)
         return gx, gw, gb
-
-
-class LeakyReLU(Primitive):
-    """y = x if x > 0 else s·x.   VJP: x̄ = ȳ if x > 0 else s·ȳ."""
-
-    @staticmethod
-    def forward(ctx, x, negative_slope=0.01):
-        ctx.save_for_backward(x)
-        ctx.slope = negative_slope
-        return np.where(x > 0, x, x * x.dtype.type(negative_slope))
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return np.where(np.greater(x, 0), grad, grad * grad.dtype.type(ctx.slope))
-
-
-class GELU(Primitive):
-    """y = x·Φ(x), Φ the standard normal CDF ('none'), or its tanh approximation ('tanh').
-
-    'none':  Φ(x) = ½(1 + erf(x/√2));   VJP: x̄ = ȳ·(Φ(x) + x·φ(x)),  φ(x) = e^{-x²/2}/√(2π).
-    'tanh':  y = ½x(1 + tanh u),  u = √(2/π)(x + 0.044715x³);
-             VJP: x̄ = ȳ·(½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)).
-    """
-
-    @staticmethod
-    def forward(ctx, x, approximate="none"):
-        ctx.save_for_backward(x)
-        ctx.approximate = approximate
-        if approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))  # x*x*x: np.power is ~50x slower
-            return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
-        return (0.5 * x * (1.0 + erf(x * _SQRT1_2))).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))  # x*x*x: np.power is ~50x slower
-            du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
-            d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
-        else:
-            cdf = 0.5 * (1.0 + erf(x * _SQRT1_2))
-            d = cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return grad * d
 
 
 class Dropout(Primitive):
