@@ -82,6 +82,18 @@ def test_reductions_over_a_non_empty_dim_of_an_empty_tensor_give_empty_results_a
         assert tuple(a.shape) == tuple(b.shape) and str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_no_classes_and_every_target_ignored_is_pytorchs_result(reduction):
+    ours = minigrad.ones(4, 0, dtype=minigrad.float64, requires_grad=True)
+    theirs = torch.ones(4, 0, dtype=torch.float64, requires_grad=True)
+    y = F.cross_entropy(ours, minigrad.tensor([0, 0, 0, 0]), ignore_index=0, reduction=reduction)
+    ty = TF.cross_entropy(theirs, torch.tensor([0, 0, 0, 0]), ignore_index=0, reduction=reduction)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    assert ours.grad.shape == (4, 0) and tuple(theirs.grad.shape) == (4, 0)
+
+
 def test_split_of_an_empty_dim_by_zero_is_the_tensor_itself_as_in_pytorch():
     (part,) = minigrad.zeros(0, 3).split(0)
     assert part.shape == tuple(torch.zeros(0, 3).split(0)[0].shape)

@@ -171,3 +171,39 @@ def test_std_of_a_constant_slice_has_zero_gradient_as_in_torch(dim):
     y.sum().backward()
     ty.sum().backward()
     _same(ours.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e200), (np.float64, 1e160), (np.float32, 1e25)])
+def test_layer_norm_of_values_whose_squares_overflow_is_the_layer_norm_of_the_rescaled_values(dtype, scale):
+    """(x − μ)² overflows long before x does; the normalised values do not depend on the scale.
+    (PyTorch returns NaN here: its variance overflows to inf − inf.)"""
+    base = np.array([[1.0, 2.0, 3.0, -0.5], [4.0, 4.0, 4.0, 4.0]], dtype)
+    x = minigrad.tensor(base * dtype(scale), requires_grad=True)
+    y = F.layer_norm(x, (4,))
+    expected = F.layer_norm(minigrad.tensor(base), (4,), eps=1e-30)  # ε is negligible at this scale
+    np.testing.assert_allclose(y.detach().numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+    y.backward(minigrad.tensor(np.arange(8, dtype=dtype).reshape(2, 4)))
+    assert np.all(np.isfinite(x.grad.numpy()))
+
+
+def test_embedding_bag_max_with_nan_rows_follows_torchs_scan_values_and_gradients():
+    """PyTorch keeps a bag's first entry and replaces it by a strictly greater one: a NaN
+    first entry is the maximum (and gets the gradient), a later NaN is passed over."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        w = rng.normal(size=(4, 3))
+        w[rng.random(w.shape) < 0.3] = np.nan
+        n = int(rng.integers(0, 7))
+        idx = rng.integers(0, 4, n)
+        offsets = np.sort(rng.integers(0, n + 1, int(rng.integers(1, 4))))
+        offsets[0] = 0
+        pad = int(rng.integers(0, 4)) if rng.random() < 0.4 else None
+        ours, theirs = minigrad.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+        y = F.embedding_bag(minigrad.tensor(idx), ours, minigrad.tensor(offsets), mode="max", padding_idx=pad)
+        ty = torch.nn.functional.embedding_bag(torch.from_numpy(idx), theirs, torch.from_numpy(offsets),
+                                               mode="max", padding_idx=pad)
+        cot = rng.normal(size=tuple(ty.shape))
+        y.backward(minigrad.tensor(cot))
+        ty.backward(torch.from_numpy(cot))
+        _same(y, ty)
+        _same(ours.grad, theirs.grad)

@@ -199,6 +199,8 @@ class EmbeddingBagMax(Primitive):
 
     Empty bags (or bags of pads only) give 0. VJP: ȳ_{b,d} goes to W[idx_{a(b,d)}, d]
     where a(b, d) is the first entry of bag b reaching the maximum in dimension d.
+    NaN as PyTorch scans a bag (keep the first entry, replace it by a strictly greater one):
+    a NaN first entry is the bag's maximum, a NaN after it is passed over.
     """
 
     @staticmethod
@@ -212,12 +214,20 @@ class EmbeddingBagMax(Primitive):
             if pads.any():
                 rows[pads] = -np.inf  # never the maximum of a bag holding a non-pad entry
                 nonempty = _kept_per_bag(~pads, starts, lengths) > 0
-        out = _bag_sum(rows, starts, lengths, num_bags, np.maximum)
+        out = _bag_sum(rows, starts, lengths, num_bags, np.fmax)  # fmax passes over NaN
         out[~nonempty] = 0  # empty bags and bags of pads only
         # first entry of each bag reaching the max, per dimension, without a loop over bags
         seg = np.repeat(np.arange(num_bags, dtype=np.int64), lengths)
-        pos = np.where(rows == out[seg], np.arange(n, dtype=np.int64)[:, None], n)
+        positions = np.arange(n, dtype=np.int64)
+        pos = np.where(rows == out[seg], positions[:, None], n)
         arg = _bag_sum(pos, starts, lengths, num_bags, np.minimum)
+        if n and np.isnan(rows).any():
+            first = starts if padding_idx < 0 else \
+                _bag_sum(np.where(idx == padding_idx, n, positions), starts, lengths, num_bags, np.minimum)
+            first = np.minimum(first, n - 1)[:, None]
+            nan_first = np.isnan(rows[first, np.arange(d)]) & nonempty[:, None]
+            out[nan_first] = np.nan
+            arg = np.where(nan_first, first, arg)
         valid = (arg < n) & nonempty[:, None]
         ctx.valid, ctx.num_rows = valid, weight.shape[0]
         ctx.arg_rows = idx[np.minimum(arg, n - 1)] if n else np.zeros_like(arg)

@@ -104,5 +104,15 @@ class LayerNorm(Primitive):
 def _normalize(x, axes, eps):
     """x̂ = (x − μ)/√(σ² + ε) and 1/√(σ² + ε) over ``axes`` (arrays, or tensors when recording)."""
     xc = x - np.mean(x, axis=axes, keepdims=True)
-    rstd = 1.0 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + eps)
+    with np.errstate(over="ignore"):
+        var = np.mean(xc * xc, axis=axes, keepdims=True)
+        if type(var) is np.ndarray and np.isinf(var).any() and np.isfinite(xc).all():
+            # The squares overflowed (|x − μ| above ~1e154 in float64, ~1e19 in float32),
+            # not the values: with s = max|x − μ|, √(σ² + ε) = s·√(mean((xc/s)²) + ε/s²).
+            s = np.max(np.abs(xc), axis=axes, keepdims=True)
+            s = np.where(s == 0, 1, s).astype(xc.dtype)
+            scaled = xc / s
+            rstd = 1.0 / (s * np.sqrt(np.mean(scaled * scaled, axis=axes, keepdims=True) + eps / (s * s)))
+        else:
+            rstd = 1.0 / np.sqrt(var + eps)
     return xc * rstd, rstd

@@ -153,7 +153,8 @@ def _class_targets(target, weight, ignore_index, dtype):
     ignored rows pointed at class 0 (any valid index; they are selected out), and w_{t_n}·m_n."""
     mask = target != ignore_index
     safe_t = np.where(mask, target, 0)
-    wt = (weight[safe_t] if weight is not None else np.ones(mask.shape[0], dtype)) * mask
+    # (no classes at all: every row is ignored - the caller checked - and nothing is picked)
+    wt = (weight[safe_t] if weight is not None and weight.size else np.ones(mask.shape[0], dtype)) * mask
     return mask, safe_t, wt.astype(dtype, copy=False)
 
 
@@ -176,11 +177,13 @@ class CrossEntropy(Primitive):
         m, c = x.shape
         logp = log_softmax_array(x, 1)
         mask, safe_t, wt = _class_targets(target, weight, ignore_index, x.dtype)
-        with np.errstate(invalid="ignore"):  # 0·(−inf) where a zero class weight meets a masked logit
-            loss = -wt * logp[np.arange(m), safe_t]
+        # 0·(−inf) where a zero class weight meets a masked logit; ε/C with C = 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loss = -wt * (logp[np.arange(m), safe_t] if c else np.zeros(m, x.dtype))
             if label_smoothing > 0:
                 smooth = -(logp * weight).sum(axis=1) if weight is not None else -logp.sum(axis=1)
-                loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth
+                # ε/C is inf for C = 0, and the loss nan, as in PyTorch
+                loss = (1 - label_smoothing) * loss + np.divide(label_smoothing, c) * smooth
         loss = np.where(mask, loss, 0).astype(x.dtype, copy=False)
         ctx.save_for_backward(x)
         ctx.logp = logp  # for a first-order backward; recording a graph, it is recomputed from x
@@ -196,10 +199,12 @@ class CrossEntropy(Primitive):
         eps = ctx.eps
         gn = _per_row_grad(ctx, grad, m)
         a = np.zeros((m, c), dtype=logp.dtype)  # ∂ℓ_n/∂p_{n,c}: depends on targets and weights only
-        a[np.arange(m), safe_t] = -(1 - eps) * wt
+        if c:
+            a[np.arange(m), safe_t] = -(1 - eps) * wt
         if eps > 0:
             wc = ctx.weight if ctx.weight is not None else np.ones(c, logp.dtype)
-            a -= (eps / c) * wc[None, :] * mask[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                a -= np.divide(eps, c) * wc[None, :] * mask[:, None]
         with np.errstate(invalid="ignore"):  # NaN rows are ignored ones (dropped below) or the caller's NaN
             gx = (a - np.exp(logp) * a.sum(axis=1, keepdims=True)) * gn[:, None]
         return np.where(mask[:, None], gx, np.zeros((), dtype=logp.dtype)), None
@@ -260,7 +265,8 @@ class NLLLoss(Primitive):
         m = x.shape[0]
         mask, safe_t, wt = _class_targets(target, weight, ignore_index, x.dtype)
         with np.errstate(invalid="ignore"):  # 0·(±inf) of a zero class weight, as in PyTorch
-            loss = np.where(mask, -wt * x[np.arange(m), safe_t], 0).astype(x.dtype, copy=False)
+            picked = x[np.arange(m), safe_t] if x.shape[1] else np.zeros(m, x.dtype)
+            loss = np.where(mask, -wt * picked, 0).astype(x.dtype, copy=False)
         ctx.shape, ctx.safe_t, ctx.wt, ctx.mask = x.shape, safe_t, wt, mask
         return _weighted_reduce(ctx, loss, wt, reduction)
 
@@ -270,6 +276,8 @@ class NLLLoss(Primitive):
         gn = _per_row_grad(ctx, grad, m)
         with np.errstate(invalid="ignore"):
             g_target = np.where(ctx.mask, -ctx.wt * gn, np.zeros((), dtype=ctx.wt.dtype))
+        if ctx.shape[1] == 0:
+            return np.zeros(ctx.shape, ctx.wt.dtype), None
         # x̄ is zero except at (n, t_n): the VJP of picking x[n, t_n], an index-add into zeros.
         return index_put_accumulate(ctx.shape, (np.arange(m), ctx.safe_t), g_target), None
 

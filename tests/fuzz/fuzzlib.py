@@ -551,6 +551,22 @@ def _to_array(t):
     return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
 
 
+#: Steps after which minigrad may be finite exactly where PyTorch has NaN, on purpose
+#: (docs/differences.rst): layer_norm of values whose squares overflow (PyTorch's variance
+#: is inf − inf; minigrad rescales first), and cross_entropy with no classes at all and
+#: label smoothing (PyTorch's ε/C is inf even for ignored rows; minigrad's are exactly 0).
+FINITE_WHERE_TORCH_IS_NAN = ("layer_norm", "cross_entropy")
+
+
+def _known_value_difference(steps, mine, theirs) -> bool:
+    """minigrad finite where PyTorch has NaN, after a step listed in FINITE_WHERE_TORCH_IS_NAN."""
+    if not any(step.startswith(FINITE_WHERE_TORCH_IS_NAN) for step in steps):
+        return False
+    a, b = np.asarray(mine, np.float64), np.asarray(theirs, np.float64)
+    differ = ~np.isclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True)
+    return a.shape == b.shape and bool(np.all(np.isnan(b[differ])))
+
+
 def _close(a, b) -> bool:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True)
@@ -596,7 +612,8 @@ def program_case(seed: int, specials: bool = True) -> list:
         if mine.error is not None:
             return []   # both refused the program, with the same kind of error
         mg_x, t_x = mine.value, theirs.value
-        if not _close(_to_array(mg_x), _to_array(t_x)):
+        if not _close(_to_array(mg_x), _to_array(t_x)) \
+                and not _known_value_difference(steps, _to_array(mg_x), _to_array(t_x)):
             return [Finding("wrong-value", "programs", seed, f"{program} on {shapes_text}: forward values differ")]
     # Backward with a random cotangent, through every leaf that took part.
     cot = rng.normal(size=tuple(t_x.shape))
@@ -616,7 +633,8 @@ def program_case(seed: int, specials: bool = True) -> list:
         if (ga is None) != (gb is None) and not (ga is not None and not np.any(ga)) \
                 and not (gb is not None and not np.any(gb)):
             return [Finding("wrong-value", "programs", seed, f"{program} on leaves {shapes}: leaf{k} grad None vs set")]
-        if ga is not None and gb is not None and not _close(ga, gb):
+        if ga is not None and gb is not None and not _close(ga, gb) \
+                and not _known_value_difference(steps, ga, gb):
             return [Finding("wrong-value", "programs", seed, f"{program} on leaves {shapes}: leaf{k} gradient differs")]
     return []
 
