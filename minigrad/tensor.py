@@ -15,7 +15,7 @@ import numpy as np
 from minigrad import autograd as _autograd
 from minigrad.autograd.function import RemovableHandle, _register_tensor_type, _Version
 from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
-from minigrad.devices import _CPU, _cuda_device, _not_available, _parse_to
+from minigrad.devices import _CPU, _check_device, _cuda_device, _not_available, _parse_to
 from minigrad.random import _numpy_generator
 from minigrad.size import Size
 
@@ -147,6 +147,35 @@ class Tensor:
     def numel(self) -> int:
         """The number of elements."""
         return int(self.data.size)
+
+    nelement = numel
+
+    # -- new tensors of this tensor's dtype (PyTorch's Tensor.new_*) ---------------------------
+    def _new(self, arr: np.ndarray, requires_grad: bool, device) -> "Tensor":
+        _check_device(device)
+        t = Tensor._make(arr, False, None)
+        t.requires_grad = requires_grad
+        return t
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Zeros of ``size``, of this tensor's dtype unless ``dtype`` is given."""
+        return self._new(np.zeros(_shape_arg(size), dtype=dtype or self.dtype), requires_grad, device)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Ones of ``size``, of this tensor's dtype unless ``dtype`` is given."""
+        return self._new(np.ones(_shape_arg(size), dtype=dtype or self.dtype), requires_grad, device)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """An uninitialised tensor of ``size``, of this tensor's dtype unless ``dtype`` is given."""
+        return self._new(np.empty(_shape_arg(size), dtype=dtype or self.dtype), requires_grad, device)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """``fill_value`` everywhere in ``size``, of this tensor's dtype unless ``dtype`` is given."""
+        return self._new(np.full(tuple(size), fill_value, dtype=dtype or self.dtype), requires_grad, device)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A copy of ``data`` as a new leaf, of this tensor's dtype unless ``dtype`` is given."""
+        return self._new(_to_array(data, dtype or self.dtype).copy(), requires_grad, device)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -840,6 +869,30 @@ class Tensor:
     def expand(self, *sizes):
         return _ops.expand(self, _shape_arg(sizes))
 
+    def flip(self, *dims):
+        return _ops.flip(self, _shape_arg(dims))
+
+    def roll(self, shifts, dims=None):
+        return _ops.roll(self, shifts, dims)
+
+    def narrow(self, dim: int, start: int, length: int):
+        return _ops.narrow(self, dim, start, length)
+
+    def repeat(self, *sizes):
+        return _ops.repeat(self, *sizes)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return _ops.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def diag(self, diagonal: int = 0):
+        return _ops.diag(self, diagonal)
+
+    def outer(self, vec2):
+        return _ops.outer(self, vec2)
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
+        return _ops.norm(self, p, dim, keepdim, dtype)
+
     def expand_as(self, other):
         """Broadcast to ``other``'s shape (a view; the gradient is summed back)."""
         return _ops.expand(self, other.shape)
@@ -1082,7 +1135,8 @@ for _name in (
     "eq", "ne", "lt", "le", "gt", "ge", "isclose", "allclose", "equal", "isnan", "isinf", "isfinite",
     "all", "any", "floor_divide", "remainder", "fmod", "tan", "log2", "log10", "log1p", "expm1", "exp2",
     "rsqrt", "square", "reciprocal", "erf", "floor", "ceil", "trunc", "round", "sign", "frac",
-    "clamp_min", "clamp_max", "nan_to_num",
+    "clamp_min", "clamp_max", "nan_to_num", "flip", "roll", "narrow", "repeat", "repeat_interleave", "diag",
+    "outer", "norm",
 ):
     _method = Tensor.__dict__[_name]
     if _method.__doc__ is None:

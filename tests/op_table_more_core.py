@@ -21,6 +21,7 @@ from minigrad.ops import linalg as L
 from minigrad.ops import scan as C
 from minigrad.ops import shape as S
 from minigrad.ops import elementwise as E
+from minigrad.ops import reduction as R
 from minigrad.testing import strategies as mst
 from opinfo import ErrorSample, OpInfo, Sample
 
@@ -195,6 +196,77 @@ def modulo_samples(draw, grad=True):
     return Sample((a, b), grad_args=None if grad else ())
 
 
+@st.composite
+def flip_samples(draw):
+    x = draw(A(nonscalar))
+    dims = draw(st.lists(st.integers(-x.ndim, x.ndim - 1), max_size=x.ndim, unique_by=lambda d: d % x.ndim))
+    return Sample((x, dims))
+
+
+@st.composite
+def roll_samples(draw):
+    x = draw(A(nonscalar))
+    if draw(st.booleans()):
+        return Sample((x, draw(st.integers(-5, 5))))
+    dims = draw(st.lists(st.integers(-x.ndim, x.ndim - 1), min_size=1, max_size=x.ndim, unique_by=lambda d: d % x.ndim))
+    return Sample((x, tuple(draw(st.integers(-5, 5)) for _ in dims), tuple(dims)))
+
+
+@st.composite
+def narrow_samples(draw):
+    x = draw(A(nonscalar))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[dim]
+    start = draw(st.integers(-n, n))
+    length = draw(st.integers(0, n - (start % n if start < 0 else start) if start < n else 0))
+    return Sample((x, dim, start, length))
+
+
+@st.composite
+def repeat_samples(draw):
+    x = draw(A(mst.shapes(0, 2, 1, 3)))
+    sizes = tuple(draw(st.integers(0, 3)) for _ in range(max(1, x.ndim + draw(st.integers(0, 1)))))
+    return Sample((x,) + sizes)
+
+
+@st.composite
+def repeat_interleave_samples(draw):
+    x = draw(A(mst.shapes(0, 2, 1, 3)))
+    if x.ndim and draw(st.booleans()):
+        dim = draw(st.integers(-x.ndim, x.ndim - 1))
+        repeats = draw(st.integers(0, 3)) if draw(st.booleans()) else draw(_ints((x.shape[dim],), 4))
+        return Sample((x, repeats), {"dim": dim})
+    return Sample((x, draw(st.integers(0, 3))))
+
+
+@st.composite
+def diag_samples(draw):
+    x = draw(A(draw(st.sampled_from([(1,), (3,), (2, 3), (3, 3), (3, 1)]))))
+    return Sample((x,), {"diagonal": draw(st.integers(-2, 2))})
+
+
+@st.composite
+def outer_samples(draw):
+    return Sample((draw(A((draw(st.integers(1, 3)),))), draw(A((draw(st.integers(1, 3)),)))))
+
+
+@st.composite
+def norm_samples(draw, linalg=False):
+    x = draw(A(mst.shapes(1, 3, 1, 3), avoid=(0.0,), gap=0.1, distinct=True))
+    kw = {}
+    if draw(st.booleans()):
+        kw["dim"] = draw(st.integers(-x.ndim, x.ndim - 1))
+        kw["keepdim"] = draw(st.booleans())
+    if linalg:
+        if "dim" in kw or x.ndim == 1:
+            kw["ord"] = draw(st.sampled_from([None, 1, 2, 3.5, float("inf"), float("-inf")]))
+        elif x.ndim == 2:
+            kw["ord"] = draw(st.sampled_from([None, "fro"]))
+    else:
+        kw["p"] = draw(st.sampled_from(["fro", 1, 2, 3.5, float("inf")]))
+    return Sample((x,), kw)
+
+
 def _values(f):
     return lambda *a, **kw: f(*a, **kw).values
 
@@ -288,6 +360,26 @@ CORE_OPS += [
            (E.FloorDivide,), gradcheck=False,
            first_order_only="PyTorch defines no derivative for floor division (its backward raises)",
            error_samples=lambda: [_e(np.ones(2, np.int64), np.zeros(2, np.int64), error=RuntimeError, match="ZeroDivisionError")]),
+]
+
+CORE_OPS += [
+    # -- shapes, by composition ------------------------------------------------------
+    OpInfo("flip", minigrad.flip, torch.flip, flip_samples, (I.GetItem,)),
+    OpInfo("roll", minigrad.roll, torch.roll, roll_samples, (S.Cat, I.GetItem)),
+    OpInfo("narrow", minigrad.narrow, torch.narrow, narrow_samples, (I.GetItem,),
+           lambda: [_e(np.ones((2, 3)), 1, 2, 2, error=RuntimeError, match=r"start \(2\) \+ length \(2\) exceeds dimension size \(3\)")]),
+    OpInfo("repeat", lambda x, *sizes: x.repeat(*sizes), lambda x, *sizes: x.repeat(*sizes), repeat_samples,
+           (S.Expand, S.Reshape),
+           lambda: [_e(np.ones((2, 3)), 2, error=RuntimeError, match="can not be smaller than number of dimensions"),
+                    _e(np.ones(()), error=TypeError, match="missing 1 required positional arguments")]),
+    OpInfo("repeat_interleave", minigrad.repeat_interleave, torch.repeat_interleave, repeat_interleave_samples,
+           (I.GetItem,)),
+    OpInfo("diag", minigrad.diag, torch.diag, diag_samples, (I.GetItem, I.IndexPutAccumulate)),
+    OpInfo("outer", minigrad.outer, torch.outer, outer_samples, (E.Mul,)),
+    OpInfo("norm", minigrad.norm, torch.norm, norm_samples, (L.VectorNorm, R.Amax)),
+    OpInfo("linalg.norm", minigrad.linalg.norm, torch.linalg.norm, lambda: norm_samples(linalg=True),
+           (L.VectorNorm, R.Amax, R.Amin),
+           lambda: [_e(np.ones((2, 3), np.int64), error=RuntimeError, match="Expected a floating point")]),
 ]
 
 OPS: list = []

@@ -136,3 +136,28 @@ def test_cumprod_through_zeros_matches_pytorch_at_first_and_second_order():
     (hm,) = minigrad.autograd.grad(gm, xm, minigrad.tensor(v))
     (ht,) = torch.autograd.grad(gt, xt, torch.tensor(v))
     np.testing.assert_allclose(hm.data, ht.numpy())
+
+
+def test_new_tensors_take_this_tensors_dtype_unless_told_and_nelement_is_numel():
+    x = minigrad.zeros(2, 3, dtype=minigrad.float64)
+    for t, want in ((x.new_zeros(2), [0.0, 0.0]), (x.new_ones((1, 2)), [[1.0, 1.0]]), (x.new_full((2,), 7), [7.0, 7.0]),
+                    (x.new_tensor([1, 2]), [1.0, 2.0])):
+        assert t.dtype == np.float64 and t.tolist() == want and t.is_leaf and not t.requires_grad
+    assert x.new_empty(4).shape == (4,) and x.new_zeros(2, dtype=minigrad.int64).dtype == np.int64
+    assert x.new_ones(2, requires_grad=True).requires_grad
+    assert x.nelement() == 6 == x.numel()
+    with pytest.raises(RuntimeError, match="cuda"):
+        x.new_zeros(2, device="cuda")
+
+
+def test_the_norm_of_zero_has_pytorchs_zero_gradient_not_nan():
+    x = minigrad.zeros(3, dtype=minigrad.float64, requires_grad=True)
+    minigrad.norm(x).backward()
+    xt = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    torch.norm(xt).backward()
+    assert x.grad.tolist() == xt.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_matrix_norms_other_than_frobenius_say_they_are_not_provided():
+    with pytest.raises(NotImplementedError, match="'fro' is"):
+        minigrad.linalg.norm(minigrad.ones(2, 2), ord="nuc")

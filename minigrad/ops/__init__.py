@@ -12,8 +12,9 @@ in the module of its family:
   isinf, isfinite, all, any (not differentiable);
 * :mod:`~minigrad.ops.reduction` - sum, mean, max, min, amax, amin, var, std, logsumexp, argmax, argmin;
 * :mod:`~minigrad.ops.shape` - reshape, flatten, squeeze, unsqueeze, transpose, permute, expand,
-  cat, stack, split, chunk;
-* :mod:`~minigrad.ops.linalg` - matmul, mm, bmm, addmm, einsum; :mod:`~minigrad.ops.softmax` - softmax, log_softmax;
+  cat, stack, split, chunk, flip, roll, narrow, repeat, repeat_interleave, diag;
+* :mod:`~minigrad.ops.linalg` - matmul, mm, bmm, addmm, einsum, outer, norm (and ``minigrad.linalg``);
+  :mod:`~minigrad.ops.softmax` - softmax, log_softmax;
 * :mod:`~minigrad.ops.indexing` - getitem, setitem, and the gather / index-add kernels as ops;
 * :mod:`~minigrad.ops.gather_scatter` - PyTorch's gather, scatter, scatter_add, index_select,
   index_add, on the kernels' ops; :mod:`~minigrad.ops.sorting` - sort, argsort, topk (their
@@ -46,12 +47,13 @@ from minigrad.ops.elementwise import (
 from minigrad.ops.embedding import embedding
 from minigrad.ops.gather_scatter import gather, index_add, index_select, scatter, scatter_add
 from minigrad.ops.indexing import getitem, setitem
-from minigrad.ops.linalg import addmm, bmm, einsum, matmul, mm
+from minigrad.ops.linalg import addmm, bmm, einsum, matmul, mm, norm, outer
 from minigrad.ops.reduction import (
     MaxMin, amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var,
 )
 from minigrad.ops.shape import (
-    broadcast_to, cat, chunk, expand, flatten, permute, reshape, split, squeeze, stack, transpose, unsqueeze,
+    broadcast_to, cat, chunk, diag, expand, flatten, flip, narrow, permute, repeat, repeat_interleave, reshape,
+    roll, split, squeeze, stack, transpose, unsqueeze,
 )
 from minigrad.ops.scan import cumprod, cumsum
 from minigrad.ops.softmax import log_softmax, softmax

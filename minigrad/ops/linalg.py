@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import Primitive
-from minigrad.ops._promotion import no_bool, operand, to_dtype, torch_dtype_name
-from minigrad.ops.elementwise import Add, Mul
+from minigrad.autograd import Primitive, function
+from minigrad.ops._promotion import no_bool, normalize_dims, operand, to_dtype, torch_dtype_name
+from minigrad.ops.elementwise import Add, Mul, mul
+from minigrad.ops.elementwise import abs as abs_
+from minigrad.ops.reduction import amax, amin
+from minigrad.ops.shape import reshape
 
 
 class MatMul(Primitive):
@@ -285,3 +288,114 @@ def einsum(equation: str, *operands):
         # PyTorch reduces a lone operand by sum: integers and bools to int64
         operands = (to_dtype(operands[0], np.dtype(np.int64)),)
     return Einsum.apply(tuple(inputs), output, *operands)
+
+
+def outer(input, vec2):
+    """The outer product of two vectors, ``y[i, j] = input[i] · vec2[j]`` (a broadcast :func:`mul`).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.outer(minigrad.tensor([1.0, 2.0]), minigrad.tensor([1.0, 10.0]))
+    tensor([[ 1., 10.],
+            [ 2., 20.]])
+    """
+    return mul(reshape(input, (-1, 1)), reshape(vec2, (1, -1)))
+
+
+class VectorNorm(Primitive):
+    """y = (Σ_dims |x|ᵖ)^(1/p) for a finite p > 0.
+
+    VJP: x̄ = ȳ · sign(x) |x|^(p−1) / y^(p−1) (ȳ · x / y for p = 2, ȳ · sign(x) for p = 1),
+    and 0 where y = 0 (PyTorch's subgradient at the origin).
+    """
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        a = np.abs(x)
+        if p == 2:
+            y = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
+        elif p == 1:
+            y = np.sum(a, axis=axes, keepdims=keepdim)
+        else:
+            y = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        y = np.asarray(y, dtype=x.dtype)
+        ctx.save_for_backward(x, y)
+        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        shape = list(np.shape(x))
+        for a in ctx.axes:
+            shape[a] = 1
+        g, yb = (v if ctx.keepdim else np.reshape(v, tuple(shape)) for v in (grad, y))
+        if ctx.p == 1:
+            return g * np.sign(x), None, None, None
+        zero = np.equal(yb, 0)  # a constant mask
+        safe = np.where(zero, np.ones((), dtype=np.result_type(x)), yb)
+        if ctx.p == 2:
+            share = x / safe
+        else:
+            share = np.sign(x) * np.abs(x) ** (ctx.p - 1) / safe ** (ctx.p - 1)
+        return np.where(zero, np.zeros((), dtype=np.result_type(x)), g * share), None, None, None
+
+
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
+    """The ``ord``-norm of ``x`` over ``dim`` (all elements when None): ``(Σ |x|^ord)^(1/ord)``,
+    ``max |x|`` for inf, ``min |x|`` for −inf, the count of nonzeros for 0 (:class:`VectorNorm`).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.linalg.vector_norm(minigrad.tensor([3.0, 4.0]))
+    tensor(5.)
+    """
+    if dtype is not None:
+        x = to_dtype(x, np.dtype(dtype))
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {torch_dtype_name(x.dtype)}")
+    axes = normalize_dims(dim, x.ndim)
+    ord = float(ord)
+    if ord == np.inf:
+        return amax(abs_(x), axes, keepdim)
+    if ord == -np.inf:
+        return amin(abs_(x), axes, keepdim)
+    if ord == 0:
+        count = np.sum(np.not_equal(x.data, 0), axis=axes, keepdims=keepdim)
+        return function.Tensor._make(np.asarray(count, dtype=x.dtype), False, None)
+    if ord < 0:
+        raise NotImplementedError("vector_norm with a negative finite ord is not provided")
+    return VectorNorm.apply(x, ord, axes, keepdim)
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
+    """``torch.linalg.norm``: a vector norm, or the Frobenius norm of matrices.
+
+    With ``ord=None`` the 2-norm of the flattened input (``dim=None``), of each vector
+    (``dim`` an int) or the Frobenius norm (``dim`` a pair). A numeric ``ord`` takes a
+    1-D input (or an int ``dim``) as vectors; ``'fro'`` over a pair of dims. The other
+    matrix norms (nuclear, spectral, 1/inf) are not provided.
+    """
+    if isinstance(ord, str) or (ord is not None and (A.ndim == 2 and dim is None or isinstance(dim, tuple) and len(dim) == 2)):
+        if ord != "fro":
+            raise NotImplementedError(f"linalg.norm: the matrix norm ord={ord!r} is not provided; 'fro' is")
+        return vector_norm(A, 2, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """``torch.norm``: the ``p``-norm over ``dim`` (all elements when None); ``'fro'`` (the default)
+    is the 2-norm of the elements. ``'nuc'`` is not provided.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.norm(minigrad.tensor([[3.0, 0.0], [0.0, 4.0]]))
+    tensor(5.)
+    """
+    if p == "nuc":
+        raise NotImplementedError("norm(p='nuc') is not provided")
+    return vector_norm(input, 2 if p == "fro" else p, dim, keepdim, dtype=dtype)

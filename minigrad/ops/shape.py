@@ -8,7 +8,7 @@ import numpy as np
 
 from minigrad.autograd import Primitive
 from minigrad.ops._promotion import dim_index, normalize_dims
-from minigrad.ops.indexing import getitem
+from minigrad.ops.indexing import getitem, index_put_accumulate
 
 
 class Reshape(Primitive):
@@ -359,3 +359,145 @@ def chunk(input, chunks: int, dim: int = 0):
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[dim_index(dim, input.ndim)]
     return split(input, max(1, -(-n // chunks)), dim)
+
+
+# -- compositions: each moves elements with the ops above (or indexing), so its gradient
+#    moves them back with theirs --------------------------------------------------------------
+def flip(input, dims):
+    """``input`` reversed along each of ``dims``: a negative-step slice (a view), ȳ reversed back.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.flip(minigrad.tensor([[1, 2], [3, 4]]), [1])
+    tensor([[2, 1],
+            [4, 3]])
+    """
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = normalize_dims(dims, input.ndim) if dims and input.ndim else ()  # (an empty list flips nothing)
+    index = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))
+    return getitem(input, index) if dims else getitem(input, (Ellipsis,))
+
+
+def roll(input, shifts, dims=None):
+    """``input`` shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor when None).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.roll(minigrad.tensor([1, 2, 3, 4]), 1)
+    tensor([4, 1, 2, 3])
+    """
+    if dims is None:
+        if not isinstance(shifts, int) and len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        shift = shifts if isinstance(shifts, int) else shifts[0]
+        return reshape(roll(reshape(input, (-1,)), shift, 0), input.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    out = input
+    for s, d in zip(shifts, dims):
+        d = dim_index(d, input.ndim)
+        n = input.shape[d]
+        s = int(s) % n if n else 0
+        if s:
+            lead = (slice(None),) * d
+            out = cat([getitem(out, lead + (slice(n - s, None),)), getitem(out, lead + (slice(0, n - s),))], d)
+    return out
+
+
+def narrow(input, dim: int, start: int, length: int):
+    """The slice ``start:start + length`` of ``input`` along ``dim`` (a view).
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.narrow(minigrad.tensor([1, 2, 3, 4]), 0, 1, 2)
+    tensor([2, 3])
+    """
+    d = dim_index(dim, input.ndim)
+    n = input.shape[d]
+    start = int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return getitem(input, (slice(None),) * d + (slice(start, start + int(length)),))
+
+
+def repeat(input, *sizes):
+    """``input`` tiled ``sizes[i]`` times along each dimension (``Tensor.repeat``): an :func:`expand`
+    of interleaved size-1 dimensions, reshaped, so ȳ is summed over the copies.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.tensor([1, 2]).repeat(2, 2)
+    tensor([[1, 2, 1, 2],
+            [1, 2, 1, 2]])
+    """
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(int(s) for s in sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
+    spread = reshape(input, tuple(n for s in shape for n in (1, s)))
+    tiled = expand(spread, tuple(n for r, s in zip(sizes, shape) for n in (r, s)))
+    return reshape(tiled, tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    """Each element (each slice along ``dim``; of the flattened tensor when None) repeated
+    ``repeats`` times in place: an integer-array index, so ȳ is index-added back.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.repeat_interleave(minigrad.tensor([1, 2]), 2)
+    tensor([1, 1, 2, 2])
+    """
+    if dim is None:
+        input, d = reshape(input, (-1,)), 0
+    else:
+        d = dim_index(dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    r = np.asarray(getattr(repeats, "data", repeats))
+    if r.ndim and r.shape != (n,) and r.size != 1:
+        raise RuntimeError("repeats must have the same size as input along dim")
+    if np.any(r < 0):
+        raise RuntimeError("repeats can not be negative")
+    positions = np.repeat(np.arange(n), r.reshape(-1) if r.size != 1 else int(r.reshape(())))
+    if input.ndim == 0:
+        input = reshape(input, (1,))
+    return getitem(input, (slice(None),) * d + (positions,))
+
+
+def diag(input, diagonal: int = 0):
+    """A 1-D input as the ``diagonal``-th diagonal of a square matrix; a 2-D input's ``diagonal``-th
+    diagonal as a vector. Written as indexing (and its accumulate-VJP), so each is the other's VJP.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.diag(minigrad.tensor([1, 2]))
+    tensor([[1, 0],
+            [0, 2]])
+    """
+    k = int(diagonal)
+    if input.ndim == 1:
+        n = input.shape[0] + abs(k)
+        i = np.arange(input.shape[0])
+        rows, cols = (i, i + k) if k >= 0 else (i - k, i)
+        return index_put_accumulate((n, n), (rows, cols), input)
+    if input.ndim != 2:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{input.ndim}D")
+    rows_n, cols_n = input.shape
+    length = max(0, min(rows_n, cols_n - k) if k >= 0 else min(rows_n + k, cols_n))
+    i = np.arange(length)
+    rows, cols = (i, i + k) if k >= 0 else (i - k, i)
+    return getitem(input, (rows, cols))
