@@ -45,15 +45,23 @@ def sum_to_shape(grad, shape: tuple):
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    out = np.sum(grad, axis=axes, keepdims=True) if axes else grad
-    if lead:
-        out = out.reshape(out.shape[lead:])
-    if out.shape != shape:
-        raise RuntimeError(f"gradient of shape {grad.shape} cannot be reduced to input shape {shape}")
-    return out
+    if lead < 0:
+        raise _unreducible(grad, shape)
+    axes = list(range(lead))  # the dims broadcasting added, then those it stretched from 1
+    for i, n in enumerate(shape):
+        m = grad.shape[lead + i]
+        if n == 1 and m != 1:
+            axes.append(lead + i)
+        elif n != m:
+            raise _unreducible(grad, shape)
+    # The method, not np.sum: one call for an array and a tensor alike, and on a
+    # bias-sized gradient np.sum's dispatch costs as much as the summation itself.
+    out = grad.sum(tuple(axes))
+    return out if out.shape == shape else out.reshape(shape)
+
+
+def _unreducible(grad, shape: tuple) -> RuntimeError:
+    return RuntimeError(f"gradient of shape {grad.shape} cannot be reduced to input shape {shape}")
 
 
 def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = False,

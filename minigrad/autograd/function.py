@@ -364,9 +364,11 @@ class Primitive:
             # Writing into this view in place would change its base behind the
             # base's own graph; Tensor._check_inplace refuses it.
             result._recorded_view = True
-        if ctx._saved:
+        # Most ops save only their inputs (Mul) or nothing (Add): the two passes
+        # below then have nothing to do and are skipped.
+        if None in ctx._saved_sources:
             _mark_saved_output(ctx, result, out)
-        if ctx.__dict__ or (ctx._saved and None in ctx._saved_sources):
+        if ctx.__dict__ or None in ctx._saved_sources:
             _watch_kept_arrays(ctx, args, others, result)
         return result
 
@@ -400,18 +402,22 @@ def _watch_kept_arrays(ctx: Node, args, others, out) -> None:
     ``apply`` or of the output: an in-place change to that tensor before
     backward would change them behind the op's back.
     """
-    kept = list(ctx.__dict__.items())
+    kept = [
+        (f"ctx.{name}", a)
+        for name, value in ctx.__dict__.items()
+        for a in (value if isinstance(value, (tuple, list)) else (value,))
+        if isinstance(a, np.ndarray)
+    ]
     kept += [(f"saved_tensors[{i}]", a) for i, (a, s) in enumerate(zip(ctx._saved, ctx._saved_sources)) if s is None]
+    if not kept:  # only shapes, axes and flags (Sum): nothing can change behind the op's back
+        return
     tensors = [a for a in args if isinstance(a, Tensor)] + (others or []) + [out]
     watched = []
-    for name, value in kept:
-        for a in value if isinstance(value, (tuple, list)) else (value,):
-            if not isinstance(a, np.ndarray):
-                continue
-            for t in tensors:
-                if a is t.data or np.may_share_memory(a, t.data):
-                    watched.append((name if name.startswith("saved") else f"ctx.{name}", a, t._vc, t._vc.value))
-                    break
+    for name, a in kept:
+        for t in tensors:
+            if a is t.data or np.may_share_memory(a, t.data):
+                watched.append((name, a, t._vc, t._vc.value))
+                break
     ctx._watched = tuple(watched)
 
 

@@ -7,6 +7,7 @@ tensor gradient record the matching minigrad ops."""
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -27,6 +28,25 @@ def _expand_back(grad, in_shape, axes, keepdim):
     return grad
 
 
+def _broadcast_back(grad, in_shape):
+    """``np.broadcast_to(grad, in_shape)``: a reduced gradient spread over the input again.
+
+    A small first-order gradient is written into a new array instead: NumPy's
+    ``broadcast_to`` sets up an iterator that costs ~4× filling a 32×32 array, and
+    a leaf would copy the read-only view it returns before keeping it as ``.grad``.
+    A large one stays a view (no memory for n copies of the same values); a tensor
+    (under ``create_graph``) records the broadcast as usual.
+    """
+    if type(grad) is np.ndarray and math.prod(in_shape) <= _SMALL:
+        out = np.empty(in_shape, grad.dtype)
+        out[...] = grad
+        return out
+    return np.broadcast_to(grad, in_shape)
+
+
+_SMALL = 1 << 16  # elements: below this the fixed cost of broadcast_to dominates
+
+
 class Sum(Primitive):
     """y = Σ_dims x.   VJP: x̄ = ȳ broadcast back over the summed dims."""
 
@@ -38,7 +58,7 @@ class Sum(Primitive):
     @staticmethod
     def backward(ctx, grad):
         g = _expand_back(grad, ctx.in_shape, ctx.axes, ctx.keepdim)
-        return np.broadcast_to(g, ctx.in_shape), None, None
+        return _broadcast_back(g, ctx.in_shape), None, None
 
 
 def sum(input, dim=None, keepdim: bool = False):
@@ -79,7 +99,7 @@ class Mean(Primitive):
     @staticmethod
     def backward(ctx, grad):
         g = _expand_back(grad, ctx.in_shape, ctx.axes, ctx.keepdim) / ctx.n
-        return np.broadcast_to(g, ctx.in_shape), None, None
+        return _broadcast_back(g, ctx.in_shape), None, None
 
 
 def mean(input, dim=None, keepdim: bool = False):
