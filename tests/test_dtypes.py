@@ -98,3 +98,23 @@ def test_integer_and_bool_inputs_follow_pytorch(op, data):
     sample = data.draw(op.samples(), label="sample")
     problems = [p for dtype in DTYPES for first in (False, True) if (p := _compare(op, sample, dtype, first))]
     assert not problems, "\n".join(problems)
+
+
+_WHERE_OPERANDS = [
+    (np.array([1, 2]), 1.0), (1.0, np.array([1, 2])), (np.array([1, 2]), np.array([1.0, 2.0], np.float32)),
+    (np.array([1, 2], np.int32), 3), (np.array([1.0, 2.0], np.float32), np.array([1, 2])),
+    (np.array([1.0, 2.0]), np.array([1.0, 2.0], np.float32)), (np.array(1.0), np.array([1.0, 2.0], np.float32)),
+    (1.0, 0.0), (1, 0), (1, 0.5), (True, False), (np.array([True, False]), 2),
+]
+
+
+@pytest.mark.parametrize("a, b", _WHERE_OPERANDS, ids=[f"{type(a).__name__}-{type(b).__name__}-{i}"
+                                                      for i, (a, b) in enumerate(_WHERE_OPERANDS)])
+def test_where_promotes_its_operands_as_pytorch_does(a, b):
+    cond = [True, False]
+    as_torch = (lambda x: torch.from_numpy(x) if isinstance(x, np.ndarray) else x)
+    as_ours = (lambda x: minigrad.tensor(x) if isinstance(x, np.ndarray) else x)
+    theirs = torch.where(torch.tensor(cond), as_torch(a), as_torch(b))
+    ours = minigrad.where(minigrad.tensor(cond), as_ours(a), as_ours(b))
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -74,7 +74,7 @@ def cast(x, dtype):
     return to_dtype(x, dtype)
 
 
-def _promote(a, b, da, db, true_division):
+def promote(a, b, da, db, true_division: bool = False):
     """PyTorch's type promotion where NumPy's differs.
 
     * integer (or bool) with floating: the floating operand's dtype - or float32 for a
@@ -126,7 +126,7 @@ def binary(fn, a, b, true_division: bool = False):
         # A floating tensor with a Python float keeps the tensor's dtype in NumPy too:
         # skip the promotion rules for this common case (x * 0.5).
         if not (db is None and type(b) is float and da is not None and da.kind == "f"):
-            a, b = _promote(a, b, da, db, true_division)
+            a, b = promote(a, b, da, db, true_division)
     try:
         return fn.apply(a, b)
     except ValueError:

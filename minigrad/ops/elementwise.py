@@ -15,7 +15,7 @@ import numpy as np
 
 from minigrad.autograd import Primitive, function
 from minigrad.ops._promotion import (
-    binary, broadcast_error, cast, data_of, kind, no_bool, operand, to_dtype, to_float, torch_dtype_name,
+    binary, broadcast_error, cast, data_of, kind, no_bool, operand, promote, to_dtype, to_float, torch_dtype_name,
 )
 
 
@@ -750,8 +750,16 @@ def where(condition, input, other):
     -------
     Tensor
     """
+    input, other = operand(input), operand(other)
+    da, db = getattr(input, "dtype", None), getattr(other, "dtype", None)
+    if da is None and db is None:  # two Python numbers: PyTorch's default dtypes
+        input, other = np.asarray(input), np.asarray(other)
+        if input.dtype.kind == "f" or other.dtype.kind == "f":
+            input, other = input.astype(np.float32), other.astype(np.float32)
+    elif da != db:
+        input, other = promote(input, other, da, db)
     try:
-        return Where.apply(operand(condition), operand(input), operand(other))
+        return Where.apply(operand(condition), input, other)
     except ValueError:
         shapes = [np.shape(data_of(operand(x))) for x in (condition, input, other)]
         try:
