@@ -299,6 +299,12 @@ def _torch_kernel_reference(case):
         # backend), or an empty (V, D) where torch's index_add_ skips its index check
         # (documented in docs/differences.rst).
         return None
+    if op == "gather_out":
+        out = case["kwargs"]["out"]
+        if not (np.shares_memory(out, weight) or np.shares_memory(out, idx)) and (
+                out.dtype != weight.dtype or out.shape != idx.shape + (weight.shape[1],)
+                or not out.flags.c_contiguous or not out.flags.writeable):
+            return None  # an unusable out: the kernels' own error, checked backend against backend
     if idx.dtype == np.uint64 and idx.size and idx.max() > 2**63 - 1:
         return _Outcome(error=IndexError("index out of range"))
     t_idx = torch.from_numpy(idx.astype(np.int64).reshape(-1))
