@@ -16,6 +16,9 @@ One sample is ``y = op(inputs); y.backward(g)`` (``g`` a fixed gradient of
 ``y``'s shape; ``backward()`` for a scalar ``y``), repeated ``--inner`` times
 and divided. ``.grad`` is reset to None before each sample, so every sample
 adopts a fresh gradient array, as the first backward after ``zero_grad`` does.
+``linear_tanh_sum`` chains four ops; ``makemore_step`` is a whole training step
+of the makemore MLP (embedding 27×10, context 3, hidden 200, batch 32: indexing,
+view, matmul, bias add, tanh, cross-entropy, ``zero_grad``, backward, SGD).
 
 Fairness on a small shared machine: one thread for both (BLAS, torch, minigrad's
 kernels; set before NumPy loads); the frameworks alternate, op by op, within
@@ -58,6 +61,21 @@ def _cases(lib, F):
         for t in leaves:
             t.grad = None
 
+    # A whole small training step, the makemore MLP's (embedding 27×10, context 3,
+    # hidden 200, batch 32): indexing, view, matmul, bias add, tanh, cross-entropy, SGD.
+    emb, w1, b1 = leaf(27, 10), leaf(30, 200), leaf(200)
+    w2, b2 = leaf(200, 27), leaf(27)
+    xs = lib.tensor(rng.integers(0, 27, (N, 3)).astype(np.int64))
+    ys = lib.tensor(rng.integers(0, 27, N).astype(np.int64))
+    sgd = lib.optim.SGD([emb, w1, b1, w2, b2], lr=0.01)
+
+    def makemore_step():
+        h = (emb[xs].view(-1, 30) @ w1 + b1).tanh()
+        loss = F.cross_entropy(h @ w2 + b2, ys)
+        sgd.zero_grad()
+        loss.backward()
+        sgd.step()
+
     return {
         "add": lambda: run(a + b, ones),
         "add_bias": lambda: run(a + bias, ones),
@@ -68,6 +86,7 @@ def _cases(lib, F):
         "cross_entropy": lambda: run(F.cross_entropy(a, target)),
         "embedding": lambda: run(F.embedding(index, w), ones),
         "linear_tanh_sum": lambda: run((a @ w + bias).tanh().sum()),
+        "makemore_step": makemore_step,
     }
 
 
@@ -92,9 +111,11 @@ def main() -> None:
     require_compiled_kernels()
     import minigrad
     import minigrad.nn.functional as mF
+    import minigrad.optim
     import minigrad.kernels
     import torch
     import torch.nn.functional as tF
+    import torch.optim
 
     torch.set_num_threads(1)
     minigrad.kernels.set_num_threads(1)

@@ -411,17 +411,35 @@ def _watch_kept_arrays(ctx: Node, args, others, out) -> None:
         for a in (value if isinstance(value, (tuple, list)) else (value,))
         if isinstance(a, np.ndarray)
     ]
-    kept += [(f"saved_tensors[{i}]", a) for i, (a, s) in enumerate(zip(ctx._saved, ctx._saved_sources)) if s is None]
+    kept += [
+        (f"saved_tensors[{i}]", a)
+        for i, (a, s) in enumerate(zip(ctx._saved, ctx._saved_sources))
+        if s is None and isinstance(a, np.ndarray)
+    ]
     if not kept:  # only shapes, axes and flags (Sum): nothing can change behind the op's back
         return
     tensors = [a for a in args if isinstance(a, Tensor)] + (others or []) + [out]
     watched = []
     for name, a in kept:
         for t in tensors:
-            if a is t.data or np.may_share_memory(a, t.data):
+            if _may_share(a, t.data):
                 watched.append((name, a, t._vc, t._vc.value))
                 break
     ctx._watched = tuple(watched)
+
+
+def _may_share(a: np.ndarray, b) -> bool:
+    """``np.may_share_memory(a, b)``, without the call where the answer is known.
+
+    Two different arrays that are both no view (``base`` None) hold memory of
+    their own: that is the common case (arrays that forward made), and it saves
+    a NumPy call of ~1 µs per pair.
+    """
+    if a is b:
+        return True
+    if a.base is None and getattr(b, "base", 0) is None:
+        return False
+    return np.may_share_memory(a, b)
 
 
 # -- PyTorch's autograd.Function: ops written by users, on tensors -------------------------------

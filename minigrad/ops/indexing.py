@@ -9,6 +9,8 @@ tensors (when a graph is recorded). The public functions :func:`getitem` and
 gather and index-add is in :mod:`minigrad.ops.embedding`."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad import kernels
@@ -107,7 +109,7 @@ def _index_put_accumulate_array(shape, index, src):
         out[index] = src
     elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and out.ndim >= 1:
         # out[idx] with one integer array is whole rows: the row index-add kernel.
-        rows = out.reshape(out.shape[0], int(np.prod(out.shape[1:])))
+        rows = out.reshape(out.shape[0], math.prod(out.shape[1:]))
         idx = np.where(index < 0, index + out.shape[0], index)
         index_add_rows(rows, idx, src.reshape(idx.shape + (rows.shape[1],)))
     else:

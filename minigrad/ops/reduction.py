@@ -93,7 +93,7 @@ class Mean(Primitive):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        ctx.n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        ctx.n = math.prod([x.shape[a] for a in axes]) if axes else 1
         return np.asarray(x.mean(axis=axes, keepdims=keepdim))
 
     @staticmethod
@@ -326,7 +326,7 @@ class Var(Primitive):
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
-        n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        n = math.prod([x.shape[a] for a in axes]) if axes else 1
         ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, builtins.max(n - correction, 0)
         with np.errstate(over="ignore"):  # a float32 variance above 3.4e38 is inf, as in PyTorch
@@ -374,7 +374,7 @@ class Std(Primitive):
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
-        n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        n = math.prod([x.shape[a] for a in axes]) if axes else 1
         ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, builtins.max(n - correction, 0)
         y = np.sqrt(_variance(x, axes, ctx.denom, keepdim)).astype(x.dtype)
         ctx.save_for_backward(x, y)

@@ -4,6 +4,8 @@ Beside each ``Primitive`` sit the public functions that call it (``reshape`` wit
 ``flatten``/``squeeze``/``unsqueeze``, ``permute`` with ``transpose``, ...)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad.autograd import Primitive
@@ -62,7 +64,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input.shape
-    return reshape(input, shape[:s] + (int(np.prod(shape[s : e + 1])),) + shape[e + 1 :])
+    return reshape(input, shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
 
 
 def squeeze(input, dim=None):
