@@ -58,6 +58,9 @@ def test_sort_and_topk_results_unpack_name_and_print_as_pytorch_return_types():
     r = minigrad.topk(minigrad.tensor([2.0, 1.0]), 1)
     assert repr(r) == "minigrad.return_types.topk(\nvalues=tensor([2.]),\nindices=tensor([0]))"
     assert isinstance(r, minigrad.return_types.topk)
+    m = minigrad.tensor([[1.0, 3.0]]).max(1)
+    assert repr(m) == "minigrad.return_types.max(\nvalues=tensor([3.]),\nindices=tensor([1]))"
+    assert type(minigrad.min(minigrad.ones(2), 0)).__name__ == "min"
 
 
 @settings(max_examples=40)

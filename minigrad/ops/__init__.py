@@ -49,7 +49,7 @@ from minigrad.ops.gather_scatter import gather, index_add, index_select, scatter
 from minigrad.ops.indexing import getitem, setitem
 from minigrad.ops.linalg import addmm, bmm, einsum, matmul, mm, norm, outer
 from minigrad.ops.reduction import (
-    MaxMin, amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var,
+    amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var,
 )
 from minigrad.ops.shape import (
     broadcast_to, cat, chunk, diag, expand, flatten, flip, narrow, permute, repeat, repeat_interleave, reshape,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 
 import numpy as np
 
 from minigrad.autograd import Primitive, function
+from minigrad.ops import return_types
 from minigrad.ops._promotion import dim_index, normalize_dims, to_dtype, to_float
 from minigrad.ops.elementwise import masked_grad, maximum, minimum
 from minigrad.ops.shape import as_vector
@@ -232,9 +232,6 @@ class MaxDim(Primitive):
         return np.where(at_arg, g, np.zeros((), dtype=grad.dtype)), None, None, None
 
 
-MaxMin = namedtuple("MaxMin", ["values", "indices"])
-
-
 def _max_min(input, dim, keepdim, largest):
     if isinstance(dim, function.Tensor):  # torch.max(a, b) is the elementwise maximum
         return (maximum if largest else minimum)(input, dim)
@@ -248,7 +245,8 @@ def _max_min(input, dim, keepdim, largest):
     arg = np.argmax(input.data, axis=d) if largest else np.argmin(input.data, axis=d)
     if keepdim:
         arg = np.expand_dims(arg, d)
-    return MaxMin(values, function.Tensor._make(arg.astype(np.int64), False, None))
+    pair = return_types.max if largest else return_types.min
+    return pair(values, function.Tensor._make(arg.astype(np.int64), False, None))
 
 
 def max(input, dim=None, keepdim: bool = False):

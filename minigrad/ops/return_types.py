@@ -1,4 +1,5 @@
-"""The named tuples that ops returning values and indices give back, as ``torch.return_types``.
+"""The named tuples that ops returning values and indices give back (``max``/``min`` along a
+dim, ``sort``, ``topk``), as ``torch.return_types``.
 
 ``values, indices = minigrad.sort(x)`` unpacks them; ``minigrad.sort(x).values`` names
 them; they print as PyTorch's do, one field per line.
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-__all__ = ["sort", "topk"]
+__all__ = ["sort", "topk", "max", "min"]
 
 
 def _values_indices(name: str):
@@ -20,3 +21,5 @@ def _values_indices(name: str):
 
 sort = _values_indices("sort")
 topk = _values_indices("topk")
+max = _values_indices("max")
+min = _values_indices("min")
