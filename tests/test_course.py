@@ -1,8 +1,8 @@
 """The course kit: task list, student copies, grading.
 
-The full check (build a student copy, grade it and the solution) runs two
-pytest subprocesses and takes about half a minute; deselect it locally with
-``-k "not full_check"``. CI runs it.
+The full checks (grade the solution, a fresh copy and every task alone; the
+Cython set) run one pytest subprocess each and take minutes;
+deselect them locally with ``-k "not full_check"``. CI runs them.
 """
 from __future__ import annotations
 
@@ -292,33 +292,69 @@ def test_pytest_m_selects_a_tasks_grading_tests_through_the_conftest_hook():
     assert len(ids) == 5
 
 
-def test_full_check_solution_passes_every_task_and_a_fresh_copy_fails_every_task(tmp_path, monkeypatch):
-    """The promise of the kit, for the starter set: 100 % on the solution, 0 on every removed task."""
+def _submission(path, files):
+    """A submission holding only the given target files (all the grader reads of it)."""
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text, encoding="utf-8")
+    return path
+
+
+def test_full_check_each_task_is_graded_on_its_own_functions_alone(tmp_path, monkeypatch):
+    """100 % on the solution, 0 on a fresh copy; a task solved alone (every other task stubbed) scores
+    full marks, and a task stubbed alone scores 0 on itself and costs no other task a point."""
     for k in ("PYTHONPATH", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
         monkeypatch.delenv(k, raising=False)
     starter = SETS["starter"]
-    ids = [t.id for t in starter.tasks if EXAMPLES_EXTRA or not t.tests[0].startswith("tests/test_examples.py")]
-    out = course.build("starter", tmp_path / "student", only=ids)
-    copy = course.grade(out, json_path=tmp_path / "copy.json", timeout=300)
-    assert [r.task.id for r in copy.results] == ids
+    tasks = [t for t in starter.tasks if EXAMPLES_EXTRA or not t.tests[0].startswith("tests/test_examples.py")]
+    ids = [t.id for t in tasks]
+    fresh = course.build("starter", tmp_path / "student", only=ids)
+    paths = sorted({target.split("::")[0] for t in tasks for target in t.targets})
+    solution_text = {p: (ROOT / p).read_text(encoding="utf-8") for p in paths}
+    alone, stubbed = [], []
+    for t in tasks:
+        others = _build.stubbed_files(ROOT, [u for u in tasks if u is not t])
+        alone.append(_submission(tmp_path / f"alone-{t.id}", {p: others.get(p, solution_text[p]) for p in paths}))
+        mine = _build.stubbed_files(ROOT, [t])
+        stubbed.append(_submission(tmp_path / f"stubbed-{t.id}", {p: mine.get(p, solution_text[p]) for p in paths}))
+    reports = course.grade_many([fresh, ROOT, *alone, *stubbed], "starter", only=ids, timeout=900)
+    copy, solution, alone_r, stubbed_r = reports[0], reports[1], reports[2:2 + len(tasks)], reports[2 + len(tasks):]
+
     for r in copy.results:
         assert r.total > 0, f"task {r.task.id}: no grading test ran\n{r.output}"
         assert r.passed == 0, f"task {r.task.id}: {r.passed}/{r.total} grading tests pass without the solution"
-    assert copy.score == 0
-    report = json.loads((tmp_path / "copy.json").read_text(encoding="utf-8"))
-    assert report["score"] == 0 and len(report["tests"]) == len(ids)
-    assert {"name", "score", "max_score", "output"} <= set(report["tests"][0])
-    assert "NotImplementedError" in report["tests"][0]["output"]
-
-    solution = course.grade(ROOT, "starter", only=ids, timeout=300)
+    assert "NotImplementedError" in copy.to_json()["tests"][0]["output"]
     failing = [(r.task.id, r.output) for r in solution.results if r.passed != r.total or r.total == 0]
     assert not failing, failing
-    assert solution.score == solution.max_score == sum(starter.task(i).points for i in ids)
+    assert solution.score == solution.max_score == sum(t.points for t in tasks)
     assert [r.total for r in solution.results] == [r.total for r in copy.results]
+    for t, a, s in zip(tasks, alone_r, stubbed_r):
+        assert [r.score for r in a.results] == [u.points if u is t else 0.0 for u in tasks], (t.id, a.table())
+        assert [r.score for r in s.results] == [0.0 if u is t else u.points for u in tasks], (t.id, s.table())
+
+
+def test_grade_writes_the_gradescope_file_and_scores_an_unparsable_file_zero_with_the_reason(tmp_path):
+    broken = _submission(tmp_path / "sub", {"minigrad/ops/elementwise.py": "def oops(:\n"})
+    report = course.grade(broken, "starter", only=["1.1"], json_path=tmp_path / "r.json", timeout=300)
+    (r,) = report.results
+    assert r.score == 0 and "minigrad/ops/elementwise.py is not valid Python (line 1" in r.output
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["score"] == 0 and {"name", "score", "max_score", "output"} <= set(data["tests"][0])
+
+
+def test_a_test_stopped_by_another_tasks_stub_is_skipped_with_one_line_naming_that_task(tmp_path):
+    out = course.build("starter", tmp_path / "student", only=["2.2"])  # sum_to_shape (2.1) done, the engine not
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "addopts=",
+                        "-m", "task_starter_2_1", "tests/test_autograd_engine.py"], cwd=out, capture_output=True,
+                       text=True, env={**_clean_env(), "PYTHONPATH": str(out), "MINIGRAD_KERNELS": "numpy"})
+    lines = r.stdout.splitlines()
+    title = SETS["starter"].task("2.2").title
+    assert f"needs Task 2.2 ({title}) first (1 test skipped)" in lines, r.stdout
+    assert "Traceback" not in r.stdout and "engine.py" not in r.stdout
 
 
 def test_full_check_of_the_kernels_set_builds_the_stubbed_extension_and_grades_it(tmp_path, monkeypatch):
-    """The Cython set: the stubbed copy compiles, scores 0; the solution's compiled kernels score full marks."""
+    """The Cython set: the stubbed copy's bodies score 0, the solution's full marks, compiled once."""
     from minigrad import kernels
 
     if importlib.util.find_spec("Cython") is None or shutil.which("cc") is None:
@@ -329,8 +365,6 @@ def test_full_check_of_the_kernels_set_builds_the_stubbed_extension_and_grades_i
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("MINIGRAD_NO_OPENMP", "1")  # a quicker compile; the graded loops are serial
     out = course.build("kernels", tmp_path / "student")
-    copy = course.grade(out, timeout=600)
+    copy, solution = course.grade_many([out, ROOT], "kernels", timeout=900)
     assert all(r.total > 0 and r.passed == 0 for r in copy.results), [(r.task.id, r.output) for r in copy.results]
-    assert list(out.glob("minigrad/_kernels*.so")) or list(out.glob("minigrad/_kernels*.pyd"))
-    solution = course.grade(ROOT, "kernels", build_ext=False, timeout=300)
     assert solution.score == solution.max_score, [(r.task.id, r.output) for r in solution.results]

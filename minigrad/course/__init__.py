@@ -10,14 +10,16 @@ node-id patterns). Nothing in the source or the tests carries course markup:
   of this checkout in which each task's function bodies are replaced by
   ``raise NotImplementedError("Task N.M: <title>")`` (signature and docstring
   kept, every other byte unchanged);
-* ``python -m minigrad.course grade DIR`` runs each task's grading tests in
-  ``DIR``, prints a score table and writes an autograder JSON file.
+* ``python -m minigrad.course grade DIR`` grades each task on its own: the
+  bodies of its functions are taken from ``DIR`` and transplanted into a copy
+  of the solution, where the task's tests run; it prints a score table and can
+  write an autograder JSON file.
 
 ``tests/conftest.py`` gives every grading test the marker of its task (and
 of its set), so ``pytest -m task_starter_1_1`` runs the tests of task 1.1.
 """
 from minigrad.course._build import build, project_files, repo_root
-from minigrad.course._grade import GradeReport, TaskResult, grade
+from minigrad.course._grade import GradeReport, TaskResult, Unit, grade, grade_many, run_units
 from minigrad.course._spec import Task, TaskSet, load, marker_name
 from minigrad.course._stub import StubError, stub_source
 
@@ -31,6 +33,9 @@ __all__ = [
     "marker_name",
     "build",
     "grade",
+    "grade_many",
+    "run_units",
+    "Unit",
     "project_files",
     "repo_root",
     "stub_source",

@@ -1,13 +1,26 @@
-"""A pytest plugin used by ``grade``: one JSON line per test outcome.
+"""The pytest plugin of ``grade``: runs each unit's tests with its variants switched on.
+
+``grade`` builds one tree from the solution in which each graded function can
+run one of several bodies (see :mod:`minigrad.course._transplant`); a *unit* is
+one task of one submission, or one mutant, with the variant each function runs.
+This plugin runs every unit's tests in turn in one process, a test once per unit
+that selects it, and writes one JSON line per outcome, tagged with the unit.
 
 It is loaded by file, not through the ``minigrad`` package, so that grading
-works even when a student's edit keeps ``minigrad`` from importing. Standard
-library only.
+works even when a student's edit keeps ``minigrad`` from importing; transplanted
+code imports it by name to ask which variant is active. Standard library and
+pytest only.
 """
 import json
 import os
+import re
+import sys
+
+import pytest
 
 _PATH = os.environ.get("MINIGRAD_COURSE_REPORT")
+_UNITS = os.environ.get("MINIGRAD_COURSE_UNITS")
+_ACTIVE_ENV = "MINIGRAD_COURSE_ACTIVE"
 _LIMIT = 4000
 
 #: The Hypothesis profile for grading (tests/conftest.py loads the profile named
@@ -33,6 +46,27 @@ else:
         suppress_health_check=list(HealthCheck),
     )
 
+# {function number: variant number} of the running unit; inherited by subprocesses through the environment.
+_active = {int(k): v for k, v in json.loads(os.environ.get(_ACTIVE_ENV) or "{}").items()}
+_unit = None
+_pyx_modules = []  # compiled modules whose switched functions are set through _minigrad_course_select
+
+
+def variant(key):
+    """The variant function number ``key`` runs now (0: the solution's body)."""
+    return _active.get(key, 0)
+
+
+def _activate(unit):
+    global _unit
+    _unit = unit["id"]
+    _active.clear()
+    _active.update({int(k): v for k, v in unit["variants"].items()})
+    os.environ[_ACTIVE_ENV] = json.dumps(_active)
+    for module, keys in _pyx_modules:
+        for k in keys:
+            module._minigrad_course_select(k, _active.get(k, 0))
+
 
 def _write(record):
     if _PATH:
@@ -46,7 +80,9 @@ def pytest_runtest_logreport(report):
         if report.when == "teardown" and report.outcome == "skipped":
             return
         text = ""
-        if report.outcome != "passed":
+        if report.skipped and isinstance(report.longrepr, tuple):
+            text = str(report.longrepr[2])  # the reason alone, e.g. "needs Task 2.2 (...) first"
+        elif report.outcome != "passed":
             text = getattr(report, "longreprtext", "") or str(report.longrepr or "")
             if len(text) > _LIMIT:
                 text = text[: _LIMIT // 4] + "\n...\n" + text[-3 * _LIMIT // 4:]
@@ -55,10 +91,59 @@ def pytest_runtest_logreport(report):
             outcome = "error"
         if hasattr(report, "wasxfail"):
             outcome = "xfailed" if report.outcome == "skipped" else "xpassed"
-        _write({"nodeid": report.nodeid, "when": report.when, "outcome": outcome, "output": text})
+        _write({"unit": _unit, "nodeid": report.nodeid, "when": report.when, "outcome": outcome, "output": text})
 
 
 def pytest_collectreport(report):
     if report.failed:
-        _write({"nodeid": report.nodeid, "when": "collect", "outcome": "error",
+        _write({"unit": None, "nodeid": report.nodeid, "when": "collect", "outcome": "error",
                 "output": str(report.longrepr)[-_LIMIT:]})
+
+
+_schedule = []
+
+
+def _load_units():
+    if not _UNITS:
+        return None
+    with open(_UNITS, encoding="utf-8") as f:
+        return json.load(f)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """Order the run: each unit's tests, the units one after the other."""
+    spec = _load_units()
+    if spec is None:
+        return
+    for unit in spec["units"]:
+        rx = [re.compile(p, re.S) for p in unit["select"]]
+        for item in items:
+            if any(r.match(item.nodeid) for r in rx):
+                _schedule.append((unit, item))
+    keep = []
+    for _, item in _schedule:
+        if item not in keep:
+            keep.append(item)
+    items[:] = keep
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    spec = _load_units()
+    if spec is None:
+        return None
+    if session.config.option.collectonly:
+        return True
+    for name, keys in spec.get("pyx", {}).items():
+        __import__(name)
+        _pyx_modules.append((sys.modules[name], keys))
+    for i, (unit, item) in enumerate(_schedule):
+        nextitem = _schedule[i + 1][1] if i + 1 < len(_schedule) else None
+        if _unit != unit["id"]:
+            _activate(unit)
+        item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        if session.shouldfail or session.shouldstop:
+            break
+    return True
+

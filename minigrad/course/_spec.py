@@ -229,3 +229,41 @@ def mark_grading_tests(config, items, path=None) -> None:
                     hit = True
             if hit:
                 item.add_marker(getattr(pytest.mark, ts.marker))
+
+
+_STUB_MESSAGE = re.compile(r"Task (\d+(?:\.\d+)*): (.+)", re.S)
+
+
+def _stub_messages(exc, seen=None):
+    """Every ``Task N.M: title`` NotImplementedError in ``exc``, its causes and its groups."""
+    seen = set() if seen is None else seen
+    if exc is None or id(exc) in seen:
+        return []
+    seen.add(id(exc))
+    found = []
+    if isinstance(exc, NotImplementedError) and exc.args and isinstance(exc.args[0], str):
+        m = _STUB_MESSAGE.fullmatch(exc.args[0])
+        if m:
+            found.append((m.group(1), m.group(2)))
+    for inner in getattr(exc, "exceptions", ()) or ():
+        found += _stub_messages(inner, seen)
+    return found + _stub_messages(exc.__cause__, seen) + _stub_messages(exc.__context__, seen)
+
+
+def missing_prerequisite(item, excinfo):
+    """``"needs Task X.Y (title) first"`` when a test of one task stopped at another task's stub.
+
+    ``excinfo`` is the test's exception. A test reaching the stub of its own task
+    (or a test of no task) gets ``None``: its failure is the student's to read.
+    Called from ``tests/conftest.py``, which reports the test as skipped with
+    this one line instead of a traceback from another file.
+    """
+    if excinfo is None:
+        return None
+    own = {m.name for m in item.iter_markers() if m.name.startswith("task_")}
+    if not own:
+        return None
+    for task_id, title in _stub_messages(excinfo.value):
+        if not any(name.endswith("_" + re.sub(r"[^0-9A-Za-z_]", "_", task_id)) for name in own):
+            return f"needs Task {task_id} ({title}) first"
+    return None
