@@ -227,10 +227,10 @@ def test_set_materialize_grads_false_gives_none_for_unused_outputs(lib):
 
 @pytest.mark.parametrize("lib", both_libs())
 def test_setup_context_style_forward_without_ctx(lib):
-    class Mul(lib.autograd.Function):
+    class MulAdd(lib.autograd.Function):
         @staticmethod
         def forward(x, y):
-            return x * y
+            return x * y + x
 
         @staticmethod
         def setup_context(ctx, inputs, output):
@@ -239,12 +239,12 @@ def test_setup_context_style_forward_without_ctx(lib):
         @staticmethod
         def backward(ctx, g):
             x, y = ctx.saved_tensors
-            return g * y, g * x
+            return g * (y + 1), g * x
 
     x = lib.tensor([2.0], requires_grad=True)
     y = lib.tensor([5.0], requires_grad=True)
-    Mul.apply(x, y).sum().backward()
-    assert (x.grad.item(), y.grad.item()) == (5.0, 2.0)
+    MulAdd.apply(x, y).sum().backward()
+    assert (x.grad.item(), y.grad.item()) == (6.0, 2.0)
 
 
 @pytest.mark.parametrize("lib", both_libs())

@@ -1,4 +1,4 @@
-"""The course kit: task list, student copies, grading.
+"""The course kit: task list, student copies, grading, no answer in the copy.
 
 The full checks (grade the solution, a fresh copy and every task alone; the
 Cython set) run one pytest subprocess each and take minutes;
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from minigrad import course
 from minigrad.course import _build, _spec
+from minigrad.course._leaks import find_leaks
 from minigrad.course.__main__ import main as cli
 
 ROOT = course.repo_root()
@@ -269,6 +270,43 @@ def test_the_stubbed_cython_kernels_still_compile_to_c(tmp_path):
     r = subprocess.run(cmd + ["-3", str(pyx), "-o", str(tmp_path / "_kernels.c")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "_kernels.c").stat().st_size > 0
+
+
+# -- no answer in the student copy -----------------------------------------------------------------
+@pytest.mark.parametrize("ts", list(SETS.values()), ids=list(SETS))
+def test_no_stubbed_functions_solution_appears_anywhere_in_the_student_copy(ts):
+    leaks = find_leaks(ts.name)
+    assert not leaks, "\n".join(map(str, leaks))
+
+
+MUL_RENAMED = """\
+a_thing, other = c.saved_tensors
+# a comment
+return (g * other,
+        g * a_thing)
+"""
+
+
+def test_the_leak_check_sees_a_solution_renamed_reformatted_or_inside_docs_and_notebooks():
+    import json as _json
+
+    code = "class Product(Primitive):\n    @staticmethod\n    def backward(c, g):\n" + textwrap.indent(MUL_RENAMED, "        ")
+    doctest = "\n".join(">>> " + line if i == 0 else "... " + line for i, line in enumerate(code.splitlines()))
+    files = {
+        "a.py": code,
+        "b.py": 'def f():\n    """Example::\n\n' + textwrap.indent(code, "        ") + '\n    """\n',
+        "c.md": "Text\n\n```python\n" + code + "```\n",
+        "d.rst": "Text\n\n" + doctest + "\n",
+        "e.rst": "Text\n\n.. code-block:: python\n   :caption: x\n\n" + textwrap.indent(code, "   ") + "\n",
+        "f.ipynb": _json.dumps({"cells": [{"cell_type": "code", "source": code.splitlines(keepends=True)}]}),
+        # The same lines with one gradient different, and the trivial MSE body, are not the answer.
+        "g.py": code.replace("g * other", "g * a_thing * 2"),
+        "h.py": "def f(d, p):\n    return d * d\n",
+    }
+    leaks = find_leaks("starter", files=files)
+    assert sorted({leak.file for leak in leaks}) == ["a.py", "b.py", "c.md", "d.rst", "e.rst", "f.ipynb"]
+    assert all(leak.task_id == "1.1" for leak in leaks)
+    assert [leak.line for leak in leaks if leak.file == "a.py"] == [4]
 
 
 # -- grading --------------------------------------------------------------------------------------

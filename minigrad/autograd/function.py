@@ -2,20 +2,21 @@
 
 An op is a subclass with two static methods written in NumPy::
 
-    class Mul(Primitive):
-        '''y = a * b;  VJP: ā = ȳ * b,  b̄ = ȳ * a.'''
+    class Hypot(Primitive):
+        '''y = √(a² + b²);  VJP: ā = ȳ · a / y,  b̄ = ȳ · b / y.'''
 
         @staticmethod
         def forward(ctx, a, b):
-            ctx.save_for_backward(a, b)
-            return a * b
+            y = np.hypot(a, b)
+            ctx.save_for_backward(a, b, y)
+            return y
 
         @staticmethod
         def backward(ctx, grad):
-            a, b = ctx.saved_tensors
-            return grad * b, grad * a
+            a, b, y = ctx.saved_tensors
+            return grad * a / y, grad * b / y
 
-``Mul.apply(x, y)`` unwraps the tensors, runs ``forward`` on their arrays and,
+``Hypot.apply(x, y)`` unwraps the tensors, runs ``forward`` on their arrays and,
 when grad mode is on and an input requires grad, records a :class:`Node` in the
 graph. ``backward`` returns one gradient (or ``None``) per positional input. It
 may return a gradient in the *broadcast* shape: the engine sums it back to the

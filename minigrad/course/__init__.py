@@ -20,6 +20,7 @@ of its set), so ``pytest -m task_starter_1_1`` runs the tests of task 1.1.
 """
 from minigrad.course._build import build, project_files, repo_root
 from minigrad.course._grade import GradeReport, TaskResult, Unit, grade, grade_many, run_units
+from minigrad.course._leaks import find_leaks
 from minigrad.course._spec import Task, TaskSet, load, marker_name
 from minigrad.course._stub import StubError, stub_source
 
@@ -32,6 +33,7 @@ __all__ = [
     "load",
     "marker_name",
     "build",
+    "find_leaks",
     "grade",
     "grade_many",
     "run_units",
