@@ -83,6 +83,23 @@ def test_an_op_returning_a_gradient_of_the_wrong_shape_is_an_error():
         Bad.apply(x).sum().backward()
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_gradient_with_fewer_dimensions_than_its_input_is_an_error_naming_the_op(create_graph):
+    class DropsIncoming(minigrad.autograd.Primitive):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return np.float64(2.0) if not create_graph else minigrad.tensor(2.0)  # the local derivative, ȳ forgotten
+
+    x = minigrad.ones((2, 3), dtype=minigrad.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"DropsIncomingBackward returned a gradient of shape \(\) for input 0 "
+                                           r"of shape \(2, 3\): a gradient with fewer dimensions"):
+        minigrad.autograd.grad(DropsIncoming.apply(x).sum(), x, create_graph=create_graph)
+
+
 # -- accumulation -----------------------------------------------------------------------
 def test_leaves_accumulate_grad_across_backward_calls_in_place():
     m, t = both([1.0, 2.0])

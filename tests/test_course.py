@@ -1,7 +1,7 @@
-"""The course kit: task list, student copies, grading, no answer in the copy.
+"""The course kit: task list, student copies, grading, the mutant catalogue.
 
-The full checks (grade the solution, a fresh copy and every task alone; the
-Cython set) run one pytest subprocess each and take minutes;
+The full checks (grade the solution, a fresh copy and every task alone; grade
+every mutant; the Cython set) run one pytest subprocess each and take minutes;
 deselect them locally with ``-k "not full_check"``. CI runs them.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minigrad import course
-from minigrad.course import _build, _spec
+from minigrad.course import _build, _mutants, _spec
 from minigrad.course._leaks import find_leaks
 from minigrad.course.__main__ import main as cli
 
@@ -327,7 +327,7 @@ def test_pytest_m_selects_a_tasks_grading_tests_through_the_conftest_hook():
     assert r.returncode == 0, r.stdout + r.stderr
     task = SETS["starter"].task("3.1")
     assert ids and all(task.selects(i) for i in ids)
-    assert len(ids) == 5
+    assert len(ids) == 5 + 9  # the gather tests, and those of an out-of-range index
 
 
 def _submission(path, files):
@@ -391,8 +391,41 @@ def test_a_test_stopped_by_another_tasks_stub_is_skipped_with_one_line_naming_th
     assert "Traceback" not in r.stdout and "engine.py" not in r.stdout
 
 
+# -- the catalogue of known-wrong answers ----------------------------------------------------------
+MUTANTS = _mutants.load_mutants()
+
+
+def test_the_mutant_catalogue_covers_the_tasks_and_stays_out_of_the_student_copy():
+    assert len(MUTANTS) >= 30
+    starter = [m for m in MUTANTS if m.set_name == "starter"]
+    graded = {t.id for t in SETS["starter"].tasks} - {"7.1"}  # training: graded by the example's outcome
+    assert {m.task_id for m in starter} == graded
+    assert "minigrad/course/mutants.toml" not in course.project_files(ROOT)
+
+
+def test_a_mutant_that_is_not_a_target_of_its_task_is_refused(tmp_path):
+    bad = tmp_path / "mutants.toml"
+    bad.write_text('[[mutants]]\nname = "x"\ntask = "1.1"\ntarget = "minigrad/ops/elementwise.py::Div.backward"\n'
+                   'misconception = "m"\nexpect = "e"\nbody = "return grad"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="is not a target of task 1.1"):
+        _mutants.load_mutants(bad)
+
+
+def test_full_check_every_mutant_is_rejected_by_its_tasks_tests_with_a_message_naming_it(monkeypatch):
+    """Each wrong body, transplanted into the solution, fails a grading test of its task, and the
+    failing tests' names or messages match the mutant's ``expect`` (the hint the student reads)."""
+    for k in ("PYTHONPATH", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
+        monkeypatch.delenv(k, raising=False)
+    results, _ = _mutants.run_mutants("starter", timeout=1200)
+    survivors = [r.mutant.name for r in results if not r.rejected]
+    assert not survivors, f"not rejected by their task's tests: {survivors}\n" + _mutants.table(results)
+    unnamed = [(r.mutant.name, r.mutant.expect, r.output[:1500]) for r in results if not r.named]
+    assert not unnamed, unnamed
+
+
 def test_full_check_of_the_kernels_set_builds_the_stubbed_extension_and_grades_it(tmp_path, monkeypatch):
-    """The Cython set: the stubbed copy's bodies score 0, the solution's full marks, compiled once."""
+    """The Cython set, compiled once: the stubbed copy's bodies score 0, the solution's full marks,
+    and every Cython mutant is rejected."""
     from minigrad import kernels
 
     if importlib.util.find_spec("Cython") is None or shutil.which("cc") is None:
@@ -403,6 +436,7 @@ def test_full_check_of_the_kernels_set_builds_the_stubbed_extension_and_grades_i
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("MINIGRAD_NO_OPENMP", "1")  # a quicker compile; the graded loops are serial
     out = course.build("kernels", tmp_path / "student")
-    copy, solution = course.grade_many([out, ROOT], "kernels", timeout=900)
+    mutants, (copy, solution) = _mutants.run_mutants("kernels", submissions=[out, ROOT], timeout=1200)
     assert all(r.total > 0 and r.passed == 0 for r in copy.results), [(r.task.id, r.output) for r in copy.results]
     assert solution.score == solution.max_score, [(r.task.id, r.output) for r in solution.results]
+    assert mutants and all(r.rejected and r.named for r in mutants), _mutants.table(mutants)

@@ -184,10 +184,19 @@ def _check_gradient(node: Node, i: int, g):
     if not isinstance(g, np.ndarray):
         g = np.asarray(g)
     if g.shape != shape:
+        if g.ndim < len(shape):
+            raise _fewer_dimensions(node, i, g.shape, shape)
         g = sum_to_shape(g, shape)
     if g.dtype != dtype:
         g = g.astype(dtype)
     return g
+
+
+def _fewer_dimensions(node: Node, i: int, got: tuple, shape: tuple) -> RuntimeError:
+    # Broadcasting only adds dimensions, so no sum can bring such a gradient back to the input's shape.
+    return RuntimeError(f"{node.name()} returned a gradient of shape {got} for input {i} of shape {shape}: "
+                        "a gradient with fewer dimensions than its input cannot be reduced to input shape "
+                        "(backward returns one gradient per input, of the output's (broadcast) shape)")
 
 
 def _check_tensor_gradient(node: Node, i: int, g):
@@ -201,6 +210,8 @@ def _check_tensor_gradient(node: Node, i: int, g):
         g = Tensor._make(np.asarray(g), False, None)  # computed from constants alone
     shape, dtype = node.input_meta[i]
     if g.shape != shape:
+        if g.ndim < len(shape):
+            raise _fewer_dimensions(node, i, tuple(g.shape), shape)
         g = sum_to_shape(g, shape)
     if g.dtype != dtype:
         g = g.to(dtype)

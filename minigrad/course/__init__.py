@@ -13,7 +13,9 @@ node-id patterns). Nothing in the source or the tests carries course markup:
 * ``python -m minigrad.course grade DIR`` grades each task on its own: the
   bodies of its functions are taken from ``DIR`` and transplanted into a copy
   of the solution, where the task's tests run; it prints a score table and can
-  write an autograder JSON file.
+  write an autograder JSON file;
+* ``python -m minigrad.course mutants`` grades the catalogue of known-wrong
+  answers (``mutants.toml``): each must be rejected.
 
 ``tests/conftest.py`` gives every grading test the marker of its task (and
 of its set), so ``pytest -m task_starter_1_1`` runs the tests of task 1.1.

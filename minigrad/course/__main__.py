@@ -20,6 +20,7 @@ Run it from a source checkout (pip install -e .), and write the copy outside it:
   python -m minigrad.course build starter --out ../student/
   python -m minigrad.course grade ../student/
   python -m minigrad.course grade ../student/ --json results.json   # also write the autograder file
+  python -m minigrad.course mutants        # the known-wrong answers: each must be rejected
 """
 
 
@@ -54,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, help="seconds before the test run is stopped")
     g.add_argument("--require-full", action="store_true", help="exit with status 1 unless every point is earned")
     g.add_argument("-v", "--verbose", action="store_true", help="also print pytest's output")
+
+    m = sub.add_parser("mutants", help="grade the known-wrong answers of mutants.toml: each must be rejected")
+    m.add_argument("--set", default="starter")
+    m.add_argument("--only", nargs="+", metavar="NAME", help="these mutants only")
+    m.add_argument("--timeout", type=float, help="seconds before the test run is stopped")
+    m.add_argument("-v", "--verbose", action="store_true", help="also print each mutant's failing tests")
+    m.add_argument("--every-test", action="store_true",
+                   help="run all of a mutant's tests (default: stop at the first failure naming the mistake)")
     return p
 
 
@@ -76,6 +85,20 @@ def main(argv=None) -> int:
 
             out = build(args.set, args.out, only=args.only, tasks_path=args.tasks, force=args.force)
             print(f"wrote the {args.set!r} student copy to {out}")
+        elif args.command == "mutants":
+            from minigrad.course import _mutants
+
+            chosen = [m for m in _mutants.load_mutants(tasks_path=args.tasks) if m.set_name == args.set]
+            if args.only:
+                chosen = [m for m in chosen if m.name in args.only]
+            results, _ = _mutants.run_mutants(args.set, chosen, tasks_path=args.tasks, timeout=args.timeout,
+                                              every_test=args.every_test)
+            if args.verbose:
+                for r in results:
+                    print(f"== {r.mutant.name}: {r.mutant.misconception}\n{r.output}\n")
+            print(_mutants.table(results))
+            if not all(r.rejected for r in results):
+                return 1
         else:
             from minigrad.course._grade import grade
 

@@ -120,9 +120,10 @@ class Unit:
     task: "_spec.Task"
     bodies: dict
     error: str = None
+    stop: str = None  # a regex: once a failing test's id or message matches it, the unit's other tests are skipped
 
     def key(self) -> tuple:
-        return (self.task.set_name, self.task.id, tuple(sorted(self.bodies.items())))
+        return (self.task.set_name, self.task.id, tuple(sorted(self.bodies.items())), self.stop)
 
 
 def _env(tree: pathlib.Path, taskset, tasks_path: pathlib.Path, report: pathlib.Path, plugin_dir: str,
@@ -226,7 +227,7 @@ def run_units(taskset, units, *, root=None, tasks_path=None, exitfirst=False, ti
     for n, (key, u) in enumerate(runnable.items()):
         variants = {keys[t]: numbers[t][b] for t, b in u.bodies.items() if t in numbers and b in numbers[t]}
         spec_units.append({"id": str(n), "select": [_spec._pattern(p).pattern for p in u.task.tests],
-                           "variants": variants})
+                           "variants": variants, "stop": u.stop})
     unit_ids = {key: str(n) for n, key in enumerate(runnable)}
 
     log, records, returncode, build_failed = [], [], 0, None

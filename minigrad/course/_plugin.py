@@ -92,6 +92,8 @@ def pytest_runtest_logreport(report):
         if hasattr(report, "wasxfail"):
             outcome = "xfailed" if report.outcome == "skipped" else "xpassed"
         _write({"unit": _unit, "nodeid": report.nodeid, "when": report.when, "outcome": outcome, "output": text})
+        if outcome in ("failed", "error") and _stop_rx is not None and _stop_rx.search(report.nodeid + "\n" + text):
+            _settled.add(_unit)
 
 
 def pytest_collectreport(report):
@@ -101,6 +103,8 @@ def pytest_collectreport(report):
 
 
 _schedule = []
+_settled = set()  # units whose remaining tests need not run (a failure already said what was wanted)
+_stop_rx = None
 
 
 def _load_units():
@@ -138,10 +142,14 @@ def pytest_runtestloop(session):
     for name, keys in spec.get("pyx", {}).items():
         __import__(name)
         _pyx_modules.append((sys.modules[name], keys))
+    global _stop_rx
     for i, (unit, item) in enumerate(_schedule):
+        if unit["id"] in _settled:
+            continue
         nextitem = _schedule[i + 1][1] if i + 1 < len(_schedule) else None
         if _unit != unit["id"]:
             _activate(unit)
+            _stop_rx = re.compile(unit["stop"], re.I) if unit.get("stop") else None
         item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         if session.shouldfail or session.shouldstop:
             break
