@@ -651,7 +651,10 @@ def bilinear(input1, input2, weight, bias=None):
     # (N, in1) @ (in1, out·in2) -> (N, out, in2), then the dot product with x₂ over in2.
     a = weight.permute(1, 0, 2).reshape(in1, out * in2)
     xa = input1.reshape(n, in1).matmul(a).reshape(n, out, in2)
-    y = (xa * input2.reshape(n, 1, in2)).sum(-1)
+    prod = xa * input2.reshape(n, 1, in2)
+    y = prod.sum(-1)
+    if y.dtype != prod.dtype:  # sum widens integers to int64; PyTorch's bilinear keeps the dtype
+        y = y.to(prod.dtype)
     if bias is not None:
         y = y + bias
     return y.reshape(lead + (out,))
