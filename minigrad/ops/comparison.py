@@ -22,9 +22,9 @@ def _constant(a: np.ndarray):
 
 
 def _compare(ufunc, input, other):
-    a, b = data_of(input), data_of(operand(other))
+    b = other.data if isinstance(other, function.Tensor) else operand(other)
     try:
-        return _constant(ufunc(a, b))
+        return function.Tensor._make(np.asarray(ufunc(data_of(input), b)), False, None)
     except ValueError:
         raise broadcast_error(input, other) from None
 
