@@ -1,5 +1,7 @@
 """Numerical edge cases where minigrad must give PyTorch's numbers: huge values in float32,
 gradients at NaN and ±inf, optimizer state that overflows."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -207,3 +209,25 @@ def test_embedding_bag_max_with_nan_rows_follows_torchs_scan_values_and_gradient
         ty.backward(torch.from_numpy(cot))
         _same(y, ty)
         _same(ours.grad, theirs.grad)
+
+
+DEGENERATE_VARIANCES = [  # (x, cotangent, options): no degrees of freedom left, NaN or inf inside
+    (1.5, 2.0, {}), (np.nan, 1.0, {}), (np.inf, 1.0, {}), (1.5, np.nan, {}),
+    ([1.0, 2.0], 1.0, {"correction": 2}), ([1.0, 1.0], 1.0, {"correction": 2}),
+    ([1.0, 2.0, 3.0], 1.0, {"correction": 5}), ([[1.0], [2.0]], [1.0, -1.0], {"dim": 1}),
+    ([[1.0, 3.0]], [1.0], {"dim": 1, "correction": 2}), ([[1.0, 3.0]], [1.0], {"dim": 1, "correction": 5}),
+]
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("x, cotangent, options", DEGENERATE_VARIANCES)
+def test_variance_gradients_without_degrees_of_freedom_follow_torch(name, x, cotangent, options):
+    """Over every element with n ≤ correction PyTorch gives ȳ·(nan where x is the mean, else inf);
+    over a dim, 2ȳ(x − mean)/(n − c) with the signed n − c."""
+    ours, theirs = minigrad.tensor(np.array(x), requires_grad=True), torch.tensor(np.array(x), requires_grad=True)
+    with np.errstate(all="ignore"):
+        getattr(ours, name)(**options).backward(minigrad.tensor(np.array(cotangent, dtype=np.float64)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        getattr(theirs, name)(**options).backward(torch.tensor(np.array(cotangent, dtype=np.float64)))
+    _same(ours.grad, theirs.grad)

@@ -319,25 +319,41 @@ def _variance(x, axes, denom, keepdim):
         return np.asarray((centered * centered).sum(axis=axes, keepdims=keepdim) / denom)
 
 
+def _variance_setup(ctx, x, axes, correction, keepdim, every_dim):
+    """Keeps what the Var and Std VJPs need; returns the denominator max(n − c, 0) of forward."""
+    n = math.prod([x.shape[a] for a in axes]) if axes else 1
+    ctx.axes, ctx.keepdim, ctx.every_dim, ctx.dof = axes, keepdim, every_dim, n - correction
+    return builtins.max(ctx.dof, 0)
+
+
+def _variance_vjp(ctx, g, x):
+    """x̄ for the variance, given ȳ already expanded to x's shape: 2·ȳ·(x − mean)/(n − c).
+
+    With no degrees of freedom left (n ≤ c) over every element (no ``dim``), PyTorch's
+    convention instead: ȳ·nan where x equals the mean, ȳ·inf elsewhere.
+    """
+    # x - mean is recomputed (not kept from forward) so that it is differentiated at higher order.
+    mean = np.mean(x, axis=ctx.axes, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if ctx.dof <= 0 and ctx.every_dim:
+            return g * np.where(np.equal(x, mean), np.nan, np.inf).astype(g.dtype)
+        return g * 2 * (x - mean) / ctx.dof
+
+
 class Var(Primitive):
     """y = Σ (x - x̄)² / (n - c) over dims (c = correction).   VJP: x̄ = ȳ · 2 (x - mean) / (n - c)."""
 
     @staticmethod
-    def forward(ctx, x, axes, correction, keepdim):
-        n = math.prod([x.shape[a] for a in axes]) if axes else 1
+    def forward(ctx, x, axes, correction, keepdim, every_dim=False):
+        denom = _variance_setup(ctx, x, axes, correction, keepdim, every_dim)
         ctx.save_for_backward(x)
-        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, builtins.max(n - correction, 0)
         with np.errstate(over="ignore"):  # a float32 variance above 3.4e38 is inf, as in PyTorch
-            return _variance(x, axes, ctx.denom, keepdim).astype(x.dtype)
+            return _variance(x, axes, denom, keepdim).astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        # x - mean is recomputed (not kept from forward) so that it is differentiated at higher order.
-        centered = x - np.mean(x, axis=ctx.axes, keepdims=True)
-        g = _expand_back(grad, np.shape(x), ctx.axes, ctx.keepdim)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return g * 2 * centered / ctx.denom, None, None, None
+        return _variance_vjp(ctx, _expand_back(grad, np.shape(x), ctx.axes, ctx.keepdim), x), None, None, None, None
 
 
 def var(input, dim=None, correction: int = 1, keepdim: bool = False):
@@ -359,7 +375,7 @@ def var(input, dim=None, correction: int = 1, keepdim: bool = False):
     """
     if input.dtype.kind in "biu":
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    return Var.apply(input, normalize_dims(dim, input.ndim), correction, keepdim)
+    return Var.apply(input, normalize_dims(dim, input.ndim), correction, keepdim, dim is None or input.ndim == 0)
 
 
 class Std(Primitive):
@@ -371,23 +387,22 @@ class Std(Primitive):
     """
 
     @staticmethod
-    def forward(ctx, x, axes, correction, keepdim):
-        n = math.prod([x.shape[a] for a in axes]) if axes else 1
-        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, builtins.max(n - correction, 0)
-        y = np.sqrt(_variance(x, axes, ctx.denom, keepdim)).astype(x.dtype)
+    def forward(ctx, x, axes, correction, keepdim, every_dim=False):
+        denom = _variance_setup(ctx, x, axes, correction, keepdim, every_dim)
+        y = np.sqrt(_variance(x, axes, denom, keepdim)).astype(x.dtype)
         ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        centered = x - np.mean(x, axis=ctx.axes, keepdims=True)
         g = _expand_back(grad, np.shape(x), ctx.axes, ctx.keepdim)
         yb = _expand_back(y, np.shape(x), ctx.axes, ctx.keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
-            # Where y = 0 every x equals the mean: PyTorch sets ȳ/y to 0 there (not 0/0).
-            g_over_y = masked_grad(np.not_equal(yb, 0), g / yb)
-            return g_over_y * centered / ctx.denom, None, None, None
+            # the variance's VJP at ȳ/(2y); where y = 0 every x equals the mean, and PyTorch
+            # sets ȳ/(2y) to 0 there (not 0/0)
+            g_var = masked_grad(np.not_equal(yb, 0), g / (2 * yb))
+        return _variance_vjp(ctx, g_var, x), None, None, None, None
 
 
 def std(input, dim=None, correction: int = 1, keepdim: bool = False):
@@ -408,7 +423,7 @@ def std(input, dim=None, correction: int = 1, keepdim: bool = False):
     """
     if input.dtype.kind in "biu":
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    return Std.apply(input, normalize_dims(dim, input.ndim), correction, keepdim)
+    return Std.apply(input, normalize_dims(dim, input.ndim), correction, keepdim, dim is None or input.ndim == 0)
 
 
 class LogSumExp(Primitive):

@@ -28,6 +28,7 @@ they are listed in :data:`KNOWN_ERROR_EQUIVALENTS`.
 from __future__ import annotations
 
 import io
+import math
 import json
 import traceback
 import warnings
@@ -205,7 +206,7 @@ def _kernel_inputs(seed):
             start = int(rng.integers(0, base.shape[0] - n + 1))
             out = base[start:start + n].reshape(out_shape)
             case.update(args=(base[: weight.shape[0]], idx, ), kwargs={"out": out}, alias="out~weight")
-        elif alias and dim > 0:
+        elif alias and dim > 0 and math.prod(out_shape) >= idx.size:  # room for idx inside out
             out = np.zeros(out_shape, np.float64)
             view = out.reshape(-1).view(np.int64)[: idx.size].reshape(idx_shape)
             view[...] = np.clip(idx.astype(np.int64), 0, max(n_rows - 1, 0)) if idx.dtype.kind in "iu" else 0
@@ -305,6 +306,8 @@ def _torch_kernel_reference(case):
                 out.dtype != weight.dtype or out.shape != idx.shape + (weight.shape[1],)
                 or not out.flags.c_contiguous or not out.flags.writeable):
             return None  # an unusable out: the kernels' own error, checked backend against backend
+    if op == "index_add" and not args[0].flags.writeable:
+        return None  # likewise a read-only out
     if idx.dtype == np.uint64 and idx.size and idx.max() > 2**63 - 1:
         return _Outcome(error=IndexError("index out of range"))
     t_idx = torch.from_numpy(idx.astype(np.int64).reshape(-1))
