@@ -843,6 +843,9 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         return _ops.flatten(self, start_dim, end_dim)
 
+    def unflatten(self, dim: int, sizes):
+        return _ops.unflatten(self, dim, sizes)
+
     def squeeze(self, dim=None):
         return _ops.squeeze(self, dim)
 

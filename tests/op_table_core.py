@@ -107,6 +107,18 @@ def flatten_samples(draw):
 
 
 @st.composite
+def unflatten_samples(draw):
+    x = draw(A(small))
+    if x.ndim == 0:
+        x = x.reshape(1)
+    d = draw(st.integers(0, x.ndim - 1))
+    n = x.shape[d]
+    split = draw(st.sampled_from([k for k in range(1, n + 1) if n % k == 0] or [1]))
+    sizes = draw(st.sampled_from([(split, n // split), (-1, split) if split else (split, -1), (n,)]))
+    return Sample((x,), {"dim": d - x.ndim if draw(st.booleans()) else d, "sizes": sizes})
+
+
+@st.composite
 def squeeze_samples(draw):
     x = draw(A(mst.shapes(1, 4, 1, 2)))
     if draw(st.booleans()):
@@ -443,6 +455,8 @@ OPS = [
     OpInfo("view", lambda x, shape: x.view(shape), lambda x, shape: x.view(shape), reshape_samples, (S.Reshape,)),
     OpInfo("flatten", minigrad.flatten, torch.flatten, flatten_samples, (S.Reshape,),
            lambda: [_e(np.ones((2, 3)), start_dim=1, end_dim=0, error=RuntimeError, match="start_dim cannot come after end_dim")]),
+    OpInfo("unflatten", minigrad.unflatten, torch.unflatten, unflatten_samples, (S.Reshape,),
+           lambda: [_e(np.ones((2, 6)), dim=1, sizes=(4, 2), error=RuntimeError, match="don't multiply up")]),
     OpInfo("squeeze", minigrad.squeeze, torch.squeeze, squeeze_samples, (S.Reshape,)),
     OpInfo("unsqueeze", minigrad.unsqueeze, torch.unsqueeze, unsqueeze_samples, (S.Reshape,),
            lambda: [_e(np.ones((2, 3)), dim=3, error=IndexError, match="Dimension out of range")]),

@@ -1079,24 +1079,7 @@ class Unflatten(Module):
         self.unflattened_size = unflattened_size
 
     def forward(self, input):
-        sizes = list(self.unflattened_size)
-        shape = tuple(input.shape)
-        ndim = max(len(shape), 1)
-        if not -ndim <= self.dim < ndim:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {self.dim})")
-        if not sizes:
-            raise RuntimeError("unflatten: sizes must be non-empty")
-        if not shape:
-            raise RuntimeError("unflatten: a 0-d tensor has no dimension to unflatten")
-        d = self.dim % len(shape)
-        if sizes.count(-1) > 1 or any(n < -1 for n in sizes):
-            raise RuntimeError(f"unflatten: invalid sizes {sizes}: only one dimension can be inferred (-1), "
-                               "the others must be non-negative")
-        known = int(np.prod([n for n in sizes if n != -1], dtype=np.int64))
-        if (known != shape[d]) if -1 not in sizes else (known == 0 or shape[d] % known):
-            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {d} "
-                               f"({shape[d]}) in the input tensor")
-        return input.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
+        return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

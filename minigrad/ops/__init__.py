@@ -53,7 +53,7 @@ from minigrad.ops.reduction import (
 )
 from minigrad.ops.shape import (
     broadcast_to, cat, chunk, diag, expand, flatten, flip, narrow, permute, repeat, repeat_interleave, reshape,
-    roll, split, squeeze, stack, transpose, unsqueeze,
+    roll, split, squeeze, stack, transpose, unflatten, unsqueeze,
 )
 from minigrad.ops.scan import cumprod, cumsum
 from minigrad.ops.softmax import log_softmax, softmax

@@ -67,6 +67,37 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     return reshape(input, shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
 
 
+def unflatten(input, dim: int, sizes):
+    """Split dimension ``dim`` into ``sizes`` (the inverse of :func:`flatten`; a :func:`reshape`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+    sizes : tuple of int
+        Their product must be the size of ``dim``; one entry may be -1 (inferred).
+
+    Returns
+    -------
+    Tensor
+    """
+    sizes = list(sizes)
+    shape = tuple(input.shape)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if not shape:
+        raise RuntimeError("unflatten: a 0-d tensor has no dimension to unflatten")
+    d = dim_index(dim, len(shape))
+    if sizes.count(-1) > 1 or any(n < -1 for n in sizes):
+        raise RuntimeError(f"unflatten: invalid sizes {sizes}: only one dimension can be inferred (-1), "
+                           "the others must be non-negative")
+    known = math.prod(n for n in sizes if n != -1)
+    if (known != shape[d]) if -1 not in sizes else (known == 0 or shape[d] % known):
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {d} "
+                           f"({shape[d]}) in the input tensor")
+    return reshape(input, shape[:d] + tuple(sizes) + shape[d + 1:])
+
+
 def squeeze(input, dim=None):
     """Remove dimensions of size 1, only ``dim`` when given (a :func:`reshape`).
 
