@@ -89,8 +89,12 @@ def _conv_padding(padding, kernel, stride, dilation, nd: int):
     return (p[0], p[0], p[1], p[1])
 
 
-def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
-    """Check the arguments as PyTorch does, then run the 2-D convolution (1-D inputs get a height of 1)."""
+def _common_checks(name, nd, input, weight, weight_layout, stride, dilation, groups):
+    """The checks convolutions and transposed convolutions share, in PyTorch's order and words.
+
+    Returns the batched input (an unbatched one gets a batch of 1), whether it was batched,
+    and stride and dilation as nd-tuples.
+    """
     _float_operands(input, weight, name)
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(
@@ -99,8 +103,8 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
         )
     if weight.ndim != nd + 2:
         raise RuntimeError(
-            f"{name}(): weight should have {nd + 2} dimensions (out_channels, in_channels/groups, "
-            f"*kernel_size), got size {_size(weight.shape)}"
+            f"{name}(): weight should have {nd + 2} dimensions ({weight_layout}, *kernel_size), "
+            f"got size {_size(weight.shape)}"
         )
     batched = input.ndim == nd + 2
     if not batched:
@@ -113,6 +117,13 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    return input, batched, stride, dilation
+
+
+def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
+    """Check the arguments as PyTorch does, then run the 2-D convolution (1-D inputs get a height of 1)."""
+    input, batched, stride, dilation = _common_checks(
+        name, nd, input, weight, "out_channels, in_channels/groups", stride, dilation, groups)
     kernel = tuple(weight.shape[2:])
     pads = _conv_padding(padding, kernel, stride, dilation, nd)
     out_channels, c_in = weight.shape[0], input.shape[1]
@@ -221,32 +232,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
 
 
 def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
-    _float_operands(input, weight, name)
-    if input.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(
-            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input of size: "
-            f"{_size(input.shape)}"
-        )
-    if weight.ndim != nd + 2:
-        raise RuntimeError(
-            f"{name}(): weight should have {nd + 2} dimensions (in_channels, out_channels/groups, "
-            f"*kernel_size), got size {_size(weight.shape)}"
-        )
-    batched = input.ndim == nd + 2
-    if not batched:
-        input = input.unsqueeze(0)
-    stride = _tuple(stride, nd, "stride")
-    dilation = _tuple(dilation, nd, "dilation")
+    input, batched, stride, dilation = _common_checks(
+        name, nd, input, weight, "in_channels, out_channels/groups", stride, dilation, groups)
     padding = _tuple(padding, nd, "padding")
     output_padding = _tuple(output_padding, nd, "output_padding")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
     if any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
     if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
         names = ("height", "width")[2 - nd:]
         raise RuntimeError(
