@@ -22,6 +22,14 @@ Workloads (one training step = forward, loss, ``zero_grad``, ``backward``, optim
   → ReLU → MaxPool2d(2) → Linear(256, 120) → ReLU → Linear(120, 10), cross-entropy,
   SGD(lr=0.01, momentum=0.9); batch 64. A third contestant runs the same step in plain NumPy,
   written the common way (im2col by fancy indexing, col2im by ``np.add.at``), in the same run.
+* ``makemore``: the makemore character MLP: Embedding(27, 10) over a context of 3 characters,
+  flattened to 30 → Linear(30, 200) → tanh → Linear(200, 27), cross-entropy, SGD(lr=0.1);
+  batch 32. Tiny matrices: the step is dominated by per-op overhead.
+* ``attn``: one causal self-attention block written from primitives (no fused attention):
+  token + position Embedding (d = 64, context 32, V = 64), q/k/v Linear(64, 64),
+  ``q @ kᵀ / √d``, ``masked_fill`` of the future with -inf, ``softmax``, ``@ v``, output
+  projection with a residual connection, Linear(64, 64) head; cross-entropy, Adam; 32 sequences
+  of 32 tokens.
 
 Fairness:
 
@@ -86,6 +94,8 @@ sys.path.insert(0, _ROOT)
 V_BAG, D_BAG, BAG_LEN, CLASSES = 10_000, 64, 32, 10
 V_SG, D_SG, NEG_K = 100_000, 128, 5
 V_SEQ, T_SEQ = 64, 64  # vocabulary and sequence length of the gru and gpt workloads
+V_MM, CTX_MM, EMB_MM, HID_MM = 27, 3, 10, 200  # makemore MLP: characters, context, embedding, hidden
+D_ATT, T_ATT = 64, 32  # attention block: width and context
 N_BATCHES = 8  # distinct batches cycled through during timing
 
 
@@ -321,6 +331,57 @@ def _gpt_model(nn, F, arange, d=128, heads=4, blocks=2):
     return GPT()
 
 
+def _makemore_models():
+    import minigrad.nn as mnn
+    import torch.nn as tnn
+
+    def build(nn):
+        class MakemoreMLP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(V_MM, EMB_MM)
+                self.fc1 = nn.Linear(CTX_MM * EMB_MM, HID_MM)
+                self.fc2 = nn.Linear(HID_MM, V_MM)
+
+            def forward(self, idx):  # idx (B, 3) → logits (B, 27)
+                h = self.fc1(self.emb(idx).reshape(idx.shape[0], -1)).tanh()
+                return self.fc2(h)
+
+        return MakemoreMLP()
+
+    return build(mnn), build(tnn)
+
+
+def _attn_model(nn, arange, ones):
+    class AttentionLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok, self.pos = nn.Embedding(V_SEQ, D_ATT), nn.Embedding(T_ATT, D_ATT)
+            self.q, self.k, self.v = nn.Linear(D_ATT, D_ATT), nn.Linear(D_ATT, D_ATT), nn.Linear(D_ATT, D_ATT)
+            self.proj, self.head = nn.Linear(D_ATT, D_ATT), nn.Linear(D_ATT, V_SEQ)
+            self.future = ones(T_ATT, T_ATT).triu(1) > 0  # True above the diagonal: masked out
+
+        def forward(self, idx):  # idx (B, T) → logits (B·T, V)
+            t = idx.shape[1]
+            x = self.tok(idx) + self.pos(arange(t))
+            q, k, v = self.q(x), self.k(x), self.v(x)
+            scores = (q @ k.transpose(-2, -1)) * D_ATT ** -0.5
+            att = scores.masked_fill(self.future[:t, :t], float("-inf")).softmax(-1)
+            x = x + self.proj(att @ v)
+            return self.head(x).reshape(-1, V_SEQ)
+
+    return AttentionLM()
+
+
+def _attn_models():
+    import minigrad
+    import minigrad.nn as mnn
+    import torch
+    import torch.nn as tnn
+
+    return _attn_model(mnn, minigrad.arange, minigrad.ones), _attn_model(tnn, torch.arange, torch.ones)
+
+
 def _gpt_models():
     import minigrad
     import minigrad.nn as mnn
@@ -362,6 +423,18 @@ def _sequence_data(rng, batch, time_major):
         if time_major:
             x, y = x.T, y.T
         out.append((np.ascontiguousarray(x), np.ascontiguousarray(y).reshape(-1)))
+    return out
+
+
+def _makemore_data(rng, batch):
+    return [(rng.integers(0, V_MM, (batch, CTX_MM)), rng.integers(0, V_MM, batch)) for _ in range(N_BATCHES)]
+
+
+def _attn_data(rng, batch):
+    out = []
+    for _ in range(N_BATCHES):
+        seq = rng.integers(0, V_SEQ, (batch, T_ATT + 1))
+        out.append((np.ascontiguousarray(seq[:, :-1]), np.ascontiguousarray(seq[:, 1:]).reshape(-1)))
     return out
 
 
@@ -412,6 +485,14 @@ def _step_fns(workload, batch, seed=0):
     elif workload in ("gru", "gpt"):
         mg_model, tt_model = _gru_models() if workload == "gru" else _gpt_models()
         data = _sequence_data(rng, batch, time_major=workload == "gru")
+        mg_opt, tt_opt = moptim.Adam(mg_model.parameters()), torch.optim.Adam(tt_model.parameters())
+    elif workload == "makemore":
+        mg_model, tt_model = _makemore_models()
+        data = _makemore_data(rng, batch)
+        mg_opt, tt_opt = moptim.SGD(mg_model.parameters(), lr=0.1), torch.optim.SGD(tt_model.parameters(), lr=0.1)
+    elif workload == "attn":
+        mg_model, tt_model = _attn_models()
+        data = _attn_data(rng, batch)
         mg_opt, tt_opt = moptim.Adam(mg_model.parameters()), torch.optim.Adam(tt_model.parameters())
     else:
         raise ValueError(workload)
@@ -587,8 +668,10 @@ WORKLOADS = [
     ("gru", 32, "(d) 2-layer GRU LM, H=128, seq 64, Adam", "gru"),
     ("gpt", 32, "(e) 2-block GPT, d=128, 4 heads, ctx 64, Adam", "gpt"),
     ("lenet", 64, "LeNet CNN 1x28x28, SGD momentum", "conv"),
+    ("makemore", 32, "makemore MLP 27x10 ctx 3, H=200, tanh, SGD", "tiny"),
+    ("attn", 32, "1 causal attention block from primitives, d=64", "tiny"),
 ]
-TARGET = {"small": 0.7, "large": 0.8, "gru": 1.0, "gpt": 0.8, "conv": 2.0}
+TARGET = {"small": 0.7, "large": 0.8, "gru": 1.0, "gpt": 0.8, "conv": 2.0, "tiny": 1.0}
 NUMPY_TARGET = 3.0  # the plain-NumPy LeNet must be at least this many times slower than minigrad
 
 
@@ -597,7 +680,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="shorter timings")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for both frameworks (torch, minigrad kernels, BLAS)")
-    parser.add_argument("--only", choices=["bag", "mlp", "skipgram", "gru", "gpt", "lenet"], help="one workload only")
+    parser.add_argument("--only", choices=[w[0] for w in WORKLOADS], help="one workload only")
     parser.add_argument("--_memory", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()
