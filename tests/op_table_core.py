@@ -487,7 +487,7 @@ OPS = [
                     _e(np.ones((2, 3)), np.array([0, 2]), how="array", error=IndexError, match="out of bounds")]),
     OpInfo("setitem", setitem_op, setitem_op, setitem_samples, (I.IndexPut,)),
     OpInfo("gather", lambda w, idx: I.Gather.apply(w, idx), lambda w, idx: w[idx], gather_samples, (I.Gather,)),
-    OpInfo("index_add", lambda src, idx, num_rows: I.IndexAdd.apply(src, idx, num_rows), _torch_index_add,
+    OpInfo("kernel_index_add", lambda src, idx, num_rows: I.IndexAdd.apply(src, idx, num_rows), _torch_index_add,
            index_add_samples, (I.IndexAdd,)),
     OpInfo("index_put_accumulate", lambda src, idx, shape: I.IndexPutAccumulate.apply(src, idx, shape),
            _torch_index_put_accumulate, index_put_accumulate_samples, (I.IndexPutAccumulate,)),
