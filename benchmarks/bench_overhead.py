@@ -135,6 +135,7 @@ def main() -> None:
             samples[name][1].append(t)
 
     load = os.getloadavg()[0]
+    print(f"torch {torch.__version__}, numpy {np.__version__}, minigrad {minigrad.__version__} (kernels: {minigrad.kernels.BACKEND})")
     print(f"one thread each; {rounds} interleaved rounds of {args.inner}; load average {load:.1f} at the end")
     print(f"{'op (32x32), fwd+bwd':<22}{'minigrad µs':>12}{'torch µs':>10}{'ratio':>8}")
     for name in names:
