@@ -6,6 +6,8 @@ Usage::
     python benchmarks/bench_overhead.py --quick     # fewer rounds
     python benchmarks/bench_overhead.py --only add,matmul
 
+A run is saved in ``benchmarks/results/overhead.txt``.
+
 On 32×32 inputs the arithmetic costs a few hundred nanoseconds; what is timed is
 the framework around it: argument handling, making the output tensor, recording
 the node, the backward engine's walk, the op's backward, accumulating into
