@@ -46,6 +46,8 @@ REFUSED = [
     ("nll_loss with no classes", lambda m, f: f.nll_loss(m.ones(4, 0), m.tensor([1, 0, 0, 0]))),
     ("comparison of shapes that do not broadcast", lambda m, f: m.ones(4, 6) > m.ones(4, 3)),
     ("equality of shapes that do not broadcast", lambda m, f: m.ones(4, 6) == m.ones(4, 3)),
+    ("pad of uint8 with a negative value", lambda m, f: f.pad(m.ones(2, dtype=m.uint8), (1, 1), value=-1)),
+    ("pad of uint8 with a value above 255", lambda m, f: f.pad(m.ones(2, dtype=m.uint8), (1, 1), value=300)),
     ("where of shapes that do not broadcast",
      lambda m, f: m.where(m.ones(4, 6) > 0, m.ones(4, 6), m.ones(4, 3))),
 ]

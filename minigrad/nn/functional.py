@@ -1030,6 +1030,10 @@ def pad(input, pad, mode: str = "constant", value=None):
     if mode == "constant":
         out = input
         fill = 0 if value is None else value
+        if input.dtype.kind in "iu":
+            info = np.iinfo(input.dtype)
+            if not info.min <= fill <= info.max:  # PyTorch refuses a fill that would wrap around
+                raise RuntimeError(f"value cannot be converted to type {input.dtype.name}_t without overflow")
         for d, before, after in pairs:
             n = out.shape[d]
             if n + before + after < 0:
