@@ -314,6 +314,11 @@ def _variance(x, axes, denom, keepdim):
     accumulator is), so float32 values above ~1.8e19 do not overflow on the way; returned
     in float64 for the caller to round once."""
     xw = x.astype(np.float64) if x.dtype.itemsize < 8 else x
+    if all(xw.shape[a] for a in axes):
+        # Shifted by each slice's first element: a constant slice is then exactly 0 and its
+        # variance exactly 0 (sum/n of equal values need not round back to the value, and a
+        # std of 1e-16 where PyTorch has 0 would turn std's gradient ȳ(x − mean)/y into O(1)).
+        xw = xw - xw[tuple(slice(0, 1) if a in axes else slice(None) for a in range(xw.ndim))]
     centered = xw - xw.mean(axis=axes, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.asarray((centered * centered).sum(axis=axes, keepdims=keepdim) / denom)
