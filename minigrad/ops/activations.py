@@ -88,7 +88,7 @@ class LogSigmoid(Primitive):
 
 
 def logsigmoid(input):
-    """log(1/(1 + e^{−x})), elementwise, without overflow for large |x| (:class:`LogSigmoid`)."""
+    """log(1/(1 + e^{−x})), elementwise, without overflow for large ``|x|`` (:class:`LogSigmoid`)."""
     floating_only("log_sigmoid_cpu", input)
     return LogSigmoid.apply(input)
 
