@@ -308,6 +308,13 @@ def _torch_kernel_reference(case):
             return None  # an unusable out: the kernels' own error, checked backend against backend
     if op == "index_add" and not args[0].flags.writeable:
         return None  # likewise a read-only out
+    # The kernel door checks overlapping operands before it reads a single index: so does the
+    # reference, or a call that is wrong both ways would expect the other error.
+    if op == "gather_out" and (np.shares_memory(case["kwargs"]["out"], weight)
+                               or np.shares_memory(case["kwargs"]["out"], idx)):
+        return _Outcome(error=RuntimeError("overlap"))
+    if op == "index_add" and (np.shares_memory(args[0], args[2]) or np.shares_memory(args[0], idx)):
+        return _Outcome(error=RuntimeError("overlap"))
     if idx.dtype == np.uint64 and idx.size and idx.max() > 2**63 - 1:
         return _Outcome(error=IndexError("index out of range"))
     t_idx = torch.from_numpy(idx.astype(np.int64).reshape(-1))
@@ -316,16 +323,12 @@ def _torch_kernel_reference(case):
                     .reshape(idx.shape + (weight.shape[1],)).numpy())
     if op == "gather_out":
         out = case["kwargs"]["out"]
-        if np.shares_memory(out, weight) or np.shares_memory(out, idx):
-            return _Outcome(error=RuntimeError("overlap"))
         if out.dtype != weight.dtype or out.shape != idx.shape + (weight.shape[1],) \
                 or not out.flags.c_contiguous or not out.flags.writeable:
             return None
         return _run(lambda: torch.index_select(torch.from_numpy(weight.copy()), 0, t_idx)
                     .reshape(out.shape).numpy())
     out, src = args[0], np.asarray(args[2])
-    if np.shares_memory(out, src) or np.shares_memory(out, idx):
-        return _Outcome(error=RuntimeError("overlap"))
     if src.dtype != weight.dtype or src.shape != idx.shape + (weight.shape[1],) or not out.flags.writeable:
         return None
     t_out = torch.from_numpy(np.array(out, copy=True))

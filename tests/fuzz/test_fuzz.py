@@ -31,6 +31,14 @@ def test_hostile_kernel_inputs_give_torchs_answer_or_its_error_on_both_backends(
     assert findings == [], _report(findings)
 
 
+def test_a_call_wrong_in_two_ways_expects_the_error_the_kernel_door_checks_first():
+    # Seed 4003905 draws gather(out=) whose out overlaps the weight and whose index is out of
+    # range. The door reports the overlap before it reads an index; the reference once expected
+    # the index error and reported a wrong error class.
+    case_findings = fuzzlib.run_case("kernels", 4003905)
+    assert case_findings == [], _report(case_findings)
+
+
 def test_damaged_checkpoints_load_exactly_or_raise_checkpoint_error():
     findings = _findings("checkpoints")
     assert findings == [], _report(findings)
