@@ -180,6 +180,22 @@ def test_a_malformed_task_file_is_rejected_with_the_reason(tmp_path):
         course.load(bad)
 
 
+def test_assignments_group_tasks_by_the_first_part_of_their_ids_and_need_a_time(tmp_path):
+    good = ('[[assignments]]\nnumber = 1\ntitle = "One"\nhours = 2.5\nobjectives = ["o"]\nchecks = ["c"]\n'
+            '[sets.s]\n[[sets.s.tasks]]\nid = "1.1"\ntitle = "t"\ntargets = ["a.py::f"]\ntests = ["x"]\n')
+    f = tmp_path / "tasks.toml"
+    f.write_text(good, encoding="utf-8")
+    ts = course.load(f)["s"]
+    assert [a.number for a in ts.assignments] == [1] and ts.assignment(1).hours == 2.5
+    assert ts.tasks_of(1) == ts.tasks and ts.tasks[0].assignment == 1
+    f.write_text(good.replace('id = "1.1"', 'id = "2.1"'), encoding="utf-8")
+    with pytest.raises(ValueError, match="must be 'A.T' with A one of the assignments"):
+        course.load(f)
+    f.write_text(good.replace("hours = 2.5\n", ""), encoding="utf-8")
+    with pytest.raises(ValueError, match="missing 'hours'"):
+        course.load(f)
+
+
 # -- building -------------------------------------------------------------------------------------
 def test_list_prints_one_set_per_line_name_first(capsys):
     assert cli(["list"]) == 0

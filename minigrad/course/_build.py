@@ -166,7 +166,52 @@ def build(set_name: str, out, *, only=None, tasks_path=None, root=None, force: b
     manifest = {"set": taskset.name, "tasks": [t.id for t in tasks]}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     (out / "ASSIGNMENT.md").write_text(assignment_text(taskset, tasks), encoding="utf-8")
+    for name, text in handouts(taskset, tasks).items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text, encoding="utf-8")
     return out
+
+
+#: Folder of a student copy that holds one handout per assignment.
+HANDOUTS = "handouts"
+
+
+def handouts(taskset, tasks) -> dict:
+    """``{relative path: text}``: the handout of each assignment that has a task among ``tasks``."""
+    out = {}
+    for a in taskset.assignments:
+        mine = [t for t in tasks if t.assignment == a.number]
+        if mine:
+            out[f"{HANDOUTS}/assignment-{a.number}.md"] = handout_text(taskset, a, mine)
+    return out
+
+
+def handout_text(taskset, assignment, tasks) -> str:
+    """One assignment's handout: time, objectives, its tasks, what the tests check, hints."""
+    a = assignment
+    points = sum(t.points for t in tasks)
+    lines = [
+        f"# Assignment {a.number}: {a.title}",
+        "",
+        f"Estimated time: {a.hours:g} hours. {len(tasks)} task{'s' if len(tasks) != 1 else ''}, {points:g} points "
+        f"(task set `{taskset.name}`).",
+        "",
+        "## Objectives",
+        "",
+    ]
+    lines += [f"- {o}" for o in a.objectives] + ["", "## Tasks", ""]
+    for t in tasks:
+        lines += [f"### Task {t.id}: {t.title}  ({t.points:g} point{'s' if t.points != 1 else ''})", ""]
+        lines += [f"- write `{target}`" for target in t.targets]
+        lines += [f"- run its tests: `MINIGRAD_KERNELS={taskset.kernels} python -m pytest -m {t.marker} -q`", ""]
+        if t.hints:
+            lines += [f"- {h}" for h in t.hints] + [""]
+    lines += ["## What the tests check", ""] + [f"- {c}" for c in a.checks] + [""]
+    if a.hints:
+        lines += ["## Hints", ""] + [f"- {h}" for h in a.hints] + [""]
+    lines += ["Your score so far: `python -m minigrad.course grade .` (each task is graded on its own: "
+              "a task's score does not depend on the others).", ""]
+    return "\n".join(lines)
 
 
 def assignment_text(taskset, tasks) -> str:

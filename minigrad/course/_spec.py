@@ -34,7 +34,7 @@ class Task:
     set_name : str
         Name of the task set the task belongs to (``"starter"``).
     id : str
-        ``"N.M"``: chapter N, item M. Shown in the stub's error message.
+        ``"A.T"``: assignment A, task T. Shown in the stub's error message.
     title : str
         One line, used in the stub (``Task 1.1: <title>``) and the score table.
     targets : tuple of str
@@ -66,6 +66,11 @@ class Task:
     stub: str = "raise"
 
     @property
+    def assignment(self) -> int:
+        """The number of the assignment the task belongs to: A of its id ``"A.T"``."""
+        return int(self.id.split(".", 1)[0])
+
+    @property
     def marker(self) -> str:
         """The pytest marker of this task's grading tests, e.g. ``task_starter_1_1``."""
         return marker_name(self.set_name, self.id)
@@ -84,6 +89,37 @@ class Task:
 
 
 @dataclasses.dataclass(frozen=True)
+class Assignment:
+    """A numbered group of tasks handed out together, with its handout.
+
+    Declared once per task file (``[[assignments]]``) and shared by every set:
+    a task ``"A.T"`` belongs to assignment A whatever its set, so the Cython
+    tasks of the ``kernels`` set can sit in the Embedding assignment.
+
+    Attributes
+    ----------
+    number : int
+        A, the first part of its tasks' ids.
+    title : str
+    hours : float
+        Estimated working time of the whole assignment, for a student who did the ones before.
+    objectives : tuple of str
+        What the student can do afterwards.
+    checks : tuple of str
+        What the grading tests check, in words (not the tests' code).
+    hints : tuple of str
+        Advice for the whole assignment; each task has its own hints too.
+    """
+
+    number: int
+    title: str
+    hours: float
+    objectives: tuple
+    checks: tuple
+    hints: tuple = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class TaskSet:
     """A named, ordered list of tasks handed out together."""
 
@@ -93,6 +129,17 @@ class TaskSet:
     kernels: str = "numpy"
     build_extension: bool = False
     exclude: tuple = ()
+    assignments: tuple = ()  # the Assignment of each of its tasks, in number order
+
+    def assignment(self, number: int) -> Assignment:
+        for a in self.assignments:
+            if a.number == number:
+                return a
+        raise KeyError(f"task set {self.name!r} has no assignment {number}")
+
+    def tasks_of(self, number: int) -> tuple:
+        """The set's tasks of assignment ``number``, in file order."""
+        return tuple(t for t in self.tasks if t.assignment == number)
 
     @property
     def marker(self) -> str:
@@ -162,6 +209,10 @@ def load(path=None) -> dict:
     sets = data.get("sets")
     if not isinstance(sets, dict) or not sets:
         raise ValueError(f"{path}: expected one or more [sets.<name>] tables")
+    unknown = set(data) - {"sets", "assignments"}
+    if unknown:
+        raise ValueError(f"{path}: unknown top-level keys {sorted(unknown)}")
+    assignments = _assignments(data.get("assignments", []), path)
     out = {}
     set_keys = {"description", "kernels", "build_extension", "exclude", "tasks"}
     task_keys = {"id", "title", "targets", "tests", "hints", "points", "stub"}
@@ -180,6 +231,10 @@ def load(path=None) -> dict:
                     raise ValueError(f"{where}: missing {key!r}")
             if t["id"] in seen:
                 raise ValueError(f"{where}: duplicate id {t['id']!r}")
+            if assignments and (not re.fullmatch(r"\d+\.\d+", str(t["id"]))
+                                or int(str(t["id"]).split(".")[0]) not in assignments):
+                raise ValueError(f"{where}: id {t['id']!r} must be 'A.T' with A one of the assignments "
+                                 f"{sorted(assignments)}")
             seen.add(t["id"])
             stub = t.get("stub", "raise")
             if stub not in ("raise", "pass"):
@@ -202,6 +257,33 @@ def load(path=None) -> dict:
             name=name, description=spec.get("description", ""), tasks=tuple(tasks), kernels=kernels,
             build_extension=bool(spec.get("build_extension", False)),
             exclude=_tuple(spec.get("exclude", []), f"{path}: set {name!r}: exclude"),
+            assignments=tuple(assignments[n] for n in sorted({t.assignment for t in tasks} & set(assignments))),
+        )
+    return out
+
+
+def _assignments(entries, path) -> dict:
+    """``{number: Assignment}`` from the ``[[assignments]]`` tables."""
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: 'assignments' must be an array of tables ([[assignments]])")
+    out = {}
+    keys = {"number", "title", "hours", "objectives", "checks", "hints"}
+    for k, a in enumerate(entries):
+        where = f"{path}: assignment #{k + 1}"
+        unknown = set(a) - keys
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+        for key in ("number", "title", "hours", "objectives", "checks"):
+            if not a.get(key):
+                raise ValueError(f"{where}: missing {key!r}")
+        if not isinstance(a["number"], int) or a["number"] in out:
+            raise ValueError(f"{where}: number must be an integer used once, got {a['number']!r}")
+        if not isinstance(a["hours"], (int, float)) or a["hours"] <= 0:
+            raise ValueError(f"{where}: hours must be a positive number, got {a['hours']!r}")
+        out[a["number"]] = Assignment(
+            number=a["number"], title=a["title"], hours=float(a["hours"]),
+            objectives=_tuple(a["objectives"], f"{where}: objectives"), checks=_tuple(a["checks"], f"{where}: checks"),
+            hints=_tuple(a.get("hints", []), f"{where}: hints"),
         )
     return out
 
