@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
 import minigrad as mg  # noqa: E402
+import minigrad.nn.functional as F  # noqa: E402
 
 
 def one_hot(idx: np.ndarray, num_classes: int, dtype=np.float32) -> np.ndarray:
@@ -46,11 +47,7 @@ def one_hot(idx: np.ndarray, num_classes: int, dtype=np.float32) -> np.ndarray:
 
 
 def sparse_embedding(idx, weight):
-    """``embedding(idx, weight)`` with a row-sparse weight gradient, if available."""
-    try:
-        import minigrad.nn.functional as F
-    except ImportError:  # nn not built yet: nothing to show
-        return None
+    """``embedding(idx, weight)`` with a row-sparse weight gradient."""
     return F.embedding(idx, weight, sparse=True)
 
 
@@ -65,7 +62,7 @@ def compare(V: int, d: int, n: int, rng: np.random.Generator) -> dict:
     cotangent = mg.from_numpy(rng.standard_normal((n, d)))
 
     w_emb = mg.tensor(w0, requires_grad=True)
-    y_emb = mg.embedding(mg.from_numpy(idx), w_emb)
+    y_emb = F.embedding(mg.from_numpy(idx), w_emb)
     # A random cotangent (not .sum()) so a wrong row or a wrong count shows up.
     (y_emb * cotangent).sum().backward()
 
@@ -84,13 +81,11 @@ def compare(V: int, d: int, n: int, rng: np.random.Generator) -> dict:
     }
 
     w_sp = mg.tensor(w0, requires_grad=True)
-    y_sp = sparse_embedding(mg.from_numpy(idx), w_sp)
-    if y_sp is not None:
-        (y_sp * cotangent).sum().backward()
-        g = w_sp.grad
-        res["sparse_grad_stored_rows"] = int(g._nnz())
-        res["sparse_grad_rows_after_coalesce"] = int(g.coalesce()._nnz())
-        res["sparse_grad_max_abs_diff"] = float(np.max(np.abs(g.to_dense().numpy() - g_lin)))
+    (sparse_embedding(mg.from_numpy(idx), w_sp) * cotangent).sum().backward()
+    g = w_sp.grad
+    res["sparse_grad_stored_rows"] = int(g._nnz())
+    res["sparse_grad_rows_after_coalesce"] = int(g.coalesce()._nnz())
+    res["sparse_grad_max_abs_diff"] = float(np.max(np.abs(g.to_dense().numpy() - g_lin)))
     return res
 
 
@@ -103,7 +98,7 @@ def _step_one_hot(idx, w, cot):
 
 
 def _step_embedding(idx, w, cot):
-    ((mg.embedding(idx, w) * cot).sum()).backward()
+    ((F.embedding(idx, w) * cot).sum()).backward()
 
 
 def _step_sparse(idx, w, cot):
@@ -136,15 +131,14 @@ def measure(step, idx, w, cot, repeats: int, budget: float = 0.25) -> tuple[floa
 
 def scaling(vocab_sizes, d: int, n: int, repeats: int, rng: np.random.Generator) -> list[dict]:
     """Time and peak memory of the three paths for each vocabulary size."""
-    have_sparse = sparse_embedding(mg.tensor([0]), mg.zeros(1, 1)) is not None
     rows = []
     # _common.setup limited BLAS to one thread: a fair count of work, not of idle cores.
     for V in _common.progress(vocab_sizes, desc="vocabulary sizes", unit="V"):
-        rows.append(_scaling_row(V, d, n, repeats, rng, have_sparse))
+        rows.append(_scaling_row(V, d, n, repeats, rng))
     return rows
 
 
-def _scaling_row(V, d, n, repeats, rng, have_sparse) -> dict:
+def _scaling_row(V, d, n, repeats, rng) -> dict:
     """Time and peak memory of the three paths at one vocabulary size."""
     w = mg.randn(V, d, requires_grad=True)
     idx = mg.from_numpy(rng.integers(0, V, size=n))
@@ -152,8 +146,7 @@ def _scaling_row(V, d, n, repeats, rng, have_sparse) -> dict:
     row = {"V": V, "one_hot_bytes": n * V * 4}
     row["t_one_hot"], row["mem_one_hot"] = measure(_step_one_hot, idx.numpy(), w, cot, repeats)
     row["t_embedding"], row["mem_embedding"] = measure(_step_embedding, idx, w, cot, repeats)
-    if have_sparse:
-        row["t_sparse"], row["mem_sparse"] = measure(_step_sparse, idx, w, cot, repeats)
+    row["t_sparse"], row["mem_sparse"] = measure(_step_sparse, idx, w, cot, repeats)
     return row
 
 
@@ -174,8 +167,7 @@ def plot(rows, n: int, d: int, out_dir):
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
     ax_t.loglog(V, [r["t_one_hot"] * 1e3 for r in rows], "o-", label="one_hot(idx) @ W  (Linear)")
     ax_t.loglog(V, [r["t_embedding"] * 1e3 for r in rows], "s-", label="embedding, dense grad")
-    if "t_sparse" in rows[0]:
-        ax_t.loglog(V, [r["t_sparse"] * 1e3 for r in rows], "^-", label="embedding, sparse grad")
+    ax_t.loglog(V, [r["t_sparse"] * 1e3 for r in rows], "^-", label="embedding, sparse grad")
     ax_t.set_xlabel("vocabulary size V")
     ax_t.set_ylabel("forward + backward time (ms)")
     ax_t.set_title(f"time, n = {n} indices, d = {d}")
@@ -186,8 +178,7 @@ def plot(rows, n: int, d: int, out_dir):
     ax_m.loglog(V, [r["one_hot_bytes"] / 2**20 for r in rows], "k--", lw=1,
                 label="size of the one-hot matrix n·V·4 B")
     ax_m.loglog(V, [r["mem_embedding"] / 2**20 for r in rows], "s-", label="embedding, dense grad, peak")
-    if "mem_sparse" in rows[0]:
-        ax_m.loglog(V, [r["mem_sparse"] / 2**20 for r in rows], "^-", label="embedding, sparse grad, peak")
+    ax_m.loglog(V, [r["mem_sparse"] / 2**20 for r in rows], "^-", label="embedding, sparse grad, peak")
     ax_m.set_xlabel("vocabulary size V")
     ax_m.set_ylabel("memory allocated by one step (MiB)")
     ax_m.set_title("memory (weight itself not counted)")
@@ -212,10 +203,9 @@ def main(argv=None) -> dict:
     print(f"   rows with non-zero gradient: embedding {eq['nonzero_grad_rows_embedding']}, "
           f"one-hot {eq['nonzero_grad_rows_one_hot']}, of V = {eq['V']} "
           f"(= the {eq['unique_indices']} distinct indices)")
-    if "sparse_grad_stored_rows" in eq:
-        print(f"   sparse=True stores {eq['sparse_grad_stored_rows']} rows (one per lookup, "
-              f"uncoalesced), {eq['sparse_grad_rows_after_coalesce']} after coalesce(); "
-              f"max |difference| to the dense gradient = {eq['sparse_grad_max_abs_diff']:.3g}")
+    print(f"   sparse=True stores {eq['sparse_grad_stored_rows']} rows (one per lookup, "
+          f"uncoalesced), {eq['sparse_grad_rows_after_coalesce']} after coalesce(); "
+          f"max |difference| to the dense gradient = {eq['sparse_grad_max_abs_diff']:.3g}")
 
     n, d = 512, 64
     if args.quick:
@@ -229,14 +219,13 @@ def main(argv=None) -> dict:
     print(header)
     for r in rows:
         print(f"   {r['V']:>7} {r['t_one_hot']*1e3:>11.2f} {r['t_embedding']*1e3:>9.2f} "
-              f"{r.get('t_sparse', float('nan'))*1e3:>10.2f} {r['mem_one_hot']/2**20:>12.2f} "
-              f"{r['mem_embedding']/2**20:>10.2f} {r.get('mem_sparse', float('nan'))/2**20:>11.3f} "
+              f"{r['t_sparse']*1e3:>10.2f} {r['mem_one_hot']/2**20:>12.2f} "
+              f"{r['mem_embedding']/2**20:>10.2f} {r['mem_sparse']/2**20:>11.3f} "
               f"{r['t_one_hot']/r['t_embedding']:>8.0f}x")
     V = [r["V"] for r in rows]
     slopes = {"one_hot": loglog_slope(V, [r["t_one_hot"] for r in rows]),
-              "embedding": loglog_slope(V, [r["t_embedding"] for r in rows])}
-    if "t_sparse" in rows[0]:
-        slopes["sparse"] = loglog_slope(V, [r["t_sparse"] for r in rows])
+              "embedding": loglog_slope(V, [r["t_embedding"] for r in rows]),
+              "sparse": loglog_slope(V, [r["t_sparse"] for r in rows])}
     print("   log-log slope of time vs V (large V): "
           + ", ".join(f"{k} {v:.2f}" for k, v in slopes.items())
           + "   (1 = linear in V, 0 = independent of V)")

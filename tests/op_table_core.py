@@ -491,9 +491,12 @@ OPS = [
            index_add_samples, (I.IndexAdd,)),
     OpInfo("index_put_accumulate", lambda src, idx, shape: I.IndexPutAccumulate.apply(src, idx, shape),
            _torch_index_put_accumulate, index_put_accumulate_samples, (I.IndexPutAccumulate,)),
-    OpInfo("embedding", minigrad.embedding, torch.nn.functional.embedding, embedding_samples, (Embedding,),
+    # Samples are (indices, weight), F.embedding's order; the top-level function takes torch.embedding's.
+    OpInfo("embedding", lambda idx, w: minigrad.embedding(w, idx), lambda idx, w: torch.embedding(w, idx),
+           embedding_samples, (Embedding,),
            lambda: [_e(np.array([0, 3]), np.ones((3, 2)), error=IndexError, match="out of range"),
-                    _e(np.array([-1]), np.ones((3, 2)), error=IndexError, match="out of range")]),
+                    _e(np.array([-1]), np.ones((3, 2)), error=IndexError, match="out of range"),
+                    _e(np.array([0.0]), np.ones((3, 2)), error=RuntimeError, match="'indices'")]),
 ]
 
 # The window ops of minigrad.ops.conv (im2col, col2im, window max) are core Primitives: their

@@ -142,6 +142,31 @@ def test_embedding_matches_torch_with_every_option(case, padding_idx, scale, spa
     np.testing.assert_allclose(got, t_grad.numpy(), **tol)
 
 
+@given(lookups(), st.integers(-1, 3), st.booleans(), st.integers(0, 2**31 - 1))
+def test_top_level_embedding_takes_torchs_weight_first_order_and_options(case, padding_idx, scale, seed):
+    # torch.embedding(weight, indices, padding_idx=-1, ...): weight first, negative padding_idx = none.
+    v, d, idx = case
+    rng = np.random.default_rng(seed)
+    w_data, cot = _w(rng, v, d, np.float64), rng.standard_normal(idx.shape + (d,))
+    kw = dict(padding_idx=padding_idx if padding_idx < v else -1, scale_grad_by_freq=scale)
+    tw = torch.tensor(w_data, requires_grad=True)
+    t_out = torch.embedding(tw, torch.from_numpy(idx), **kw)
+    t_out.backward(torch.from_numpy(cot))
+    w = minigrad.tensor(w_data, requires_grad=True)
+    out = minigrad.embedding(w, minigrad.tensor(idx), **kw)
+    out.backward(minigrad.tensor(cot))
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_top_level_embedding_rejects_float_indices_like_torch():
+    w = minigrad.randn(4, 2)
+    with pytest.raises(RuntimeError, match="argument #1 'indices'.*Long, Int"):
+        minigrad.embedding(w, minigrad.tensor([0.0, 1.0]))
+    with pytest.raises(RuntimeError, match="argument #1 'indices'.*Long, Int"):
+        torch.embedding(torch.randn(4, 2), torch.tensor([0.0, 1.0]))
+
+
 def test_scale_grad_by_freq_with_sparse_is_rejected():
     # torch 2.13 accepts the combination and fails in backward; minigrad fails at once, same message
     w = minigrad.tensor(np.ones((4, 2)), requires_grad=True)

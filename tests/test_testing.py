@@ -69,7 +69,7 @@ def test_gradcheck_passes_correct_ops_and_returns_true():
 
 def test_gradcheck_passes_non_tensor_arguments_through():
     idx = minigrad.tensor([0, 2, 2])
-    assert gradcheck(lambda w, i, d: minigrad.embedding(i, w).sum(dim=d), [leaf((3, 2)), idx, 0])
+    assert gradcheck(lambda w, i, d: minigrad.embedding(w, i).sum(dim=d), [leaf((3, 2)), idx, 0])
 
 
 def test_gradcheck_reports_the_worst_element_of_a_wrong_derivative():

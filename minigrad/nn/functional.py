@@ -20,6 +20,7 @@ from minigrad.ops import losses as _losses
 from minigrad.ops.embedding import Embedding as _Embedding
 from minigrad.ops.embedding import EmbeddingBagMax as _EmbeddingBagMax
 from minigrad.ops.embedding import EmbeddingBagSum as _EmbeddingBagSum
+from minigrad.ops.embedding import index_array as _index_array
 from minigrad.ops.activations import elu, gelu, hardtanh, leaky_relu, logsigmoid, mish, silu, softplus
 from minigrad.ops.attention import scaled_dot_product_attention
 from minigrad.random import _numpy_generator
@@ -197,16 +198,6 @@ def one_hot(tensor, num_classes: int = -1):
 
 
 # -- embedding -----------------------------------------------------------------------
-def _index_array(input, name: str) -> np.ndarray:
-    idx = _arr(input)
-    if idx.dtype != np.int64 and idx.dtype != np.int32:
-        raise RuntimeError(
-            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-            f"Long, Int; but got {idx.dtype} instead (while checking arguments for {name})"
-        )
-    return idx
-
-
 def _normalize_padding_idx(padding_idx, num_embeddings: int, name: str = "Padding_idx") -> int:
     """-1 for none; a negative index counts from the end, as in PyTorch.
 

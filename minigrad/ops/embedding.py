@@ -54,13 +54,29 @@ class Embedding(Primitive):
         return None, index_add(ctx.num_rows, idx, rows)
 
 
-def embedding(input, weight):
-    """Rows of ``weight`` (V, D) at the integer positions ``input``, any shape (:class:`Embedding`).
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` (V, D) at the integer positions ``indices``, any shape (:class:`Embedding`).
 
-    :func:`minigrad.nn.functional.embedding` takes PyTorch's options as well.
+    PyTorch's ``torch.embedding``, weight first; ``padding_idx`` -1 (or any negative) means
+    none. :func:`minigrad.nn.functional.embedding` is the ``(input, weight)`` form with
+    PyTorch's module options (``max_norm``, negative ``padding_idx`` counted from the end).
     """
-    idx = input.data if isinstance(input, function.Tensor) else np.asarray(input)
-    return Embedding.apply(idx, weight)
+    idx = index_array(indices, "embedding")
+    if weight.ndim != 2:
+        raise RuntimeError(f"'weight' must be 2-D, got a weight of shape {tuple(weight.shape)}")
+    return Embedding.apply(idx, weight, padding_idx=int(padding_idx) if padding_idx >= 0 else -1,
+                           scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse))
+
+
+def index_array(indices, name: str) -> np.ndarray:
+    """``indices`` as an int64 or int32 array, or PyTorch's error naming the dtype."""
+    idx = np.asarray(indices)
+    if idx.dtype != np.int64 and idx.dtype != np.int32:
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {idx.dtype} instead (while checking arguments for {name})"
+        )
+    return idx
 
 
 def _scale_by_frequency(rows, idx, num_rows):
