@@ -296,6 +296,10 @@ ACTIVATION_MODULES = [
 def test_activation_modules_print_and_compute_as_torch(name, args):
     ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
     assert repr(ours) == repr(theirs)
+    # The class tree is PyTorch's: a ZeroPad2d is a ConstantPad2d, a ReflectionPad1d is not.
+    pads = [n for n, _, _ in PAD_MODULES]
+    assert [c for c in pads if isinstance(theirs, getattr(torch.nn, c))] == \
+           [c for c in pads if isinstance(ours, getattr(nn, c))]
     x = np.random.default_rng(0).normal(scale=4.0, size=(3, 5)).astype(np.float32)
     np.testing.assert_allclose(ours(minigrad.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-6, atol=1e-7)
 
@@ -349,6 +353,10 @@ PAD_MODULES = [
 def test_padding_modules_print_pad_and_backpropagate_as_torch(name, args, shape):
     ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
     assert repr(ours) == repr(theirs)
+    # The class tree is PyTorch's: a ZeroPad2d is a ConstantPad2d, a ReflectionPad1d is not.
+    pads = [n for n, _, _ in PAD_MODULES]
+    assert [c for c in pads if isinstance(theirs, getattr(torch.nn, c))] == \
+           [c for c in pads if isinstance(ours, getattr(nn, c))]
     x = np.random.default_rng(1).normal(size=shape)
     a, b = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, ref = ours(a), theirs(b)
