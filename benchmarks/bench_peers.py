@@ -106,13 +106,11 @@ LR = {"bag": 0.1, "tiny": 0.05}
 # ---------------------------------------------------------------------------
 
 
-def _minigrad(workload, weights, data):
-    import minigrad
-    import minigrad.nn.functional as F
-    import minigrad.optim as optim
-
-    params = [minigrad.from_numpy(w.copy()).requires_grad_() for w in weights]
-    batches = [(minigrad.from_numpy(x), minigrad.from_numpy(y)) for x, y in data]
+def _torch_like(torch, workload, weights, data):
+    """One program for minigrad and PyTorch: the same source runs on either module."""
+    F, optim = torch.nn.functional, torch.optim
+    params = [torch.from_numpy(w.copy()).requires_grad_() for w in weights]
+    batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in data]
     opt = optim.SGD(params, lr=LR[workload])
 
     def forward(x, y):
@@ -137,35 +135,19 @@ def _minigrad(workload, weights, data):
     return step
 
 
+def _minigrad(workload, weights, data):
+    import minigrad
+    import minigrad.nn.functional  # noqa: F401  (loads minigrad.nn and minigrad.optim)
+    import minigrad.optim  # noqa: F401
+
+    return _torch_like(minigrad, workload, weights, data)
+
+
 def _torch(workload, weights, data):
     import torch
-    import torch.nn.functional as F
 
     torch.set_num_threads(_THREADS)
-    params = [torch.from_numpy(w.copy()).requires_grad_() for w in weights]
-    batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in data]
-    opt = torch.optim.SGD(params, lr=LR[workload])
-
-    def forward(x, y):
-        if workload == "bag":
-            emb, w1, b1, w2, b2 = params
-            h = F.relu(F.linear(F.embedding_bag(x, emb, mode="mean"), w1, b1))
-            return F.cross_entropy(F.linear(h, w2, b2), y)
-        h = x
-        for k in range(0, len(params), 2):
-            h = F.linear(h, params[k], params[k + 1])
-            if k + 2 < len(params):
-                h = F.relu(h)
-        return F.mse_loss(h, y)
-
-    def step(i):
-        opt.zero_grad()
-        loss = forward(*batches[i % N_BATCHES])
-        loss.backward()
-        opt.step()
-        return float(loss.item()) if i == 0 else None
-
-    return step
+    return _torch_like(torch, workload, weights, data)
 
 
 def _mygrad(workload, weights, data):
