@@ -209,6 +209,14 @@ def cross_entropy_samples(draw, nll=False):
     return Sample((x, t), kwargs)
 
 
+@st.composite
+def common_cross_entropy_samples(draw):
+    """Logits (N, C) and in-range targets with every option at its default: the loss that
+    ``losses.CrossEntropyMean`` computes instead of the general ``CrossEntropy``."""
+    c, n = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    return Sample((draw(A((n, c), min_value=-4, max_value=4)), draw(_ints((n,), 0, c - 1))), {})
+
+
 def ce_op(x, t, weight=None, **kw):
     return F.cross_entropy(x, t, weight=weight, **kw)
 
@@ -414,6 +422,7 @@ OPS = [
                ErrorSample((_f64(3, 4), np.array([0, 1, 3]), _f64(3)), {}, RuntimeError, "weight tensor should be defined"),
                ErrorSample((_f64(3, 4), _f64(3, 4)), {"ignore_index": 1}, RuntimeError, "ignore_index is not supported for floating point target"),
            ]),
+    OpInfo("nn.cross_entropy_common", ce_op, ce_ref, common_cross_entropy_samples, (losses.CrossEntropyMean,)),
     OpInfo("nn.cross_entropy_probs", ce_op, ce_ref, cross_entropy_prob_samples, (losses.CrossEntropyProbs,)),
     OpInfo("nn.nll_loss", nll_op, nll_ref, lambda: cross_entropy_samples(nll=True), (losses.NLLLoss,),
            error_samples=lambda: [ErrorSample((_f64(3, 4), np.array([0, -1, 3])), {}, IndexError, "Target -1 is out of bounds.")]),

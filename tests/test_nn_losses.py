@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn
+from minigrad.ops import losses
 
 REDUCTIONS = st.sampled_from(["none", "mean", "sum"])
 DTYPES = st.sampled_from([np.float64, np.float32])
@@ -181,13 +182,15 @@ def test_cross_entropy_with_every_target_ignored_is_nan_for_mean_and_zero_for_su
 
 
 @pytest.mark.parametrize("big", [1e4, -1e4, 1e30])
-def test_losses_on_huge_logits_are_finite_with_finite_gradients(big):
+# the defaults run CrossEntropyMean; any option the general CrossEntropy
+@pytest.mark.parametrize("ce_options", [{}, {"reduction": "sum"}], ids=["common", "general"])
+def test_losses_on_huge_logits_are_finite_with_finite_gradients(big, ce_options):
     x = minigrad.tensor(np.array([[big, 0.0, -big], [0.0, big, 1.0]]), requires_grad=True)
-    loss = F.cross_entropy(x, minigrad.tensor([2, 1]))
+    loss = F.cross_entropy(x, minigrad.tensor([2, 1]), **ce_options)
     loss.backward()
     assert np.isfinite(loss.item()) and np.isfinite(x.grad.numpy()).all()
     tx = torch.tensor(x.detach().numpy(), requires_grad=True)
-    tloss = torch.nn.functional.cross_entropy(tx, torch.tensor([2, 1]))
+    tloss = torch.nn.functional.cross_entropy(tx, torch.tensor([2, 1]), **ce_options)
     tloss.backward()
     np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-12)
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-300)
@@ -330,3 +333,35 @@ def test_kl_div_of_a_zero_target_probability_is_zero_not_nan():
 def test_triplet_margin_loss_module_refuses_a_non_positive_margin_as_torch():
     with pytest.raises(ValueError, match="TripletMarginLoss: expected margin to be greater than 0, got 0 instead"):
         nn.TripletMarginLoss(margin=0)
+
+
+@pytest.mark.parametrize("target, options, common", [
+    ([2, 0], {}, True),
+    ([2, 0], {"ignore_index": 5}, True),  # outside [0, C): no target can be ignored
+    ([2, -100], {}, False),  # an ignored row
+    ([2, 0], {"ignore_index": 0}, False),
+    ([2, 0], {"reduction": "sum"}, False),
+    ([2, 0], {"label_smoothing": 0.1}, False),
+    ([2, 0], {"weight": [1.0, 2.0, 3.0]}, False),
+])
+def test_cross_entropy_takes_the_common_case_op_exactly_when_no_option_changes_the_math(target, options, common):
+    def run(lib, cross_entropy):
+        x = lib.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+        kw = {k: lib.tensor(np.array(v)) if k == "weight" else v for k, v in options.items()}
+        loss = cross_entropy(x, lib.tensor(target), **kw)
+        loss.backward()
+        return loss, x.grad.numpy()
+
+    (loss, grad), (t_loss, t_grad) = run(minigrad, F.cross_entropy), run(torch, torch.nn.functional.cross_entropy)
+    assert (loss.grad_fn.fn is losses.CrossEntropyMean) == common
+    np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-12)
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_the_common_case_cross_entropy_sees_its_targets_changed_in_place_before_backward():
+    x = minigrad.tensor(np.zeros((2, 3)), requires_grad=True)
+    t = minigrad.tensor([2, 0])
+    loss = F.cross_entropy(x, t)
+    t[0] = 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()

@@ -508,6 +508,18 @@ def _unflatten_loss(loss, reduction, out_shape):
     return loss
 
 
+def _common_cross_entropy(input, t, weight, ignore_index, reduction, label_smoothing) -> bool:
+    """Whether :class:`~minigrad.ops.losses.CrossEntropyMean` computes this loss: logits (N, C),
+    int64 targets (N,) all in [0, C) (so none is ignored), no weight, 'mean', no smoothing.
+    Anything else - including every error - takes the general path and its checks."""
+    if weight is not None or reduction != "mean" or label_smoothing != 0 or input.ndim != 2:
+        return False
+    n, c = input.shape
+    if t.dtype != np.int64 or t.shape != (n,) or n == 0 or 0 <= ignore_index < c:
+        return False
+    return 0 <= t.min() and t.max() < c
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
     """Cross-entropy between logits ``input`` and class indices or class probabilities ``target``.
@@ -535,6 +547,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
             label_smoothing=float(label_smoothing),
         )
         return _unflatten_loss(loss, reduction, out_shape)
+    if _common_cross_entropy(input, t, weight, ignore_index, reduction, label_smoothing):
+        return _losses.CrossEntropyMean.apply(input, _watched(target, t))
     c, out_shape, w = _class_layout(input, t, weight, "cross_entropy")
     t = _check_targets(t, c, ignore_index)
     loss = _losses.CrossEntropy.apply(
