@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_training.py            # every workload, ~2 minutes
     python benchmarks/bench_training.py --quick    # shorter timings, same workloads
     python benchmarks/bench_training.py --threads 2
+    python benchmarks/bench_training.py --quick --only gpt   # one workload (the GPT's adds its memory line)
 
 Workloads (one training step = forward, loss, ``zero_grad``, ``backward``, optimizer step):
 
@@ -57,7 +58,7 @@ Also measured:
   bytecode caches written (``PYTHONDONTWRITEBYTECODE`` is dropped for these runs and one
   untimed import comes first; otherwise minigrad would be compiled from source on every
   import while torch's wheel ships compiled caches);
-* peak memory of the skip-gram workload: a fresh interpreter per framework imports it, records
+* peak memory of the skip-gram and the GPT workloads: a fresh interpreter per framework imports it, records
   its resident set size (RSS) after resetting the kernel's peak-RSS mark
   (``/proc/self/clear_refs``), builds the model and optimizer, trains a few steps, and reports
   the peak RSS (``VmHWM``) minus that RSS. Both frameworks are measured
@@ -606,26 +607,27 @@ def _peak_rss_bytes():
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def _memory_child(framework, steps, threads):
-    """Run in a fresh interpreter: print peak RSS growth (bytes) of the skip-gram workload."""
+def _memory_child(framework, workload, steps, threads):
+    """Run in a fresh interpreter: print the peak RSS growth (bytes) of a workload's training."""
     if framework == "minigrad":
-        import minigrad
+        import minigrad as fw
         import minigrad.nn as nn
         import minigrad.nn.functional as F
         import minigrad.optim as optim
 
-        minigrad.kernels.set_num_threads(threads)
-        cat, zeros_like, from_numpy = minigrad.cat, minigrad.zeros_like, minigrad.from_numpy
+        fw.kernels.set_num_threads(threads)
     else:
-        import torch
+        import torch as fw
         import torch.nn as nn
         import torch.nn.functional as F
         import torch.optim as optim
 
-        torch.set_num_threads(threads)
-        cat, zeros_like, from_numpy = torch.cat, torch.zeros_like, torch.from_numpy
+        fw.set_num_threads(threads)
     rng = np.random.default_rng(0)
-    data = [tuple(from_numpy(a) for a in b) for b in _skipgram_data(rng, 1024)]
+    if workload == "skipgram":
+        data = [tuple(fw.from_numpy(a) for a in b) for b in _skipgram_data(rng, 1024)]
+    else:
+        data = [tuple(fw.from_numpy(a) for a in b) for b in _sequence_data(rng, 32, time_major=False)]
     try:
         # Reset the peak-RSS mark (Linux >= 4.0), so a transient peak during the import
         # does not hide the workload's own peak.
@@ -639,18 +641,28 @@ def _memory_child(framework, steps, threads):
         # the workload's peak would be hidden. Say so instead of a wrong number.
         print("nan")
         return
-    model = _skipgram_model(nn, F, cat, zeros_like)
-    opt = optim.SparseAdam(list(model.parameters()), lr=1e-3)
+    if workload == "skipgram":
+        model = _skipgram_model(nn, F, fw.cat, fw.zeros_like)
+        opt = optim.SparseAdam(list(model.parameters()), lr=1e-3)
+    else:
+        fw.manual_seed(0)
+        model = _gpt_model(nn, F, fw.arange)
+        opt = optim.Adam(model.parameters())
     for i in range(steps):
         opt.zero_grad()
-        model(*data[i % N_BATCHES]).backward()
+        batch = data[i % N_BATCHES]
+        if workload == "skipgram":
+            loss = model(*batch)
+        else:
+            loss = F.cross_entropy(model(batch[0]), batch[1])
+        loss.backward()
         opt.step()
     print(_peak_rss_bytes() - base)
 
 
-def peak_memory(framework, steps, threads):
+def peak_memory(framework, workload, steps, threads):
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--_memory", framework,
-                          "--steps", str(steps), "--threads", str(threads)],
+                          "--_memory_workload", workload, "--steps", str(steps), "--threads", str(threads)],
                          capture_output=True, text=True, env=_child_env(), check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -682,10 +694,11 @@ def main():
                         help="threads for both frameworks (torch, minigrad kernels, BLAS)")
     parser.add_argument("--only", choices=[w[0] for w in WORKLOADS], help="one workload only")
     parser.add_argument("--_memory", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--_memory_workload", choices=["skipgram", "gpt"], default="skipgram", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._memory:
-        _memory_child(args._memory, args.steps, args.threads)
+        _memory_child(args._memory, args._memory_workload, args.steps, args.threads)
         return
 
     import torch
@@ -721,6 +734,8 @@ def main():
     print("(target: the ratio this project aims for on the row; 'above by' is the measured distance "
           "to it, a result of the run, not an error)")
 
+    if args.only == "gpt" or not args.only:
+        _print_memory("gpt", "2-block GPT", 5 if args.quick else 10, args.threads)
     if args.only:
         return
     repeats = 3 if args.quick else 7
@@ -730,12 +745,15 @@ def main():
     t_mg, t_tt = import_times(repeats)
     print(f"import (fresh interpreter, median of {repeats}): minigrad + nn + optim {t_mg * 1e3:.0f} ms, "
           f"torch {t_tt * 1e3:.0f} ms, torch / minigrad = {t_tt / t_mg:.1f}x (target ≥ 10x)")
-    steps = 10 if args.quick else 30
-    m_mg = peak_memory("minigrad", steps, args.threads)
-    m_tt = peak_memory("torch", steps, args.threads)
-    print(f"skip-gram peak memory above the post-import RSS ({steps} steps, VmHWM, fresh "
+    _print_memory("skipgram", "skip-gram", 10 if args.quick else 30, args.threads)
+
+
+def _print_memory(workload, label, steps, threads):
+    m_mg = peak_memory("minigrad", workload, steps, threads)
+    m_tt = peak_memory("torch", workload, steps, threads)
+    print(f"{label} peak memory above the post-import RSS ({steps} steps, VmHWM, fresh "
           f"interpreters): minigrad {m_mg / 2**20:.0f} MiB, torch {m_tt / 2**20:.0f} MiB, "
-          f"ratio {m_mg / m_tt:.2f} (target ≤ 1)")
+          f"ratio {m_mg / m_tt:.2f} (target ≤ 1)", flush=True)
 
 
 if __name__ == "__main__":

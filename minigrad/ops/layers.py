@@ -11,6 +11,8 @@ Notation: ȳ is the gradient arriving at the output, x̄ the one sent to input x
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad.autograd import Primitive
@@ -25,24 +27,29 @@ class Linear(Primitive):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        y = np.matmul(x, weight.T)
+        # The products run on 2-D views (*, in) → (rows, in): NumPy's matmul of a 3-D x with the
+        # transposed weight is ~3x slower than one 2-D product (8.3 vs 2.8 ms for (32, 64, 128) by
+        # (128, 384), float32, one thread) - about 25 ms of a 2-block GPT step.
+        y = np.matmul(np.reshape(x, _rows(x)), weight.T)
         if bias is not None:
             y += bias  # y is a fresh array; adding in place saves a temporary
-        return y
+        return np.reshape(y, np.shape(x)[:-1] + (np.shape(weight)[0],))
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        gx = np.matmul(grad, weight) if need_x else None
-        gw = gb = None
-        if need_w or need_b:
-            g2 = np.reshape(grad, (-1, np.shape(grad)[-1]))
-            if need_w:
-                gw = np.matmul(np.transpose(g2), np.reshape(x, (np.shape(g2)[0], np.shape(x)[-1])))
-            if need_b:
-                gb = np.sum(g2, axis=0)
+        g2 = np.reshape(grad, _rows(grad))  # 2-D, as in forward
+        gx = np.reshape(np.matmul(g2, weight), np.shape(x)) if need_x else None
+        gw = np.matmul(np.transpose(g2), np.reshape(x, _rows(x))) if need_w else None
+        gb = np.sum(g2, axis=0) if need_b else None
         return gx, gw, gb
+
+
+def _rows(a) -> tuple:
+    """The 2-D shape (rows, last) of an array or tensor of shape (*, last)."""
+    shape = np.shape(a)
+    return (math.prod(shape[:-1]), shape[-1])
 
 
 class Dropout(Primitive):
@@ -77,28 +84,48 @@ class LayerNorm(Primitive):
         ctx.save_for_backward(x, weight)
         # Kept for a first-order backward; recording a graph, backward recomputes them from x.
         ctx.xhat, ctx.rstd, ctx.axes, ctx.eps = xhat, rstd, axes, eps
-        y = xhat * weight if weight is not None else xhat
-        if bias is not None:
-            y = y + bias
+        if weight is not None:
+            y = xhat * weight
+            if bias is not None:
+                y += bias  # y is private: in place saves a temporary
+        else:
+            y = xhat + bias if bias is not None else xhat
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         axes = ctx.axes
-        if isinstance(grad, np.ndarray):
-            xhat, rstd = ctx.xhat, ctx.rstd
-        else:
-            xhat, rstd = _normalize(x, axes, ctx.eps)  # x̂ and 1/σ depend on x: differentiate them too
         need_x, need_w, need_b = ctx.needs_input_grad
         lead = tuple(range(np.ndim(grad) - len(axes)))
-        gw = np.sum(grad * xhat, axis=lead) if need_w else None
+        if not isinstance(grad, np.ndarray):  # recording: x̂ and 1/σ depend on x, differentiate them too
+            xhat, rstd = _normalize(x, axes, ctx.eps)
+            gw = np.sum(grad * xhat, axis=lead) if need_w else None
+            gb = np.sum(grad, axis=lead) if need_b else None
+            gx = None
+            if need_x:
+                gh = grad * weight if weight is not None else grad
+                gx = (gh - np.mean(gh, axis=axes, keepdims=True)
+                      - xhat * np.mean(gh * xhat, axis=axes, keepdims=True)) * rstd
+            return gx, gw, gb
+        # The same VJP, in place on two private buffers (the expression above allocates eight
+        # arrays of x's size): 1.4x faster on (32, 64, 128) float32, one thread.
+        xhat, rstd = ctx.xhat, ctx.rstd
         gb = np.sum(grad, axis=lead) if need_b else None
-        gx = None
-        if need_x:
-            gh = grad * weight if weight is not None else grad
-            gx = (gh - np.mean(gh, axis=axes, keepdims=True) - xhat * np.mean(gh * xhat, axis=axes, keepdims=True)) * rstd
-        return gx, gw, gb
+        p = grad * xhat  # ȳ·x̂
+        gw = np.sum(p, axis=lead) if need_w else None
+        if not need_x:
+            return None, gw, gb
+        if weight is not None:
+            p *= weight  # ĝ·x̂
+            gh = grad * weight
+        else:
+            gh = grad.copy()
+        np.multiply(xhat, np.mean(p, axis=axes, keepdims=True), out=p)
+        gh -= p
+        gh -= np.mean(gh, axis=axes, keepdims=True)  # = mean(ĝ): x̂ has mean 0 over the normalised dims
+        gh *= rstd
+        return gh, gw, gb
 
 
 def _normalize(x, axes, eps):
@@ -115,4 +142,7 @@ def _normalize(x, axes, eps):
             rstd = 1.0 / (s * np.sqrt(np.mean(scaled * scaled, axis=axes, keepdims=True) + eps / (s * s)))
         else:
             rstd = 1.0 / np.sqrt(var + eps)
+    if type(xc) is np.ndarray:
+        xc *= rstd  # xc is private: x̂ in place saves an array
+        return xc, rstd
     return xc * rstd, rstd
