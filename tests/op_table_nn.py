@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.ops import activations, layers, losses
+from minigrad.ops import activations, attention, layers, losses
 from minigrad.ops.embedding import Embedding, EmbeddingBagMax, EmbeddingBagSum
 from minigrad.testing import strategies as mst
 from opinfo import ErrorSample, OpInfo, Sample
@@ -86,6 +86,32 @@ def layer_norm_samples(draw):
     if affine == "both":
         args.append(draw(A(norm)))
     return Sample(tuple(args), {"eps": draw(st.sampled_from([1e-5, 0.1]))})
+
+
+@st.composite
+def attention_samples(draw):
+    """Causal, boolean (rows may be all masked) and float masks (differentiated, finite here:
+    an entry of −inf has no finite difference; the tests of nn.transformer add those)."""
+    lead = draw(st.sampled_from([(), (2,), (2, 1)]))
+    length, source, e, ev = (draw(st.integers(1, 3)) for _ in range(4))
+    args = (draw(A(lead + (length, e))), draw(A(lead + (source, e))), draw(A(lead + (source, ev))))
+    kwargs = {"scale": draw(st.sampled_from([None, 0.7]))}
+    kind = draw(st.sampled_from(["none", "causal", "bool", "float"]))
+    if kind == "causal":
+        kwargs["is_causal"] = True
+    elif kind == "bool":
+        args += (draw(hnp.arrays(np.bool_, (length, source))),)
+    elif kind == "float":
+        args += (draw(A((length, source))),)
+    return Sample(args, kwargs)
+
+
+def attention_ref(*args, **kwargs):
+    """PyTorch's math backend: its fused CPU kernel has no second derivative."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    with sdpa_kernel(SDPBackend.MATH):
+        return TF.scaled_dot_product_attention(*args, **kwargs)
 
 
 # -- lookups ----------------------------------------------------------------------------------
@@ -376,6 +402,12 @@ OPS = [
            error_samples=lambda: [ErrorSample((_f64(2),), {"approximate": "erf"}, RuntimeError, "none or tanh")]),
     OpInfo("nn.dropout", dropout_op, dropout_ref, dropout_samples, (layers.Dropout,),
            error_samples=lambda: [ErrorSample((_f64(2), 1.5, 0), {}, ValueError, "between 0 and 1, but got 1.5")]),
+    OpInfo("nn.scaled_dot_product_attention", F.scaled_dot_product_attention, attention_ref,
+           attention_samples, (attention.ScaledDotProductAttention,),
+           error_samples=lambda: [
+               ErrorSample((_f64(2, 3), _f64(2, 3).astype(np.float32), _f64(2, 3)), {}, RuntimeError,
+                           "Expected query, key, and value to have the same dtype"),
+           ]),
     OpInfo("nn.layer_norm", F.layer_norm, TF.layer_norm, layer_norm_samples, (layers.LayerNorm,),
            error_samples=lambda: [ErrorSample((_f64(2, 4), (3,)), {}, RuntimeError, r"expected input with shape \[\*, 3\]")],
            float32_rtol=1e-3, float32_atol=1e-4),
