@@ -84,3 +84,10 @@ _PREREQUISITES: dict = {}
 def pytest_terminal_summary(terminalreporter):
     for reason, n in _PREREQUISITES.items():
         terminalreporter.write_line(f"{reason} ({n} test{'s' if n != 1 else ''} skipped)")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run in which tests stopped at an unfinished task's stub has not shown the task works: it
+    exits with status 1, so that an autograder reading the status (GitHub Classroom) gives no point."""
+    if _PREREQUISITES and exitstatus == 0:
+        session.exitstatus = 1

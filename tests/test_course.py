@@ -456,3 +456,134 @@ def test_full_check_of_the_kernels_set_builds_the_stubbed_extension_and_grades_i
     assert all(r.total > 0 and r.passed == 0 for r in copy.results), [(r.task.id, r.output) for r in copy.results]
     assert solution.score == solution.max_score, [(r.task.id, r.output) for r in solution.results]
     assert mutants and all(r.rejected and r.named for r in mutants), _mutants.table(mutants)
+
+
+# -- hidden tests -----------------------------------------------------------------------------------
+HIDDEN_TASKS = '''\
+[sets.s]
+description = "one task with a test held back"
+kernels = "numpy"
+[[sets.s.tasks]]
+id = "1.1"
+title = "Mul.backward"
+targets = ["minigrad/ops/elementwise.py::Mul.backward"]
+tests = ["tests/test_mul_visible.py"]
+hidden_tests = ["tests/hidden/test_mul_hidden.py"]
+points = 2
+'''
+
+MUL_VISIBLE = '''\
+import minigrad
+
+
+def test_the_gradient_of_a_square_is_twice_the_input():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+'''
+
+MUL_HIDDEN = '''\
+import minigrad
+
+
+def test_each_factor_gets_the_other_factor_as_its_gradient():
+    a = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    b = minigrad.tensor([3.0, 5.0], requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.tolist() == [3.0, 5.0] and b.grad.tolist() == [1.0, 2.0]
+'''
+
+
+def _solution_with_hidden_tests(tmp_path):
+    """A copy of the solution checkout with one visible and one hidden test of Mul.backward, and its task file."""
+    root = tmp_path / "solution"
+    for name in course.project_files(ROOT):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / name, root / name)
+    (root / "tests" / "test_mul_visible.py").write_text(MUL_VISIBLE, encoding="utf-8")
+    (root / "tests" / "hidden").mkdir()
+    (root / "tests" / "hidden" / "test_mul_hidden.py").write_text(MUL_HIDDEN, encoding="utf-8")
+    tasks = tmp_path / "tasks.toml"
+    tasks.write_text(HIDDEN_TASKS, encoding="utf-8")
+    return root, tasks
+
+
+def test_hidden_tests_stay_out_of_the_copy_and_cost_a_submission_that_passes_only_the_visible_ones(
+        tmp_path, monkeypatch):
+    for k in ("PYTHONPATH", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
+        monkeypatch.delenv(k, raising=False)
+    root, tasks = _solution_with_hidden_tests(tmp_path)
+    copy = course.build("s", tmp_path / "student", tasks_path=tasks, root=root)
+    assert (copy / "tests" / "test_mul_visible.py").is_file()
+    assert not (copy / "tests" / "hidden").exists()
+    assert "more tests your instructor holds back" in (copy / "ASSIGNMENT.md").read_text(encoding="utf-8")
+    # Swapped factors: right whenever both factors are the same tensor, as in the visible test.
+    swapped = "minigrad/ops/elementwise.py"
+    text = (root / swapped).read_text(encoding="utf-8").replace(
+        "return (grad * b if need_a else None), (grad * a if need_b else None)",
+        "return (grad * a if need_a else None), (grad * b if need_b else None)")
+    wrong = _submission(tmp_path / "wrong", {swapped: text})
+    right, wrong_r, own_view = (
+        course.grade(root, "s", tasks_path=tasks, root=root, timeout=300),
+        course.grade(wrong, "s", tasks_path=tasks, root=root, timeout=300),
+        course.grade(wrong, "s", tasks_path=tasks, root=copy, timeout=300),  # what the student can run
+    )
+    assert (right.results[0].passed, right.results[0].total, right.score) == (2, 2, 2.0)
+    assert (wrong_r.results[0].passed, wrong_r.results[0].total, wrong_r.score) == (1, 2, 1.0)
+    assert wrong_r.results[0].failed == ["tests/hidden/test_mul_hidden.py::"
+                                         "test_each_factor_gets_the_other_factor_as_its_gradient"]
+    assert (own_view.results[0].passed, own_view.results[0].total) == (1, 1)
+
+
+def test_a_file_holding_hidden_and_visible_grading_tests_is_refused(tmp_path):
+    tasks = tmp_path / "tasks.toml"
+    tasks.write_text(HIDDEN_TASKS.replace('hidden_tests = ["tests/hidden/test_mul_hidden.py"]',
+                                          'hidden_tests = ["tests/test_mul_visible.py::test_x"]'), encoding="utf-8")
+    with pytest.raises(ValueError, match="put hidden tests in files of their own"):
+        _build.hidden_files(course.load(tasks)["s"], ["tests/test_mul_visible.py", "tests/test_other.py"])
+
+
+# -- GitHub Classroom ------------------------------------------------------------------------------
+def test_the_copy_carries_a_github_classroom_config_with_one_test_per_task_and_its_points(tmp_path):
+    out = course.build("starter", tmp_path / "student", only=["1.1", "2.2"])
+    config = json.loads((out / _build.CLASSROOM_CONFIG).read_text(encoding="utf-8"))
+    assert list(config) == ["tests"]
+    keys = {"name", "setup", "run", "input", "output", "comparison", "timeout", "points"}
+    for test, task in zip(config["tests"], [SETS["starter"].task("1.1"), SETS["starter"].task("2.2")], strict=True):
+        assert set(test) == keys
+        assert test["name"] == task.message() and test["points"] == task.points
+        assert test["comparison"] in ("exact", "included", "regex") and test["output"] == ""
+        assert isinstance(test["timeout"], (int, float)) and 0 < test["timeout"] <= 60   # minutes
+        assert f"-m {task.marker} " in test["run"] and test["run"].startswith("MINIGRAD_KERNELS=numpy python -m pytest")
+    assert "pip install -e '.[test,examples]'" in config["tests"][0]["setup"] and config["tests"][1]["setup"] == ""
+    workflow = (out / _build.CLASSROOM_WORKFLOW).read_text(encoding="utf-8")
+    assert "uses: education/autograding@v1" in workflow
+    assert _build.INSTALL in (out / "ASSIGNMENT.md").read_text(encoding="utf-8")
+
+
+def _run_shell(command, cwd):
+    import os
+
+    env = {**_clean_env(), "PYTHONPATH": str(cwd), "PATH": os.path.dirname(sys.executable) + os.pathsep +
+           os.environ.get("PATH", "")}
+    return subprocess.run(["bash", "-c", command + " -p no:cacheprovider"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_a_classroom_run_command_passes_on_the_solution_and_fails_on_the_stub_and_on_a_missing_prerequisite(
+        tmp_path):
+    """Task 1.1's command: exit 0 in a copy holding the solution, 1 with the task's stub, and 1 when the
+    task is written but its tests stop at the engine's stub (skipped tests earn no point)."""
+    stub_engine = course.build("starter", tmp_path / "student", only=["1.1", "2.2"])
+    config = json.loads((stub_engine / _build.CLASSROOM_CONFIG).read_text(encoding="utf-8"))
+    run = config["tests"][0]["run"]
+    r = _run_shell(run, stub_engine)
+    assert r.returncode == 1 and "Task 1.1" in r.stdout, r.stdout[-3000:]
+    solved = stub_engine / "minigrad" / "ops" / "elementwise.py"
+    solved.write_bytes((ROOT / "minigrad/ops/elementwise.py").read_bytes())
+    r = _run_shell(run, stub_engine)
+    assert r.returncode == 1 and "needs Task 2.2" in r.stdout, r.stdout[-3000:]
+    engine = "minigrad/autograd/engine.py"
+    (stub_engine / engine).write_bytes((ROOT / engine).read_bytes())
+    r = _run_shell(run, stub_engine)
+    assert r.returncode == 0 and " passed" in r.stdout, r.stdout[-3000:]

@@ -81,6 +81,38 @@ def _excluded(name: str, patterns) -> bool:
     return any(name == p or fnmatch.fnmatch(name, p) or name.startswith(p.rstrip("/") + "/") for p in patterns)
 
 
+def hidden_files(taskset: "_spec.TaskSet", names) -> list:
+    """The files among ``names`` holding hidden tests of ``taskset``: they stay out of the student copy.
+
+    Raises
+    ------
+    ValueError
+        A file holds both hidden and visible grading tests: hidden tests go in
+        files of their own, since a copy holds whole files.
+    """
+    hidden = [_spec._pattern(f) for t in taskset.tasks for p in t.hidden_tests for f in [p.split("::", 1)[0]]]
+    out = [n for n in names if any(rx.match(n) for rx in hidden)]
+    for t in taskset.tasks:
+        for p in t.tests:
+            rx = _spec._pattern(p.split("::", 1)[0])
+            both = [n for n in out if rx.match(n)]
+            if both:
+                raise ValueError(f"task {t.id}: {both[0]} holds hidden tests and the visible grading tests "
+                                 f"{p!r}; put hidden tests in files of their own")
+    return out
+
+
+def student_files(root, taskset: "_spec.TaskSet") -> list:
+    """The files of ``root`` that go into a student copy of ``taskset`` (before stubbing).
+
+    :func:`project_files` minus the set's ``exclude`` patterns and the files of
+    its hidden tests.
+    """
+    files = [f for f in project_files(root) if not _excluded(f, taskset.exclude)]
+    hidden = set(hidden_files(taskset, files))
+    return [f for f in files if f not in hidden]
+
+
 def _select(taskset: "_spec.TaskSet", only) -> list:
     if not only:
         return list(taskset.tasks)
@@ -149,7 +181,7 @@ def build(set_name: str, out, *, only=None, tasks_path=None, root=None, force: b
     if out.resolve() == root.resolve() or root.resolve() in out.resolve().parents:
         raise ValueError(f"{out} is inside the solution checkout {root}; choose a directory outside it")
     new_text = stubbed_files(root, tasks)  # before copying: a bad target fails early
-    files = [f for f in project_files(root) if not _excluded(f, taskset.exclude)]
+    files = student_files(root, taskset)
     missing = sorted(set(new_text) - set(files))
     if missing:
         raise ValueError(f"target files {missing} would not be part of the copy (excluded or untracked?)")
@@ -165,8 +197,15 @@ def build(set_name: str, out, *, only=None, tasks_path=None, root=None, force: b
             shutil.copy2(root / name, dest)
     manifest = {"set": taskset.name, "tasks": [t.id for t in tasks]}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    (out / "ASSIGNMENT.md").write_text(assignment_text(taskset, tasks), encoding="utf-8")
-    for name, text in handouts(taskset, tasks).items():
+    (out / "ASSIGNMENT.md").write_text(assignment_text(taskset, tasks, files), encoding="utf-8")
+    classroom = out / CLASSROOM_CONFIG
+    classroom.parent.mkdir(parents=True, exist_ok=True)
+    classroom.write_text(json.dumps(classroom_config(taskset, tasks, files), indent=2, ensure_ascii=False) + "\n",
+                         encoding="utf-8")
+    workflow = out / CLASSROOM_WORKFLOW
+    workflow.parent.mkdir(parents=True, exist_ok=True)
+    workflow.write_text(_WORKFLOW, encoding="utf-8")
+    for name, text in handouts(taskset, tasks, files).items():
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_text(text, encoding="utf-8")
     return out
@@ -176,17 +215,17 @@ def build(set_name: str, out, *, only=None, tasks_path=None, root=None, force: b
 HANDOUTS = "handouts"
 
 
-def handouts(taskset, tasks) -> dict:
+def handouts(taskset, tasks, files=()) -> dict:
     """``{relative path: text}``: the handout of each assignment that has a task among ``tasks``."""
     out = {}
     for a in taskset.assignments:
         mine = [t for t in tasks if t.assignment == a.number]
         if mine:
-            out[f"{HANDOUTS}/assignment-{a.number}.md"] = handout_text(taskset, a, mine)
+            out[f"{HANDOUTS}/assignment-{a.number}.md"] = handout_text(taskset, a, mine, files)
     return out
 
 
-def handout_text(taskset, assignment, tasks) -> str:
+def handout_text(taskset, assignment, tasks, files=()) -> str:
     """One assignment's handout: time, objectives, its tasks, what the tests check, hints."""
     a = assignment
     points = sum(t.points for t in tasks)
@@ -203,7 +242,10 @@ def handout_text(taskset, assignment, tasks) -> str:
     for t in tasks:
         lines += [f"### Task {t.id}: {t.title}  ({t.points:g} point{'s' if t.points != 1 else ''})", ""]
         lines += [f"- write `{target}`" for target in t.targets]
-        lines += [f"- run its tests: `MINIGRAD_KERNELS={taskset.kernels} python -m pytest -m {t.marker} -q`", ""]
+        lines += [f"- run its tests: `{task_command(taskset, t, files)}`"]
+        if t.hidden_tests:
+            lines += ["- your instructor also grades it with tests held back: make it right, not just green"]
+        lines += [""]
         if t.hints:
             lines += [f"- {h}" for h in t.hints] + [""]
     lines += ["## What the tests check", ""] + [f"- {c}" for c in a.checks] + [""]
@@ -214,8 +256,78 @@ def handout_text(taskset, assignment, tasks) -> str:
     return "\n".join(lines)
 
 
-def assignment_text(taskset, tasks) -> str:
-    """The student's instructions: one section per removed task."""
+
+
+#: GitHub Classroom's autograding tests, read by the ``education/autograding`` action.
+CLASSROOM_CONFIG = ".github/classroom/autograding.json"
+#: The workflow that runs them on every push.
+CLASSROOM_WORKFLOW = ".github/workflows/classroom.yml"
+
+#: Installs a student copy, editable, with the test and examples extras (the training task runs an
+#: example). PyTorch's CPU index is added: its ``2.13.0+cpu`` satisfies the test extra's ``torch==2.13.0``
+#: and is preferred, as a local version, to PyPI's Linux wheel, the much larger CUDA build.
+INSTALL = "python -m pip install -e '.[test,examples]' --extra-index-url https://download.pytorch.org/whl/cpu"
+
+_WORKFLOW = """\
+name: Autograding
+on: [push, workflow_dispatch]
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  autograding:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - uses: education/autograding@v1
+"""
+
+
+def task_command(taskset: "_spec.TaskSet", task: "_spec.Task", files=()) -> str:
+    """The shell command that runs ``task``'s grading tests in a student copy.
+
+    Only the test files that hold them are collected (quicker than the whole
+    suite); ``files`` are the copy's files, to expand patterns with ``*``.
+    """
+    tests = []
+    for pattern in task.tests:
+        file = pattern.split("::", 1)[0]
+        found = [f for f in files if _spec._pattern(file).match(f)] if "*" in file else [file]
+        tests += [f for f in found if f not in tests]
+    return f"MINIGRAD_KERNELS={taskset.kernels} python -m pytest -m {task.marker} -q " + " ".join(tests)
+
+
+def classroom_config(taskset: "_spec.TaskSet", tasks, files=()) -> dict:
+    """GitHub Classroom's ``autograding.json``: one test per task, run by its pytest command.
+
+    A test earns the task's points when its command exits with status 0: every
+    grading test of the task in the copy passed (a test skipped because it
+    needs another task first does not). The first test installs the copy
+    (``setup``); the others reuse the installation.
+    """
+    setup = INSTALL + (" && python setup.py build_ext --inplace" if taskset.build_extension else "")
+    minutes = 10
+    return {"tests": [
+        {
+            "name": t.message(),
+            "setup": setup if k == 0 else "",
+            "run": task_command(taskset, t, files),
+            "input": "",
+            "output": "",
+            "comparison": "included",
+            "timeout": minutes,
+            "points": int(t.points) if float(t.points).is_integer() else t.points,
+        }
+        for k, t in enumerate(tasks)
+    ]}
+
+
+def assignment_text(taskset, tasks, files=()) -> str:
+    """The student's instructions: how to install and test, then one section per removed task."""
     lines = [
         f"# Assignment: {taskset.name}",
         "",
@@ -224,10 +336,17 @@ def assignment_text(taskset, tasks) -> str:
         "Some function bodies in this copy of minigrad were replaced by",
         '`raise NotImplementedError("Task N.M: ...")`. Write them. Everything else works.',
         "",
-        "Run the tests that grade one task, e.g. task 1.1, from this directory:",
+        "Install it, from this directory, in a fresh virtual environment (`python3 -m venv .venv`",
+        "and `. .venv/bin/activate`), with one command:",
         "",
         "```",
-        f"MINIGRAD_KERNELS={taskset.kernels} python -m pytest -m {tasks[0].marker} -q",
+        INSTALL,
+        "```",
+        "",
+        "Run the tests that grade one task, e.g. task " + tasks[0].id + ", from this directory:",
+        "",
+        "```",
+        task_command(taskset, tasks[0], files),
         "```",
         "",
         "and your score so far with `python -m minigrad.course grade .`.",
@@ -238,7 +357,10 @@ def assignment_text(taskset, tasks) -> str:
     for t in tasks:
         lines += [f"## Task {t.id}: {t.title}  ({t.points:g} point{'s' if t.points != 1 else ''})", ""]
         lines += [f"- write `{target}`" for target in t.targets]
-        lines += [f"- graded by `pytest -m {t.marker}`", ""]
+        lines += [f"- graded by `pytest -m {t.marker}`"]
+        if t.hidden_tests:
+            lines += ["- and by more tests your instructor holds back: make it right, not just green"]
+        lines += [""]
         if t.hints:
             lines += ["Hints:", ""] + [f"- {h}" for h in t.hints] + [""]
     return "\n".join(lines)

@@ -226,7 +226,7 @@ def run_units(taskset, units, *, root=None, tasks_path=None, exitfirst=False, ti
     spec_units = []
     for n, (key, u) in enumerate(runnable.items()):
         variants = {keys[t]: numbers[t][b] for t, b in u.bodies.items() if t in numbers and b in numbers[t]}
-        spec_units.append({"id": str(n), "select": [_spec._pattern(p).pattern for p in u.task.tests],
+        spec_units.append({"id": str(n), "select": [_spec._pattern(p).pattern for p in u.task.tests + u.task.hidden_tests],
                            "variants": variants, "stop": u.stop})
     unit_ids = {key: str(n) for n, key in enumerate(runnable)}
 
@@ -302,7 +302,7 @@ def _task_result(unit: Unit, run: dict) -> TaskResult:
     if run["build_failed"] is not None:
         text = run["build_failed"]
     elif total == 0:
-        text = "No grading test ran for this task (patterns: " + ", ".join(t.tests) + ")."
+        text = "No grading test ran for this task (patterns: " + ", ".join(t.tests + t.hidden_tests) + ")."
         if run["collect_errors"]:
             text += "\nCollection errors:\n" + "\n".join(c["output"] for c in run["collect_errors"])
         elif run["returncode"] not in (0, 1, 5):

@@ -258,15 +258,15 @@ def find_leaks(set_name: str = "starter", *, root=None, tasks_path=None, files=N
         ``{relative path: text}`` of the copy; default: what ``build`` would
         write (nothing is written).
     """
-    from minigrad.course._build import _excluded, project_files, repo_root, stubbed_files
+    from minigrad.course._build import repo_root, student_files, stubbed_files
 
     root = pathlib.Path(root) if root is not None else repo_root()
     taskset = _spec.load(tasks_path)[set_name]
     if files is None:
         new = stubbed_files(root, taskset.tasks)
         files = {}
-        for name in project_files(root):
-            if _excluded(name, taskset.exclude) or not name.endswith((".py", ".pyx") + _TEXT_SUFFIXES) \
+        for name in student_files(root, taskset):
+            if not name.endswith((".py", ".pyx") + _TEXT_SUFFIXES) \
                     and pathlib.Path(name).name not in ("README", "README.md", "README.rst"):
                 continue
             if name in new:

@@ -54,6 +54,10 @@ class Task:
         ``"raise"`` (default): the body becomes ``raise NotImplementedError(...)``.
         ``"pass"``: the body becomes ``pass``, for Cython functions that run
         without the GIL and cannot raise.
+    hidden_tests : tuple of str
+        More grading tests, as patterns like ``tests``, held back from students:
+        their files are left out of the student copy, and ``grade`` runs them
+        from the instructor's tree. They live in files of their own.
     """
 
     set_name: str
@@ -64,6 +68,7 @@ class Task:
     hints: tuple = ()
     points: float = 1.0
     stub: str = "raise"
+    hidden_tests: tuple = ()
 
     @property
     def assignment(self) -> int:
@@ -80,12 +85,12 @@ class Task:
         return f"Task {self.id}: {self.title}"
 
     def selects(self, nodeid: str) -> bool:
-        """Whether the test ``nodeid`` is one of this task's grading tests."""
-        return any(_pattern(p).match(nodeid) for p in self.tests)
+        """Whether the test ``nodeid`` is one of this task's grading tests (visible or hidden)."""
+        return any(_pattern(p).match(nodeid) for p in self.tests + self.hidden_tests)
 
     def test_files(self) -> tuple:
-        """The file part of every test pattern (may contain ``*``)."""
-        return tuple(dict.fromkeys(p.split("::", 1)[0] for p in self.tests))
+        """The file part of every test pattern, hidden ones included (may contain ``*``)."""
+        return tuple(dict.fromkeys(p.split("::", 1)[0] for p in self.tests + self.hidden_tests))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,7 +220,7 @@ def load(path=None) -> dict:
     assignments = _assignments(data.get("assignments", []), path)
     out = {}
     set_keys = {"description", "kernels", "build_extension", "exclude", "tasks"}
-    task_keys = {"id", "title", "targets", "tests", "hints", "points", "stub"}
+    task_keys = {"id", "title", "targets", "tests", "hints", "points", "stub", "hidden_tests"}
     for name, spec in sets.items():
         unknown = set(spec) - set_keys
         if unknown:
@@ -247,6 +252,7 @@ def load(path=None) -> dict:
                 set_name=name, id=str(t["id"]), title=t["title"], targets=targets,
                 tests=_tuple(t["tests"], f"{where}: tests"), hints=_tuple(t.get("hints", []), f"{where}: hints"),
                 points=float(t.get("points", 1.0)), stub=stub,
+                hidden_tests=_tuple(t.get("hidden_tests", []), f"{where}: hidden_tests"),
             ))
         if not tasks:
             raise ValueError(f"{path}: set {name!r} has no tasks")
