@@ -570,20 +570,16 @@ def _run_shell(command, cwd):
                           capture_output=True, text=True, timeout=600)
 
 
-def test_a_classroom_run_command_passes_on_the_solution_and_fails_on_the_stub_and_on_a_missing_prerequisite(
-        tmp_path):
-    """Task 1.1's command: exit 0 in a copy holding the solution, 1 with the task's stub, and 1 when the
-    task is written but its tests stop at the engine's stub (skipped tests earn no point)."""
-    stub_engine = course.build("starter", tmp_path / "student", only=["1.1", "2.2"])
-    config = json.loads((stub_engine / _build.CLASSROOM_CONFIG).read_text(encoding="utf-8"))
+def test_a_classroom_run_command_passes_on_the_solution_and_fails_on_a_stub_or_a_missing_prerequisite(tmp_path):
+    """Task 1.1's command: exit 1 while its tests stop at the engine's stub (skipped tests earn no
+    point), 1 with the task's own stub, 0 once the copy holds the solution."""
+    copy = course.build("starter", tmp_path / "student", only=["1.1", "2.2"])
+    config = json.loads((copy / _build.CLASSROOM_CONFIG).read_text(encoding="utf-8"))
     run = config["tests"][0]["run"]
-    r = _run_shell(run, stub_engine)
-    assert r.returncode == 1 and "Task 1.1" in r.stdout, r.stdout[-3000:]
-    solved = stub_engine / "minigrad" / "ops" / "elementwise.py"
-    solved.write_bytes((ROOT / "minigrad/ops/elementwise.py").read_bytes())
-    r = _run_shell(run, stub_engine)
+    r = _run_shell(run, copy)
     assert r.returncode == 1 and "needs Task 2.2" in r.stdout, r.stdout[-3000:]
-    engine = "minigrad/autograd/engine.py"
-    (stub_engine / engine).write_bytes((ROOT / engine).read_bytes())
-    r = _run_shell(run, stub_engine)
-    assert r.returncode == 0 and " passed" in r.stdout, r.stdout[-3000:]
+    for path, message in [("minigrad/autograd/engine.py", "NotImplementedError: Task 1.1"),
+                          ("minigrad/ops/elementwise.py", "4 passed")]:
+        (copy / path).write_bytes((ROOT / path).read_bytes())
+        r = _run_shell(run, copy)
+        assert r.returncode == (message != "4 passed") and message in r.stdout, r.stdout[-3000:]
