@@ -48,6 +48,11 @@ REFUSED = [
     ("equality of shapes that do not broadcast", lambda m, f: m.ones(4, 6) == m.ones(4, 3)),
     ("pad of uint8 with a negative value", lambda m, f: f.pad(m.ones(2, dtype=m.uint8), (1, 1), value=-1)),
     ("pad of uint8 with a value above 255", lambda m, f: f.pad(m.ones(2, dtype=m.uint8), (1, 1), value=300)),
+    # A dim named twice (also as its negative) is refused, by name, even on a 0-d tensor.
+    ("flip of a 0-d tensor over dims 0 and -1", lambda m, f: m.flip(m.ones(()), (0, -1))),
+    ("flip over dims 0 and -2", lambda m, f: m.flip(m.ones(3, 2), (0, -2))),
+    ("sum over dims 1, -1", lambda m, f: m.ones(3, 2).sum((1, -1, 0))),
+    ("sum of a 0-d tensor over dims 0 and -1", lambda m, f: m.ones(()).sum((0, -1))),
     ("where of shapes that do not broadcast",
      lambda m, f: m.where(m.ones(4, 6) > 0, m.ones(4, 6), m.ones(4, 3))),
 ]

@@ -93,8 +93,30 @@ def test_rmsprop_on_huge_gradients_matches_torch(grad, momentum, centered):
 SPECIAL = [NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 2.5]
 
 
+def _vectorised(f):
+    """f on x, computed inside a longer tensor.
+
+    PyTorch's elementwise loops run a scalar loop over short tensors and vector
+    instructions over long ones, and at a NaN input the two give elu and hardtanh
+    different gradients (1 from the scalar loop; NaN for elu and 0 for hardtanh from the
+    vector one). minigrad gives the vector loop's, what a tensor of any real size gets.
+    """
+    def call(m, x):
+        return f(m, m.cat([x, m.zeros(64, dtype=x.dtype)]))[:x.shape[0]]
+    return call
+
+
 UNARY = {"relu": lambda m, x: m.relu(x), "abs": lambda m, x: m.abs(x),
-         "clamp": lambda m, x: m.clamp(x, -1.0, 2.0), "clamp_min": lambda m, x: m.clamp(x, min=0.0)}
+         "clamp": lambda m, x: m.clamp(x, -1.0, 2.0), "clamp_min": lambda m, x: m.clamp(x, min=0.0),
+         "elu": _vectorised(lambda m, x: m.nn.functional.elu(x)),
+         "hardtanh": _vectorised(lambda m, x: m.nn.functional.hardtanh(x)),
+         "leaky_relu": lambda m, x: m.nn.functional.leaky_relu(x, 0.1),
+         "softplus": lambda m, x: m.nn.functional.softplus(x), "silu": lambda m, x: m.nn.functional.silu(x),
+         "mish": lambda m, x: m.nn.functional.mish(x), "gelu": lambda m, x: m.nn.functional.gelu(x),
+         "logsigmoid": lambda m, x: m.nn.functional.logsigmoid(x),
+         # Along a dimension of length 1 a cumulative product is the identity, even at ±inf.
+         "cumprod_length_1": lambda m, x: m.cumprod(x.reshape(-1, 1), 1),
+         "cumprod": lambda m, x: m.cumprod(x[3:], 0)}
 
 
 @pytest.mark.parametrize("cotangent", [1.0, NAN, INF], ids=["one", "nan", "inf"])

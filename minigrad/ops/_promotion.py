@@ -192,11 +192,12 @@ def normalize_dims(dim, ndim: int) -> tuple:
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})"
             )
-        if ndim:  # a 0-d tensor accepts dim 0 / -1 and has nothing to reduce
-            out.append(d % ndim)
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
-    return tuple(sorted(out))
+        d %= max(ndim, 1)
+        if d in out:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        out.append(d)
+    # A 0-d tensor accepts dim 0 / -1 (once) and has nothing to reduce.
+    return tuple(sorted(out)) if ndim else ()
 
 
 def dim_index(dim: int, ndim: int) -> int:

@@ -79,7 +79,8 @@ class LogSigmoid(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _float(-_softplus(-x), x)
+        # min(x, 0) − log1p(e^{−|x|}) rather than −softplus(−x): 0, not −0, at x = +inf (PyTorch's sign).
+        return _float(np.where(x < 0, x, 0) - np.log1p(np.exp(_neg_abs(x))), x)
 
     @staticmethod
     def backward(ctx, grad):

@@ -40,7 +40,7 @@ class Cumprod(Primitive):
     """y_i = Π_{j ≤ i} x_j along ``dim``.
 
     VJP: x̄_k = Σ_{j ≥ k} ȳ_j · Π_{m ≤ j, m ≠ k} x_m, which is (Σ_{j ≥ k} ȳ_j y_j) / x_k
-    when no x is 0. With zeros the products leaving out x_k are formed directly, for
+    when every x is finite and non-zero. Otherwise the products leaving out x_k are formed directly, for
     every k: an n × n cumprod per slice (n the length of ``dim``), exact at every order
     and never dividing by 0.
     """
@@ -56,7 +56,8 @@ class Cumprod(Primitive):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         dim = ctx.dim
-        if not np.any(np.equal(x, 0)):
+        # The division form needs every x finite and non-zero (±inf/±inf would be NaN).
+        if not np.any(np.equal(x, 0)) and np.all(np.isfinite(x)):
             return _reverse_cumsum(grad * y, dim) / x, None
         # Along the last axis: row k of `left_out` is x with x_k replaced by 1.
         xl, gl = np.moveaxis(x, dim, -1), np.moveaxis(grad, dim, -1)
@@ -65,6 +66,12 @@ class Cumprod(Primitive):
         left_out = np.cumprod(np.where(np.eye(n, dtype=bool), np.ones((), dtype), np.expand_dims(xl, -2)), axis=-1)
         # left_out[..., k, j] = Π_{m ≤ j, m ≠ k} x_m; only j ≥ k contributes to x̄_k.
         later = np.triu(np.ones((n, n), dtype=bool))
+        if isinstance(left_out, np.ndarray):
+            # First order: a product with a zero factor contributes an exact 0, selected rather
+            # than multiplied, so an infinite or NaN ȳ_j there does not make it NaN (PyTorch's
+            # values). Recorded for a higher order the term stays: its derivative with respect
+            # to the other factors is not 0.
+            later = np.logical_and(later, np.not_equal(left_out, 0))
         terms = np.where(later, np.expand_dims(gl, -2) * left_out, np.zeros((), dtype))
         return np.moveaxis(np.sum(terms, axis=-1), -1, dim), None
 

@@ -407,7 +407,7 @@ def flip(input, dims):
             [4, 3]])
     """
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    dims = normalize_dims(dims, input.ndim) if dims and input.ndim else ()  # (an empty list flips nothing)
+    dims = normalize_dims(dims, input.ndim) if dims else ()  # (an empty list flips nothing)
     index = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))
     return getitem(input, index) if dims else getitem(input, (Ellipsis,))
 

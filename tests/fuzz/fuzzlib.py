@@ -432,6 +432,26 @@ def _unary_ops():
         "embedding_bag": lambda rng, x: _embedding_bag(rng, x),
         "layer_norm": lambda rng, x: _layer_norm(rng, x),
         "cross_entropy": lambda rng, x: _cross_entropy(rng, x),
+        "sin": lambda rng, x: (minigrad.sin, torch.sin),
+        "cos": lambda rng, x: (minigrad.cos, torch.cos),
+        "log1p": lambda rng, x: (minigrad.log1p, torch.log1p),
+        "expm1": lambda rng, x: (minigrad.expm1, torch.expm1),
+        "erf": lambda rng, x: (minigrad.erf, torch.erf),
+        "silu": lambda rng, x: (F.silu, TF.silu),
+        "elu": lambda rng, x: (F.elu, _vectorised(TF.elu)),
+        "softplus": lambda rng, x: (F.softplus, TF.softplus),
+        "mish": lambda rng, x: (F.mish, TF.mish),
+        "hardtanh": lambda rng, x: (F.hardtanh, _vectorised(TF.hardtanh)),
+        "logsigmoid": lambda rng, x: (F.logsigmoid, TF.logsigmoid),
+        "cumsum": lambda rng, x: _with_dim(rng, x, minigrad.cumsum, torch.cumsum),
+        "cumprod": lambda rng, x: _with_dim(rng, x, minigrad.cumprod, torch.cumprod),
+        "sort": lambda rng, x: _sort(rng, x),
+        "flip": lambda rng, x: _flip(rng, x),
+        "roll": lambda rng, x: _roll(rng, x),
+        "tril": lambda rng, x: _diagonal_part(rng, "tril"),
+        "triu": lambda rng, x: _diagonal_part(rng, "triu"),
+        "gather_dim": lambda rng, x: _gather_dim(rng, x),
+        "einsum": lambda rng, x: _einsum(rng, x),
         "mse_to_zero": lambda rng, x: (lambda a: F.mse_loss(a, a.detach() * 0), lambda a: TF.mse_loss(a, a.detach() * 0)),
         "smooth_l1_to_zero": lambda rng, x: (lambda a: F.smooth_l1_loss(a, a.detach() * 0),
                                              lambda a: TF.smooth_l1_loss(a, a.detach() * 0)),
@@ -478,6 +498,65 @@ def _reduce(rng, x, name):
             else getattr(minigrad, name)(a, d, keepdim=keep),
             lambda a: getattr(a, name)(d, keepdim=keep) if name not in ("amax", "logsumexp")
             else getattr(torch, name)(a, d, keepdim=keep))
+
+
+def _vectorised(torch_fn):
+    """PyTorch's ``torch_fn`` computed inside a longer tensor.
+
+    PyTorch runs a scalar loop over short tensors and vector instructions over long ones;
+    at a NaN input the two give elu and hardtanh different gradients. minigrad gives the
+    vector loop's (docs/differences.rst), so that is the reference.
+    """
+    def call(a):
+        flat = a.reshape(-1)
+        return torch_fn(torch.cat([flat, flat.new_zeros(64)]))[:flat.shape[0]].reshape(a.shape)
+    return call
+
+
+def _sort(rng, x):
+    # Values only: the order of tied elements (and so the indices) is not specified by either.
+    d, desc = int(rng.integers(-_dims(x), _dims(x))), bool(rng.integers(0, 2))
+    return (lambda a: minigrad.sort(a, dim=d, descending=desc)[0],
+            lambda a: torch.sort(a, dim=d, descending=desc)[0])
+
+
+def _flip(rng, x):
+    dims = sorted({int(d) for d in rng.integers(-_dims(x), _dims(x), size=int(rng.integers(1, 3)))})
+    return (lambda a: minigrad.flip(a, dims), lambda a: torch.flip(a, dims))
+
+
+def _roll(rng, x):
+    shift = int(rng.integers(-3, 4))
+    if rng.random() < 0.3:
+        return (lambda a: minigrad.roll(a, shift), lambda a: torch.roll(a, shift))
+    d = int(rng.integers(-_dims(x), _dims(x)))
+    return (lambda a: minigrad.roll(a, shift, d), lambda a: torch.roll(a, shift, d))
+
+
+def _diagonal_part(rng, name):
+    k = int(rng.integers(-2, 3))   # a tensor below 2-D is refused by both
+    return (lambda a: getattr(minigrad, name)(a, k), lambda a: getattr(torch, name)(a, k))
+
+
+def _gather_dim(rng, x):
+    d = int(rng.integers(-_dims(x), _dims(x)))
+    n = x.shape[d] if x.ndim else 1
+    shape = list(x.shape) if x.ndim else []
+    if shape:
+        shape[d] = int(rng.integers(0, 4))
+    idx = rng.integers(0, max(n, 1), size=shape)
+    if rng.random() < 0.1 and idx.size:
+        idx.reshape(-1)[0] = n       # out of range: both must raise
+    return (lambda a: minigrad.gather(a, d, minigrad.tensor(idx)), lambda a: torch.gather(a, d, torch.from_numpy(idx)))
+
+
+def _einsum(rng, x):
+    # A random permutation of a random subset of the input's letters: transposes, sums, traces of nothing.
+    letters = "abcd"[:x.ndim]
+    keep = [c for c in letters if rng.random() < 0.6]
+    out = "".join(rng.permutation(keep)) if keep else ""
+    spec = f"{letters}->{out}"
+    return (lambda a: minigrad.einsum(spec, a), lambda a: torch.einsum(spec, a))
 
 
 def _max_dim(rng, x):
