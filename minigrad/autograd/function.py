@@ -43,8 +43,8 @@ Rules for op authors
   data of an input tensor or of the output is version-checked before backward
   runs. Pass tensors to ``apply`` - positionally, inside a tuple (an index) or
   as keywords - rather than their ``.data``, so that the check knows them. All
-  of it is released after backward (arrays, and tuples or lists holding arrays;
-  small attributes such as shapes stay).
+  of it is released after backward (arrays, and tuples or lists holding arrays
+  at any depth; small attributes such as shapes stay).
 * An op that returns a row-sparse gradient sets ``ctx.sparse = True`` in
   forward: such a gradient cannot be differentiated again, and the engine says
   so under ``create_graph`` before running its backward.
@@ -238,7 +238,7 @@ class Node:
 
 def _holds_array(v) -> bool:
     if isinstance(v, (tuple, list)):
-        return any(isinstance(e, np.ndarray) for e in v)
+        return any(_holds_array(e) for e in v)  # nested too: Recurrence keeps a tuple of arrays per step
     # isinstance, not getattr(v, "is_sparse", False): on the ints and None most
     # ops keep, getattr raises and catches an AttributeError (~1 µs per attribute).
     return isinstance(v, (np.ndarray, SparseTensor))
