@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 
 from minigrad import autograd as _autograd
-from minigrad.autograd.function import RemovableHandle, _register_tensor_type, _Version
+from minigrad.autograd.function import RemovableHandle, _register_tensor_type, _Version, rename_node
 from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
 from minigrad.devices import _CPU, _check_device, _cuda_device, _not_available, _parse_to
 from minigrad.random import _numpy_generator
@@ -373,7 +373,7 @@ class Tensor:
         if d.dtype not in default:
             extras.append(f"dtype=minigrad.{d.dtype.name}")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
@@ -867,7 +867,7 @@ class Tensor:
         """The transpose of a tensor with at most two dimensions."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self.T
+        return rename_node(self.T, "TBackward0")
 
     def expand(self, *sizes):
         return _ops.expand(self, _shape_arg(sizes))

@@ -5,8 +5,8 @@ r"""Pictures of the computation graph: the drawing students make by hand, made b
 
 What the picture shows:
 
-* every recorded operation as a box named like its backward node (``MulBackward``,
-  ``EmbeddingBackward``: :meth:`Node.name`);
+* every recorded operation as a box named like its backward node (``MulBackward0``,
+  ``EmbeddingBackward0``: :meth:`Node.name`);
 * every leaf that requires grad (the parameters) as an ellipse with its name
   (pass ``params``), shape and dtype, and - after ``backward`` - a summary of its
   ``.grad``: the values when there are few, else the norm and range; a row-sparse
@@ -32,8 +32,8 @@ digraph minigrad {
   node [fontname="Helvetica", fontsize=11];
   edge [fontname="Helvetica", fontsize=9];
   output [label="output\n() float32", shape=ellipse, peripheries=2];
-  n0 [label="SumBackward", shape=box, style=filled, fillcolor=lightgrey];
-  n1 [label="MulBackward", shape=box, style=filled, fillcolor=lightgrey];
+  n0 [label="SumBackward0", shape=box, style=filled, fillcolor=lightgrey];
+  n1 [label="MulBackward0", shape=box, style=filled, fillcolor=lightgrey];
   n2 [label="w\n(2,) float32\ngrad: [2, 4]", shape=ellipse, style=filled, fillcolor=lightblue];
   n0 -> output [label="() float32"];
   n1 -> n0 [label="(2,) float32"];
@@ -41,7 +41,7 @@ digraph minigrad {
   n2 -> n1 [label="(2,) float32"];
 }
 
-``w`` enters ``MulBackward`` twice (``w * w``): backward sends a gradient ``w`` back
+``w`` enters ``MulBackward0`` twice (``w * w``): backward sends a gradient ``w`` back
 along each of the two edges, and the leaf sums them, 2w = [2, 4].
 """
 from __future__ import annotations

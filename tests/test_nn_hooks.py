@@ -111,7 +111,7 @@ def test_handles_remove_their_hook_once_and_work_as_context_managers():
             pass
         lin(lib.ones(1, 2))
         assert calls == [2], lib.__name__
-        assert lin(lib.ones(1, 2)).grad_fn.name().startswith("Addmm" if lib is torch else "Linear")
+        assert lin(lib.ones(1, 2)).grad_fn.name().startswith("Addmm")
 
 
 def test_always_call_forward_hooks_run_when_forward_raises():
@@ -244,7 +244,7 @@ def test_removed_backward_hooks_leave_the_graph_untouched():
     h.remove()
     x = minigrad.ones(1, 2, requires_grad=True)
     out = lin(x)
-    assert out.grad_fn.name() == "LinearBackward"
+    assert out.grad_fn.name() == "AddmmBackward0"
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[2.5, -0.75]])
 

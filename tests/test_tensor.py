@@ -135,7 +135,7 @@ def test_repr_matches_pytorch(values, dtype):
 def test_repr_shows_requires_grad_and_grad_fn():
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
     assert repr(x) == "tensor([1., 2.], requires_grad=True)"
-    assert repr(x * 2).startswith("tensor([2., 4.], grad_fn=<MulBackward")
+    assert repr(x * 2).startswith("tensor([2., 4.], grad_fn=<MulBackward0>)")
 
 
 def test_comparisons_give_bool_tensors_without_grad():

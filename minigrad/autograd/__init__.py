@@ -139,7 +139,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
     (tensor([6.]),)
     >>> (g,) = minigrad.autograd.grad((x ** 3).sum(), x, create_graph=True)
     >>> g                                             # 3x², recorded
-    tensor([27.], grad_fn=<MulBackward>)
+    tensor([27.], grad_fn=<MulBackward0>)
     >>> minigrad.autograd.grad(g.sum(), x)            # 6x
     (tensor([18.]),)
     """

@@ -205,8 +205,8 @@ class Node:
                 raise _modified_error(self, what, counter.value, version)
 
     def name(self) -> str:
-        """The node's name as shown in a tensor's repr, e.g. ``'MulBackward'``."""
-        return f"{self.fn.__name__}Backward"
+        """The node's name as shown in a tensor's repr, e.g. ``'MulBackward0'`` (its type's name, as in PyTorch)."""
+        return type(self).__name__
 
     def register_hook(self, fn) -> RemovableHandle:
         """Call ``fn(grad)`` on the gradient of this node's output before its backward; a non-None result replaces it."""
@@ -233,7 +233,37 @@ class Node:
         self._freed = True
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+_NODE_TYPES: dict = {}
+
+
+def node_type(name: str, base: type = Node) -> type:
+    """The subclass of ``base`` named ``name`` (``MulBackward0``), made once on first use.
+
+    A node's type carries PyTorch's name for the op that recorded it, so
+    ``type(y.grad_fn).__name__``, ``y.grad_fn.name()`` and the reprs read as PyTorch's.
+    The subclasses add no slots: a node can change type to another name of the same base.
+    """
+    key = (name, base)
+    t = _NODE_TYPES.get(key)
+    if t is None:
+        t = _NODE_TYPES[key] = type(name, (base,), {"__slots__": (), "__module__": __name__})
+    return t
+
+
+def rename_node(out, name: str):
+    """Give the node that recorded ``out`` the name ``name``; return ``out``.
+
+    For a public function that shares an op with others (``t``, ``transpose`` and
+    ``permute`` are one ``Permute``) or is built from other ops: its result's
+    node shows the name PyTorch gives the node of that function's result. Call it
+    only on a tensor the function has just made (never on one of its inputs).
+    """
+    if out.grad_fn is not None:
+        out.grad_fn.__class__ = node_type(name)
+    return out
 
 
 def _holds_array(v) -> bool:
@@ -271,6 +301,12 @@ class Primitive:
     """
 
     is_view = False
+    #: PyTorch's name for the op's node, where it is not the class name + ``Backward0``.
+    node_name = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._node_type = node_type(cls.__dict__.get("node_name") or f"{cls.__name__}Backward0")
 
     @staticmethod
     def forward(ctx: Node, *args, **kwargs):  # pragma: no cover - abstract
@@ -336,7 +372,7 @@ class Primitive:
         if kwargs and _any_tensor(kwargs.values()):
             others = [v for v in kwargs.values() if isinstance(v, Tensor)] + (others or [])
             kwargs = {n: v.data if isinstance(v, Tensor) else v for n, v in kwargs.items()}
-        ctx = Node(cls)
+        ctx = cls._node_type(cls)
         record = edges is not None and is_grad_enabled()
         if record:
             ctx._inputs = args
@@ -494,7 +530,7 @@ class FunctionCtx(Node):
         """An output, re-made around its array, with this node (or its output's node) as grad_fn."""
         grad_fn = self
         if saved.count > 1:
-            grad_fn = Node(_SelectOutput(self.fn.__name__, saved.k, saved.count))
+            grad_fn = node_type(f"{self.fn.__name__}Backward")(_SelectOutput(self.fn.__name__, saved.k, saved.count))
             grad_fn.next_functions, grad_fn.input_meta, grad_fn.needs_input_grad = (self,), ((None, None),), (True,)
         t = Tensor._make(saved.data, True, grad_fn)
         return t
@@ -557,6 +593,8 @@ class _TensorLevelBackward:
     def __init__(self, cls) -> None:
         self.cls = cls
         self.__name__ = cls.__name__
+        # PyTorch names a custom Function's node after the class, without a number.
+        self.node_type = node_type(f"{cls.__name__}Backward", FunctionCtx)
 
     def backward(self, ctx: FunctionCtx, grad):
         create_graph = ctx._create_graph
@@ -689,7 +727,7 @@ class Function:
         if adapter is None:
             adapter = _TensorLevelBackward(cls)
             cls._engine_backward = adapter
-        ctx = FunctionCtx(adapter)
+        ctx = adapter.node_type(adapter)
         edges = [a if isinstance(a, Tensor) and a._requires_grad else None for a in args]
         record = is_grad_enabled() and any(e is not None for e in edges)
         ctx.needs_input_grad = tuple(e is not None for e in edges)
@@ -733,7 +771,7 @@ def _wire_outputs(ctx: FunctionCtx, args, output):
         elif single:
             o._requires_grad, o.grad_fn = True, ctx
         else:
-            select = Node(_SelectOutput(name, k, len(outputs)))
+            select = node_type(f"{name}Backward")(_SelectOutput(name, k, len(outputs)))
             select.next_functions, select.input_meta = (ctx,), ((None, None),)
             select.needs_input_grad = (True,)
             o._requires_grad, o.grad_fn = True, select

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from minigrad.autograd.function import rename_node
 from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
@@ -156,7 +157,8 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
     out = _conv2d(input, weight, bias, kernel, stride, pads, dilation, groups)
     if nd == 1:
         out = out.squeeze(2)
-    return out if batched else out.squeeze(0)
+    # PyTorch's convolution is one node; minigrad's is im2col, a product and a permute.
+    return rename_node(out, "ConvolutionBackward0") if batched else out.squeeze(0)
 
 
 def _conv2d(input, weight, bias, kernel, stride, pads, dilation, groups):

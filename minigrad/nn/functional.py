@@ -14,6 +14,7 @@ import numpy as np
 
 from minigrad import ops as _ops
 from minigrad.autograd import no_grad
+from minigrad.autograd.function import rename_node
 from minigrad.ops import layers as _layers
 from minigrad.ops import losses as _losses
 # (from-imports by name: ``minigrad.ops.embedding`` is also the re-exported function)
@@ -129,7 +130,16 @@ def linear(input, weight, bias=None):
         _ops.floating_only("addmm", input)  # integers multiply in PyTorch, bools do not
     if bias is not None and bias.shape not in ((weight.shape[0],), ()):
         raise RuntimeError(f"linear(): bias of shape {tuple(bias.shape)} does not match out_features={weight.shape[0]}")
-    return _layers.Linear.apply(input, weight, bias)
+    out = _layers.Linear.apply(input, weight, bias)
+    if input.ndim != 2 or bias is None:
+        rename_node(out, _LINEAR_NODE_NAMES[min(input.ndim, 3), bias is not None])
+    return out
+
+
+# PyTorch's node for linear, by input dims and bias: addmm (mm without a bias) on 2-D input;
+# other dims are reshaped around it, so a view (or the squeeze of a 1-D input) shows.
+_LINEAR_NODE_NAMES = {(2, False): "MmBackward0", (1, True): "ViewBackward0", (1, False): "SqueezeBackward4",
+                      (3, True): "ViewBackward0", (3, False): "UnsafeViewBackward0"}
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -421,7 +431,11 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
                                f"or complex dtype. Got: {_ops.torch_dtype_name(np.result_type(input.dtype, target.dtype))}")
         d = _ops.abs(_ops.sub(input, target))
         return d if reduction == "none" else _ops.sum(d)
-    return _pointwise_loss(_losses.L1Loss, input, target, reduction)
+    # PyTorch composes l1_loss as |x − y| and a reduction: the node shown is the last of them.
+    return rename_node(_pointwise_loss(_losses.L1Loss, input, target, reduction), _L1_NODE_NAMES[reduction])
+
+
+_L1_NODE_NAMES = {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):

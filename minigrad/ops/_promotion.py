@@ -19,6 +19,8 @@ from minigrad.autograd import Primitive, function
 class ToDtype(Primitive):
     """y = x converted to ``dtype``.   VJP: x̄ = ȳ converted back (the engine casts to x's dtype)."""
 
+    node_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, x, dtype):
         return x.astype(dtype, copy=False) if x.dtype != dtype else x

@@ -97,6 +97,8 @@ def logsigmoid(input):
 class SiLU(Primitive):
     """y = x·σ(x) (swish).   VJP: x̄ = ȳ·σ(x)·(1 + x·(1 − σ(x)))."""
 
+    node_name = "SiluBackward0"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -145,6 +147,8 @@ class ELU(Primitive):
     eˣ is taken of min(x, 0) (as ``where``), so a large positive x, whose branch is not
     used, never makes an infinity whose zero gradient would turn into NaN.
     """
+
+    node_name = "EluBackward0"
 
     @staticmethod
     def forward(ctx, x, alpha=1.0):
@@ -198,6 +202,8 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
 class LeakyReLU(Primitive):
     """y = x if x > 0 else s·x.   VJP: x̄ = ȳ if x > 0 else s·ȳ."""
 
+    node_name = "LeakyReluBackward0"
+
     @staticmethod
     def forward(ctx, x, negative_slope=0.01):
         ctx.save_for_backward(x)
@@ -224,6 +230,8 @@ class GELU(Primitive):
     'tanh':  y = ½x(1 + tanh u),  u = √(2/π)(x + 0.044715x³);
              VJP: x̄ = ȳ·(½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)).
     """
+
+    node_name = "GeluBackward0"
 
     @staticmethod
     def forward(ctx, x, approximate="none"):

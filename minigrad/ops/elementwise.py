@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from minigrad.autograd import Primitive, function
+from minigrad.autograd.function import rename_node
 from minigrad.ops._promotion import (
     binary, broadcast_error, cast, data_of, kind, no_bool, operand, promote, to_dtype, to_float, torch_dtype_name,
 )
@@ -88,6 +89,8 @@ def sub(input, other):
     b_bool = getattr(other, "dtype", None) == np.bool_ or isinstance(other, bool)
     if a_bool or b_bool:
         raise RuntimeError(_BOOL_SUB_BOTH if a_bool and b_bool else _BOOL_SUB)
+    if isinstance(input, (int, float)):  # 2 - x: PyTorch's rsub
+        return rename_node(binary(Sub, input, other), "RsubBackward1")
     return binary(Sub, input, other)
 
 
@@ -261,6 +264,11 @@ def pow(input, exponent):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if np.any(np.asarray(data_of(b)) < 0):
             return _integer_power(a, b)
+    # PyTorch's three overloads: tensor ** number, tensor ** tensor, number ** tensor.
+    if not isinstance(a, function.Tensor):
+        return rename_node(binary(Pow, a, b), "PowBackward2")
+    if isinstance(b, function.Tensor):
+        return rename_node(binary(Pow, a, b), "PowBackward1")
     return binary(Pow, a, b)
 
 
@@ -565,6 +573,8 @@ class ReLU(Primitive):
     PyTorch's conventions: NaN stays NaN and passes ȳ through, −0 stays −0 and gets 0.
     """
 
+    node_name = "ReluBackward0"
+
     @staticmethod
     def forward(ctx, x):
         # maximum(0, x) with the zero first: NumPy returns its second operand on ties and
@@ -597,6 +607,8 @@ def relu(input):
 
 class Clamp(Primitive):
     """y = min(max(x, lo), hi).   VJP: x̄ = ȳ · [lo ≤ x ≤ hi]  (PyTorch passes the gradient at the bounds)."""
+
+    node_name = "ClampBackward1"
 
     @staticmethod
     def forward(ctx, x, lo=None, hi=None):
@@ -644,6 +656,8 @@ def clamp(input, min=None, max=None):
             input = to_dtype(input, np.float32)
         elif input.dtype == np.bool_:
             input = to_dtype(input, np.int64)
+    if isinstance(min, function.Tensor) or isinstance(max, function.Tensor):
+        return rename_node(Clamp.apply(input, min, max), "ClampBackward0")
     return Clamp.apply(input, min, max)
 
 
@@ -860,6 +874,8 @@ def log10(input):
 class Log1p(Primitive):
     """y = log(1 + x), accurate for tiny x.   VJP: x̄ = ȳ / (1 + x)."""
 
+    node_name = "Log1PBackward0"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -941,12 +957,12 @@ def square(input):
     """``x * x``, elementwise (:class:`Mul` of x with itself, so x̄ = 2xȳ); bool inputs give int64."""
     if input.dtype == np.bool_:
         input = to_dtype(input, np.dtype(np.int64))
-    return Mul.apply(input, input)
+    return rename_node(Mul.apply(input, input), "PowBackward0")
 
 
 def reciprocal(input):
     """``1/x``, elementwise (:class:`Div`); integer and bool inputs give float32."""
-    return binary(Div, 1.0, input, true_division=True)
+    return rename_node(binary(Div, 1.0, input, true_division=True), "ReciprocalBackward0")
 
 
 class Rounding(Primitive):
@@ -973,7 +989,8 @@ def _rounding(name: str, fn, input, *args):
         raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
     if input.dtype.kind in "iu":
         return function.Tensor._make(input.data.copy(), False, None)
-    return Rounding.apply(input, fn, *args)
+    # floor -> FloorBackward0; round(decimals=...) is PyTorch's second overload of round.
+    return rename_node(Rounding.apply(input, fn, *args), f"{name.capitalize()}Backward{int(bool(args and args[0]))}")
 
 
 def floor(input):
@@ -1011,24 +1028,24 @@ def sign(input):
         return function.Tensor._make(input.data.copy(), False, None)
     if input.dtype.kind in "iu":
         return function.Tensor._make(np.sign(input.data), False, None)
-    return Rounding.apply(input, np.sign)
+    return rename_node(Rounding.apply(input, np.sign), "SignBackward0")
 
 
 def frac(input):
     """The fractional part ``x − trunc(x)``, elementwise (so x̄ = ȳ)."""
     if input.dtype.kind in "biu":
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{torch_dtype_name(input.dtype)}'")
-    return Sub.apply(input, Rounding.apply(input, np.trunc))
+    return rename_node(Sub.apply(input, Rounding.apply(input, np.trunc)), "FracBackward0")
 
 
 def clamp_min(input, min):
     """``clamp(input, min=min)``."""
-    return clamp(input, min=min)
+    return rename_node(clamp(input, min=min), "ClampMinBackward0")
 
 
 def clamp_max(input, max):
     """``clamp(input, max=max)``."""
-    return clamp(input, max=max)
+    return rename_node(clamp(input, max=max), "ClampMaxBackward0")
 
 
 def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):
@@ -1048,7 +1065,7 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):
     if x.dtype.kind != "f":
         return function.Tensor._make(x.copy(), False, None)
     fill = np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
-    return Where.apply(np.isfinite(x), input, fill)
+    return rename_node(Where.apply(np.isfinite(x), input, fill), "NanToNumBackward0")
 
 
 # -- floor division and remainders -----------------------------------------------------------

@@ -138,6 +138,8 @@ class EmbeddingBagSum(Primitive):
     scale_grad_by_freq; pad entries skipped), and w̄_i = ⟨W[idx_i], ȳ_{b(i)}⟩ (0 at pads).
     """
 
+    node_name = "EmbeddingBagBackward0"
+
     @staticmethod
     def forward(ctx, idx, weight, per_sample_weights, starts=None, lengths=None, mean=False,
                 padding_idx=-1, scale_grad_by_freq=False, sparse=False):
@@ -218,6 +220,8 @@ class EmbeddingBagMax(Primitive):
     NaN as PyTorch scans a bag (keep the first entry, replace it by a strictly greater one):
     a NaN first entry is the bag's maximum, a NaN after it is passed over.
     """
+
+    node_name = "EmbeddingBagBackward0"
 
     @staticmethod
     def forward(ctx, idx, weight, starts=None, lengths=None, padding_idx=-1):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import function
+from minigrad.autograd.function import rename_node
 from minigrad.ops.elementwise import Add, Mul
 from minigrad.ops.indexing import Gather, IndexAdd, IndexPut
 from minigrad.ops._promotion import data_of, normalize_dims, torch_dtype_name
@@ -117,12 +118,12 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):
     idx = _index(index, "gather(): Expected dtype int32/int64 for index")
     d = _one_dim(dim, input.ndim)
     if input.ndim == 0:
-        return Reshape.apply(gather(_as_1d(input), d, idx.reshape(1)), idx.shape)
+        return rename_node(Reshape.apply(gather(_as_1d(input), d, idx.reshape(1)), idx.shape), "GatherBackward0")
     _check_along_dim("gather", input, d, idx)
     if idx.size == 0:
-        return Reshape.apply(Gather.apply(Reshape.apply(input, (-1, 1)), np.zeros(0, np.int64)), idx.shape)
+        return rename_node(Reshape.apply(Gather.apply(Reshape.apply(input, (-1, 1)), np.zeros(0, np.int64)), idx.shape), "GatherBackward0")
     rows = Gather.apply(Reshape.apply(input, (-1, 1)), _positions(input.shape, d, idx))
-    return Reshape.apply(rows, idx.shape)
+    return rename_node(Reshape.apply(rows, idx.shape), "GatherBackward0")
 
 
 def _src_part(src, shape: tuple):
@@ -154,13 +155,17 @@ def scatter_add(input, dim: int, index, src):
     """
     idx, d = _scatter_args("scatter_add", input, dim, index, src)
     if input.ndim == 0:
-        return Reshape.apply(scatter_add(_as_1d(input), d, idx.reshape(1), _as_1d(src)), ())
+        return rename_node(Reshape.apply(scatter_add(_as_1d(input), d, idx.reshape(1), _as_1d(src)), ()), "ScatterAddBackward0")
     _check_along_dim("scatter_add", input, d, idx, src)
     if idx.size == 0:
-        return Add.apply(input, np.zeros((), input.dtype))
+        return rename_node(Add.apply(input, np.zeros((), input.dtype)), "ScatterAddBackward0")
     src_rows = Reshape.apply(_src_part(src, idx.shape), (-1, 1))
     added = IndexAdd.apply(src_rows, _positions(input.shape, d, idx), input.numel())
-    return Add.apply(input, Reshape.apply(added, input.shape))
+    return rename_node(Add.apply(input, Reshape.apply(added, input.shape)), "ScatterAddBackward0")
+
+
+# PyTorch's overloads: scatter(src=tensor), scatter(value=number).
+_SCATTER_NODE_NAMES = {True: "ScatterBackward0", False: "ScatterBackward1"}
 
 
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
@@ -197,7 +202,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
         src = value
     idx, d = _scatter_args("scatter", input, dim, index, src)
     if input.ndim == 0:
-        return Reshape.apply(scatter(_as_1d(input), d, idx.reshape(1), _as_1d(src) if isinstance(src, function.Tensor) else src), ())
+        return rename_node(Reshape.apply(scatter(_as_1d(input), d, idx.reshape(1), _as_1d(src) if isinstance(src, function.Tensor) else src), ()), _SCATTER_NODE_NAMES[isinstance(src, function.Tensor)])
     if isinstance(src, function.Tensor):
         _check_along_dim("scatter", input, d, idx, src)
         v = Reshape.apply(_src_part(src, idx.shape), (-1,)) if idx.size else np.zeros(0, input.dtype)
@@ -205,7 +210,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
         _check_along_dim("scatter", input, d, idx)
         v = _fill_value(src, input.dtype, check=idx.size > 0)
     positions = _positions(input.shape, d, idx) if idx.size else np.zeros(0, np.int64)
-    return Reshape.apply(IndexPut.apply(Reshape.apply(input, (-1,)), positions, v), input.shape)
+    return rename_node(Reshape.apply(IndexPut.apply(Reshape.apply(input, (-1,)), positions, v), input.shape), _SCATTER_NODE_NAMES[isinstance(src, function.Tensor)])
 
 
 def _fill_value(value, dtype, check: bool) -> np.ndarray:
@@ -260,13 +265,13 @@ def index_select(input, dim: int, index):
     """
     idx = _vector_index(index, "index_select")
     if input.ndim == 0:
-        return Reshape.apply(index_select(_as_1d(input), dim, idx), ())
+        return rename_node(Reshape.apply(index_select(_as_1d(input), dim, idx), ()), "IndexSelectBackward0")
     d = _one_dim(dim, input.ndim)
     n = input.shape[d]
     bad = (idx < 0) | (idx >= n)
     if bad.any():
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={idx[bad][0]} axis_dim={n}")
-    return _rows_back(Gather.apply(_rows_first(input, d), idx), input.shape, d)
+    return rename_node(_rows_back(Gather.apply(_rows_first(input, d), idx), input.shape, d), "IndexSelectBackward0")
 
 
 def index_add(input, dim: int, index, source, *, alpha=1):
@@ -286,7 +291,7 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     """
     idx = _vector_index(index, "index_add_")
     if input.ndim == 0:
-        return Reshape.apply(index_add(_as_1d(input), dim, idx, _as_1d(source), alpha=alpha), ())
+        return rename_node(Reshape.apply(index_add(_as_1d(input), dim, idx, _as_1d(source), alpha=alpha), ()), "IndexAddBackward0")
     d = _one_dim(dim, input.ndim)
     if source.dtype != input.dtype:
         raise RuntimeError(
@@ -309,4 +314,4 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     added = _rows_back(added, input.shape, d)
     if alpha != 1:
         added = Mul.apply(added, np.asarray(alpha, dtype=input.dtype))
-    return Add.apply(input, added)
+    return rename_node(Add.apply(input, added), "IndexAddBackward0")

@@ -15,6 +15,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Primitive, function, is_grad_enabled
+from minigrad.autograd.function import rename_node
 from minigrad.ops._promotion import data_of, torch_dtype_name
 
 
@@ -61,6 +62,8 @@ class GetItem(Primitive):
     VJP is this op again.
     """
 
+    node_name = "IndexBackward0"
+
     is_view = True  # basic indexing returns a view of x
 
     @staticmethod
@@ -93,7 +96,28 @@ def _index_arg(index):
 
 def getitem(input, index):
     """``input[index]`` with NumPy's indexing rules (:class:`GetItem`)."""
-    return GetItem.apply(input, _index_arg(index))
+    out = GetItem.apply(input, _index_arg(index))
+    if out.grad_fn is not None:
+        rename_node(out, _index_node_name(index))
+    return out
+
+
+_BASIC_NODE_NAMES = {int: "SelectBackward0", slice: "SliceBackward0", type(None): "UnsqueezeBackward0"}
+
+
+def _index_node_name(index) -> str:
+    """PyTorch's node for ``x[index]``: ``IndexBackward0`` if any part is advanced (an array,
+    list or tensor), else that of its last step (int: select, slice: slice, None: unsqueeze).
+    Inside a tuple PyTorch skips a full slice ``:``, so ``x[0, :]`` is a select."""
+    items = index if isinstance(index, tuple) else (index,)
+    name = "AliasBackward0"  # x[...]: nothing but an alias
+    for i in items:
+        if isinstance(i, (np.ndarray, list, function.Tensor)):
+            return "IndexBackward0"
+        if isinstance(i, slice) and i == slice(None) and isinstance(index, tuple):
+            continue
+        name = _BASIC_NODE_NAMES.get(int if isinstance(i, (int, np.integer)) else type(i), name)
+    return name
 
 
 def _take(g, index):

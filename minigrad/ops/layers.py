@@ -24,6 +24,8 @@ class Linear(Primitive):
     VJP: x̄ = ȳ W,   W̄ = ȳᵀ x (summed over all leading dims),   b̄ = Σ ȳ over leading dims.
     """
 
+    node_name = "AddmmBackward0"
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
@@ -59,6 +61,8 @@ class Dropout(Primitive):
     already scaled: ``mask`` holds 0 or 1/(1 − p).   VJP: x̄ = ȳ · mask.
     """
 
+    node_name = "MulBackward0"
+
     @staticmethod
     def forward(ctx, x, mask):
         ctx.mask = mask
@@ -76,6 +80,8 @@ class LayerNorm(Primitive):
     VJP: γ̄ = Σ ȳ·x̂,  β̄ = Σ ȳ (sums over the leading dims);
          with ĝ = ȳ·γ:  x̄ = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) / √(σ² + ε)  (means over the normalised dims).
     """
+
+    node_name = "NativeLayerNormBackward0"
 
     @staticmethod
     def forward(ctx, x, weight, bias, k=1, eps=1e-5):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import Primitive, function
+from minigrad.autograd.function import rename_node
 from minigrad.ops._promotion import no_bool, normalize_dims, operand, to_dtype, torch_dtype_name
 from minigrad.ops.elementwise import Add, Mul, mul
 from minigrad.ops.elementwise import abs as abs_
@@ -17,6 +18,8 @@ class MatMul(Primitive):
     VJP: ā = ȳ @ bᵀ,  b̄ = aᵀ @ ȳ, with the 1-D cases handled by temporarily
     promoting vectors to matrices, and broadcast batch dims summed by the engine.
     """
+
+    node_name = "MmBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -89,7 +92,14 @@ def matmul(input, other):
         if da != db:
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                                f"{_C_TYPE_NAMES.get(da.name, da.name)} != {_C_TYPE_NAMES.get(db.name, db.name)}")
-    return MatMul.apply(a, b)
+    out = MatMul.apply(a, b)
+    if out.grad_fn is not None and (a.ndim, b.ndim) != (2, 2):
+        # PyTorch's node for matmul depends on the operands' dims (mv, dot, or a batched product behind a view).
+        rename_node(out, _MATMUL_NODE_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0"))
+    return out
+
+
+_MATMUL_NODE_NAMES = {(2, 1): "MvBackward0", (1, 1): "DotBackward0", (1, 2): "SqueezeBackward4"}
 
 
 def mm(input, mat2):
@@ -125,7 +135,7 @@ def bmm(input, mat2):
     if list(mat2.shape[:2]) != expected:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: {expected} "
                            f"but got: {list(mat2.shape[:2])}.")
-    return matmul(input, mat2)
+    return rename_node(matmul(input, mat2), "BmmBackward0")
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
@@ -158,9 +168,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if alpha != 1:
         product = Mul.apply(product, np.asarray(alpha, dtype=product.dtype))
     if beta == 0:
-        return product
+        return rename_node(product, "AddmmBackward0")
     scaled = input if beta == 1 else Mul.apply(input, np.asarray(beta, dtype=input.dtype))
-    return Add.apply(scaled, product)
+    return rename_node(Add.apply(scaled, product), "AddmmBackward0")
 
 
 def _parse_einsum(equation: str, operands) -> tuple:
@@ -309,6 +319,8 @@ class VectorNorm(Primitive):
     VJP: x̄ = ȳ · sign(x) |x|^(p−1) / y^(p−1) (ȳ · x / y for p = 2, ȳ · sign(x) for p = 1),
     and 0 where y = 0 (PyTorch's subgradient at the origin).
     """
+
+    node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):

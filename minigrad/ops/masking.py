@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.autograd.function import rename_node
 from minigrad.ops._promotion import data_of
 from minigrad.ops.elementwise import Where
 
@@ -24,7 +25,7 @@ def _band(input, diagonal: int, lower: bool):
     keep = np.tri(rows, cols, int(diagonal), dtype=bool)
     if not lower:
         keep = ~np.tri(rows, cols, int(diagonal) - 1, dtype=bool)
-    return Where.apply(keep, input, np.zeros((), dtype=x.dtype))
+    return rename_node(Where.apply(keep, input, np.zeros((), dtype=x.dtype)), "TrilBackward0" if lower else "TriuBackward0")
 
 
 def tril(input, diagonal: int = 0):
@@ -90,4 +91,4 @@ def masked_fill(input, mask, value):
             f"{np.ndim(data_of(value))} dimension(s)."
         )
     fill = np.asarray(data_of(value), dtype=x.dtype)
-    return Where.apply(m, fill, input)
+    return rename_node(Where.apply(m, fill, input), "MaskedFillBackward0")

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from minigrad.autograd import Primitive, function
+from minigrad.autograd.function import rename_node
 from minigrad.ops import return_types
 from minigrad.ops._promotion import dim_index, normalize_dims, to_dtype, to_float
 from minigrad.ops.elementwise import masked_grad, maximum, minimum
@@ -84,7 +85,8 @@ def sum(input, dim=None, keepdim: bool = False):
     """
     if input.dtype.kind in "biu" and input.dtype != np.int64:
         input = to_dtype(input, np.int64)  # PyTorch sums every integer and bool dtype in int64
-    return Sum.apply(input, normalize_dims(dim, input.ndim), keepdim)
+    out = Sum.apply(input, normalize_dims(dim, input.ndim), keepdim)
+    return out if dim is None else rename_node(out, "SumBackward1")  # PyTorch's overload with dim
 
 
 class Mean(Primitive):
@@ -119,7 +121,8 @@ def mean(input, dim=None, keepdim: bool = False):
     """
     if input.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {input.dtype}")
-    return Mean.apply(input, normalize_dims(dim, input.ndim), keepdim)
+    out = Mean.apply(input, normalize_dims(dim, input.ndim), keepdim)
+    return out if dim is None else rename_node(out, "MeanBackward1")  # PyTorch's overload with dim
 
 
 def _extremum_forward(ctx, x, axes, keepdim, reduce):
@@ -215,6 +218,8 @@ def amin(input, dim=(), keepdim: bool = False):
 class MaxDim(Primitive):
     """y = x at the first arg-max along ``dim`` (values of ``max(dim)``).   VJP: ȳ to that one position."""
 
+    node_name = "MaxBackward0"
+
     @staticmethod
     def forward(ctx, x, dim, keepdim, largest=True):
         idx = np.argmax(x, axis=dim) if largest else np.argmin(x, axis=dim)
@@ -237,11 +242,14 @@ def _max_min(input, dim, keepdim, largest):
         return (maximum if largest else minimum)(input, dim)
     _require_nonempty("max" if largest else "min", input, dim)
     if dim is None:
-        return (Amax if largest else Amin).apply(input, normalize_dims(None, input.ndim), False)
+        out = (Amax if largest else Amin).apply(input, normalize_dims(None, input.ndim), False)
+        return rename_node(out, "MaxBackward1" if largest else "MinBackward1")
     if input.ndim == 0:
         return _max_min(as_vector(input, dim), 0, False, largest)
     d = dim_index(dim, input.ndim)
     values = MaxDim.apply(input, d, keepdim, largest)
+    if not largest:
+        rename_node(values, "MinBackward0")
     arg = np.argmax(input.data, axis=d) if largest else np.argmin(input.data, axis=d)
     if keepdim:
         arg = np.expand_dims(arg, d)
@@ -433,6 +441,8 @@ def std(input, dim=None, correction: int = 1, keepdim: bool = False):
 
 class LogSumExp(Primitive):
     """y = log Σ_dims eˣ, computed as m + log Σ e^(x-m) so it cannot overflow.   VJP: x̄ = ȳ · softmax(x)."""
+
+    node_name = "LogsumexpBackward0"
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):

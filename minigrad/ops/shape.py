@@ -9,12 +9,15 @@ import math
 import numpy as np
 
 from minigrad.autograd import Primitive
+from minigrad.autograd.function import rename_node
 from minigrad.ops._promotion import dim_index, normalize_dims
 from minigrad.ops.indexing import getitem, index_put_accumulate
 
 
 class Reshape(Primitive):
     """y = x with shape ``shape`` (same elements, row-major order).   VJP: x̄ = ȳ reshaped to x's shape."""
+
+    node_name = "ViewBackward0"
 
     is_view = True
 
@@ -43,7 +46,11 @@ def reshape(input, shape):
     -------
     Tensor
     """
-    return Reshape.apply(input, tuple(int(s) for s in shape))
+    out = Reshape.apply(input, tuple(int(s) for s in shape))
+    if out.grad_fn is not None and out._vc is not input._vc:
+        # Not a view (apply shares the version counter of a view): PyTorch copies, then views.
+        rename_node(out, "UnsafeViewBackward0")
+    return out
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
@@ -112,9 +119,10 @@ def squeeze(input, dim=None):
     """
     shape = input.shape
     if dim is None:
-        return reshape(input, tuple(n for n in shape if n != 1))
+        return rename_node(reshape(input, tuple(n for n in shape if n != 1)), "SqueezeBackward0")
     dims = normalize_dims(dim, input.ndim) if input.ndim else ()
-    return reshape(input, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
+    out = reshape(input, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
+    return rename_node(out, "SqueezeBackward2" if isinstance(dim, (tuple, list)) else "SqueezeBackward1")
 
 
 def unsqueeze(input, dim: int):
@@ -131,7 +139,7 @@ def unsqueeze(input, dim: int):
     """
     d = normalize_dims(dim, input.ndim + 1)[0]
     shape = input.shape
-    return reshape(input, shape[:d] + (1,) + shape[d:])
+    return rename_node(reshape(input, shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0")
 
 
 def as_vector(input, dim):
@@ -176,7 +184,7 @@ def transpose(input, dim0: int, dim1: int):
     dims = list(range(input.ndim))
     a, b = dim_index(dim0, input.ndim), dim_index(dim1, input.ndim)
     dims[a], dims[b] = dims[b], dims[a]
-    return Permute.apply(input, tuple(dims))
+    return rename_node(Permute.apply(input, tuple(dims)), "TransposeBackward0")
 
 
 def permute(input, dims):
@@ -370,7 +378,7 @@ def split(input, split_size_or_sections, dim: int = 0):
     out, start = [], 0
     for size in sizes:
         index = (slice(None),) * d + (slice(start, start + size),)
-        out.append(getitem(input, index))
+        out.append(rename_node(getitem(input, index), "SplitBackward0"))
         start += size
     return tuple(out)
 
@@ -409,7 +417,7 @@ def flip(input, dims):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     dims = normalize_dims(dims, input.ndim) if dims else ()  # (an empty list flips nothing)
     index = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))
-    return getitem(input, index) if dims else getitem(input, (Ellipsis,))
+    return rename_node(getitem(input, index) if dims else getitem(input, (Ellipsis,)), "FlipBackward0")
 
 
 def roll(input, shifts, dims=None):
@@ -425,7 +433,7 @@ def roll(input, shifts, dims=None):
         if not isinstance(shifts, int) and len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
         shift = shifts if isinstance(shifts, int) else shifts[0]
-        return reshape(roll(reshape(input, (-1,)), shift, 0), input.shape)
+        return rename_node(reshape(roll(reshape(input, (-1,)), shift, 0), input.shape), "RollBackward0")
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
@@ -438,7 +446,7 @@ def roll(input, shifts, dims=None):
         if s:
             lead = (slice(None),) * d
             out = cat([getitem(out, lead + (slice(n - s, None),)), getitem(out, lead + (slice(0, n - s),))], d)
-    return out
+    return out if out is input else rename_node(out, "RollBackward0")
 
 
 def narrow(input, dim: int, start: int, length: int):
@@ -459,7 +467,7 @@ def narrow(input, dim: int, start: int, length: int):
         start += n
     if length < 0 or start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return getitem(input, (slice(None),) * d + (slice(start, start + int(length)),))
+    return rename_node(getitem(input, (slice(None),) * d + (slice(start, start + int(length)),)), "SliceBackward0")
 
 
 def repeat(input, *sizes):
@@ -481,7 +489,7 @@ def repeat(input, *sizes):
     shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
     spread = reshape(input, tuple(n for s in shape for n in (1, s)))
     tiled = expand(spread, tuple(n for r, s in zip(sizes, shape) for n in (r, s)))
-    return reshape(tiled, tuple(r * s for r, s in zip(sizes, shape)))
+    return rename_node(reshape(tiled, tuple(r * s for r, s in zip(sizes, shape))), "RepeatBackward0")
 
 
 def repeat_interleave(input, repeats, dim=None, *, output_size=None):
@@ -526,7 +534,7 @@ def diag(input, diagonal: int = 0):
         n = input.shape[0] + abs(k)
         i = np.arange(input.shape[0])
         rows, cols = (i, i + k) if k >= 0 else (i - k, i)
-        return index_put_accumulate((n, n), (rows, cols), input)
+        return rename_node(index_put_accumulate((n, n), (rows, cols), input), "DiagEmbedBackward0")
     if input.ndim != 2:
         raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{input.ndim}D")
     rows_n, cols_n = input.shape

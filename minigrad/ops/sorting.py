@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import function
+from minigrad.autograd.function import rename_node
 from minigrad.ops import return_types
 from minigrad.ops.gather_scatter import gather
 from minigrad.ops._promotion import normalize_dims
@@ -75,7 +76,7 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
     """
     d = _dim(dim, input.ndim)
     idx = _order(input.data, d, descending)
-    return return_types.sort(gather(input, d, idx), _indices(idx))
+    return return_types.sort(rename_node(gather(input, d, idx), "SortBackward0"), _indices(idx))
 
 
 def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
@@ -129,4 +130,4 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         raise RuntimeError("selected index k out of range")
     order = _order(input.data, d, largest)
     idx = order if input.ndim == 0 else np.take(order, np.arange(k), axis=d)
-    return return_types.topk(gather(input, d, idx), _indices(idx))
+    return return_types.topk(rename_node(gather(input, d, idx), "TopkBackward0"), _indices(idx))
