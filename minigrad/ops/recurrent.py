@@ -113,7 +113,9 @@ class Recurrence(Primitive):
         _check_dtypes(gx, h0, c0, w_hh, b_hh, w_hr)
         ctx.mode, ctx.reverse, ctx.mask = mode, reverse, mask
         h, c = h0, c0
-        out = [None] * gx.shape[0]
+        h_out = h0.shape[-1]
+        # Written step by step into one array: stacking a list of steps afterwards was another copy.
+        states = np.empty((gx.shape[0], h0.shape[0], h_out + (0 if c0 is None else c0.shape[-1])), gx.dtype)
         ctx.steps = [None] * gx.shape[0]  # (h_t, what step t's backward needs), for a first-order backward
         for t in _order(gx.shape[0], reverse):
             h_new, c_new, saved = _step(mode, gx[t], h, c, w_hh, b_hh, w_hr)
@@ -123,8 +125,9 @@ class Recurrence(Primitive):
                 h_new = np.where(m, h_new, h)
                 c_new = None if c is None else np.where(m, c_new, c)
             h, c = h_new, c_new
-            out[t] = h if c is None else np.concatenate([h, c], -1)
-        states = np.stack(out, 0)
+            states[t, :, :h_out] = h
+            if c is not None:
+                states[t, :, h_out:] = c
         ctx.save_for_backward(gx, h0, c0, w_hh, b_hh, w_hr, states)
         return states
 
