@@ -35,6 +35,7 @@ from minigrad.ops import (
     addmm, argsort, bmm, cumprod, cumsum, einsum, gather, index_add, index_select, mm, return_types, scatter,
     scatter_add, sort, topk,
 )
+from minigrad.ops import _spellings
 from minigrad.ops.masking import masked_fill, tril, triu
 from minigrad.random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
@@ -55,6 +56,10 @@ uint8 = _np.dtype(_np.uint8)
 bool = _np.dtype(_np.bool_)
 
 __version__ = "0.1.0"
+
+# NumPy's axis= and keepdims= on the functions whose PyTorch counterparts accept them (all
+# that take dim or keepdim, except the two PyTorch writes in Python): see minigrad.ops._spellings.
+_spellings.respell_public_names(globals(), written_in_python=("norm", "split"))
 
 # Subpackages reachable as attributes after a bare ``import minigrad``, as ``torch.nn`` and
 # ``torch.optim`` are after ``import torch``, but imported on first use: ``import minigrad``

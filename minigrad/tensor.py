@@ -1079,6 +1079,7 @@ _register_tensor_type(Tensor)
 from minigrad import ops as _ops  # noqa: E402
 from minigrad.ops import _numpy_dispatch  # noqa: E402
 from minigrad.ops import masking as _masking  # noqa: E402
+from minigrad.ops import _spellings  # noqa: E402
 
 # The method forms point to the functions (whose docstrings point to the op's Primitive, where
 # its math and VJP are stated once).
@@ -1145,3 +1146,7 @@ for _name in (
     if _method.__doc__ is None:
         _method.__doc__ = f"Method form of :func:`minigrad.{_name}`: ``x.{_name}(...)`` is ``minigrad.{_name}(x, ...)``."
 del _name, _method
+
+# NumPy's axis= and keepdims= on the methods whose PyTorch counterparts accept them (all
+# that take dim or keepdim, except the three PyTorch writes in Python): see minigrad.ops._spellings.
+_spellings.respell_public_names(Tensor, written_in_python=("norm", "split", "unflatten"))

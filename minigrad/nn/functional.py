@@ -17,6 +17,7 @@ from minigrad.autograd import no_grad
 from minigrad.autograd.function import rename_node
 from minigrad.ops import layers as _layers
 from minigrad.ops import losses as _losses
+from minigrad.ops._spellings import numpy_spellings
 # (from-imports by name: ``minigrad.ops.embedding`` is also the re-exported function)
 from minigrad.ops.embedding import Embedding as _Embedding
 from minigrad.ops.embedding import EmbeddingBagMax as _EmbeddingBagMax
@@ -1116,3 +1117,9 @@ from minigrad.nn.normalization import batch_norm  # noqa: E402
 from minigrad.nn.pooling import (  # noqa: E402
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
 )
+
+# NumPy's axis= and keepdims=: of the functions here that take dim or keepdim, PyTorch writes
+# these two in C++, whose argument parser accepts the aliases (softmax, log_softmax and
+# normalize are Python and do not): see minigrad.ops._spellings.
+cosine_similarity = numpy_spellings(cosine_similarity)
+pairwise_distance = numpy_spellings(pairwise_distance)
