@@ -30,6 +30,7 @@ import contextlib
 import itertools
 import math
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -85,7 +86,8 @@ def interleaved_times(contenders, budget):
     parallel region does so in nearly every call. The lower quartile drops the
     first and keeps the second; the median let samples 5x apart decide ratios
     on two cores shared by a dozen busy processes. Interleaving gives every
-    contender the same mix of quiet and busy moments.
+    contender the same mix of quiet and busy moments, and a fresh random order
+    every round the same mix of predecessors.
     """
     calibrated = {}
     for name, (fn, threads) in contenders.items():
@@ -95,8 +97,19 @@ def interleaved_times(contenders, budget):
     round_seconds = sum(c[3] for c in calibrated.values())
     rounds = max(5, min(40, int(budget * len(contenders) / max(round_seconds, 1e-9))))
     samples = {name: [] for name in contenders}
+    order = list(calibrated)
+    shuffle = random.Random(0).shuffle
     for _ in range(rounds):
-        for name, (fn, threads, loops, _) in calibrated.items():
+        # A new order every round. In a fixed order each contender always ran right
+        # after the same other one (whose arrays fill the caches, and after a PyTorch
+        # call, whose OpenMP workers spin on a core for a while): in
+        # benchmarks/results/kernels_quick.txt of the fixed order, index-add with the
+        # default setting, first of its group, came out up to 1.6x slower than the
+        # call right after it, "forced to one thread", although both ran the same
+        # single-threaded code.
+        shuffle(order)
+        for name in order:
+            fn, threads, loops, _ = calibrated[name]
             with kernel_threads(threads):
                 start = time.perf_counter()
                 for _ in range(loops):
@@ -225,7 +238,9 @@ def cpu_load(enabled):
         return
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     pin = f"os.sched_setaffinity(0, {{{cpus[-1]}}})\n" if cpus else ""
-    hog = subprocess.Popen([sys.executable, "-c", f"import os\n{pin}while True: pass"])
+    # The loop ends when this process does, however it ends (its parent changes).
+    hog = subprocess.Popen([sys.executable, "-c",
+                            f"import os\n{pin}parent = {os.getpid()}\nwhile os.getppid() == parent: pass"])
     time.sleep(0.5)   # let the scheduler see it
     try:
         print(f"load: a CPU-bound process (pid {hog.pid}) keeps "

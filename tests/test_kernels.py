@@ -637,6 +637,44 @@ def test_single_threaded_results_equal_multi_threaded_results(parallel_from_smal
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
+@needs_cython
+def test_a_large_gather_result_reuses_the_memory_of_a_freed_one_of_its_size():
+    from minigrad import _kernels
+
+    _kernels.release_pool()
+    rng = np.random.default_rng(3)
+    weight = rng.standard_normal((500, 64), dtype=np.float32)
+    idx = rng.integers(0, 500, 8_192)                     # a 2 MiB result
+    first = kernels.gather(weight, idx)
+    address = first.ctypes.data
+    del first
+    again = kernels.gather(weight, idx[::-1])
+    assert again.ctypes.data == address
+    np.testing.assert_array_equal(again, weight[idx[::-1]])
+    assert again.flags.owndata and again.flags.writeable
+    del again
+    assert _kernels.release_pool() == 8_192 * 64 * 4
+    assert _kernels.release_pool() == 0
+
+
+@needs_cython
+def test_the_gather_pool_keeps_a_bounded_number_of_blocks_and_frees_resized_results():
+    from minigrad import _kernels
+
+    _kernels.release_pool()
+    weight = np.ones((10, 32))
+    results = [kernels.gather(weight, np.zeros(4_096 + k, np.int64)) for k in range(6)]   # 1-1.01 MiB each
+    small = kernels.gather(weight, np.zeros(10, np.int64))                              # below the pool
+    results[0].resize((2, 32), refcheck=False)                                         # realloc'ed: leaves the pool's sizes
+    for k in range(6):                                                                 # freed in this order
+        results[k] = None
+    del small
+    kept = _kernels.release_pool()
+    assert kept == sum((4_096 + k) * 32 * 8 for k in range(2, 6))   # the 4 last freed blocks of 1 MiB or more
+    fresh = kernels.gather(weight, np.zeros(4_096, np.int64))
+    np.testing.assert_array_equal(fresh, np.ones((4_096, 32)))
+
+
 @pytest.mark.skipif(not os.environ.get("CI"), reason="only CI promises a compiled build")
 def test_ci_builds_the_compiled_kernels_so_no_kernel_test_is_skipped_there():
     # `pip install -e .` compiles the extension; if it silently did not, every
