@@ -1080,6 +1080,7 @@ from minigrad import ops as _ops  # noqa: E402
 from minigrad.ops import _numpy_dispatch  # noqa: E402
 from minigrad.ops import masking as _masking  # noqa: E402
 from minigrad.ops import _spellings  # noqa: E402
+from minigrad.ops._promotion import torch_dtype_name  # noqa: E402
 
 # The method forms point to the functions (whose docstrings point to the op's Primitive, where
 # its math and VJP are stated once).
@@ -1150,3 +1151,50 @@ del _name, _method
 # NumPy's axis= and keepdims= on the methods whose PyTorch counterparts accept them (all
 # that take dim or keepdim, except the three PyTorch writes in Python): see minigrad.ops._spellings.
 _spellings.respell_public_names(Tensor, written_in_python=("norm", "split", "unflatten"))
+
+
+# -- in-place forms: x.floor_() computes x.floor() and writes it into x ----------------------------
+# One method per name, all made by _inplace_form: the value is computed out of place from a
+# snapshot (Tensor._snapshot) by the method without the underscore, then written back by
+# Tensor._inplace (version + 1; the node of the out-of-place op becomes x's grad_fn), after
+# Tensor._check_inplace (a leaf that requires grad, or a recorded view, is refused).
+_INPLACE_FORMS = (
+    "abs", "addmm", "ceil", "clamp_max", "clamp_min", "clip", "cos", "cumprod", "cumsum", "eq", "erf", "exp",
+    "exp2", "expm1", "floor", "floor_divide", "fmod", "frac", "ge", "gt", "le", "log", "log10", "log1p", "log2",
+    "lt", "masked_fill", "nan_to_num", "ne", "neg", "pow", "reciprocal", "relu", "remainder", "round", "rsqrt",
+    "sigmoid", "sign", "sin", "sqrt", "square", "tan", "tanh", "tril", "triu", "trunc",
+)
+_COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+
+
+def _inplace_form(name: str):
+    out_of_place = getattr(Tensor, name)
+
+    def method(self, *args, **kwargs):
+        self._check_inplace()
+        grad_input = next((a for a in (*args, *kwargs.values()) if isinstance(a, Tensor) and a._requires_grad), None)
+        result = out_of_place(self._snapshot(grad_input), *args, **kwargs)
+        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(f"result type {torch_dtype_name(result.dtype)} can't be cast to the desired output "
+                               f"type {torch_dtype_name(self.dtype)}")
+        if name in _COMPARISONS and self._requires_grad and is_grad_enabled():
+            # As PyTorch: x stays in the graph, through a node whose gradient is zero.
+            kept = _ops.where(np.ones(self.shape, dtype=bool), result.to(self.dtype), self._snapshot())
+            overload = int(isinstance(args[0] if args else next(iter(kwargs.values())), Tensor))
+            result = rename_node(kept, f"{name.capitalize()}Backward{overload}")
+        elif result.grad_fn is None and self.grad_fn is not None and is_grad_enabled():
+            # A result without a gradient (floor_divide): the old history no longer matters.
+            self.grad_fn, self._requires_grad = None, False
+        return self._inplace(result)
+
+    method.__name__, method.__qualname__ = f"{name}_", f"Tensor.{name}_"
+    method.__doc__ = f"In place: ``x.{name}_(...)`` writes ``x.{name}(...)`` into ``x`` (its memory, version + 1)."
+    method.__wrapped__ = out_of_place  # its signature, for help() and the docs
+    if getattr(out_of_place, "numpy_spellings", False):
+        method.numpy_spellings = True  # axis= and keepdims= reach the out-of-place method
+    return method
+
+
+for _name in _INPLACE_FORMS:
+    setattr(Tensor, f"{_name}_", _inplace_form(_name))
+del _name

@@ -72,6 +72,9 @@ LACKED = [
     ("torch", ("UntypedStorage",), "the storage of a tensor is a NumPy array"),
     ("Tensor", ("untyped_storage", "storage", "stride"),
      "the storage of a tensor is a NumPy array, and NumPy decides its layout"),
+    ("Tensor", ("squeeze_", "unsqueeze_", "t_", "transpose_"),
+     "they change a tensor's shape in place, and minigrad's in-place operations only write values into the "
+     "memory a tensor has: write ``x = x.squeeze()``"),
     ("nn.Module", ("register_backward_hook",),
      "deprecated in PyTorch (it reports the gradients of the module's last op only); use "
      "``register_full_backward_hook``"),
