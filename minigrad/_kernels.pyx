@@ -8,8 +8,9 @@ The file holds, in this order:
   and :func:`minigrad.kernels.index_add` (Embedding forward and backward, integer
   indexing, sparse-gradient coalescing);
 * **fused loops** for the optimizers (Adam/AdamW, SGD, SparseAdam row updates) and
-  for EmbeddingBag's sum/mean forward and backward: each does in one pass over
-  memory what NumPy would do in several passes with temporaries.
+  for EmbeddingBag's sum/mean forward and backward, GELU (tanh form) and LayerNorm:
+  each does in one pass over memory what NumPy would do in several passes with
+  temporaries.
 
 Nothing but :mod:`minigrad.kernels` imports this module. That door checks every
 argument (dtypes, shapes, contiguity of the output, operands that overlap) *before*
@@ -1085,3 +1086,124 @@ def sparse_adam(cnp.ndarray p not None, cnp.ndarray m not None, cnp.ndarray v no
             or v.shape[0] != p.shape[0] or m.shape[1] != p.shape[1] or v.shape[1] != p.shape[1]:
         raise ValueError("sparse_adam: inconsistent shapes")
     return _version(_SPARSE_ADAM, p, idx)(p, m, v, idx, vals, beta1, beta2, step_size, eps)
+
+
+# ---------------------------------------------------------------------------
+# Fused loops of GELU (tanh form) and LayerNorm: one pass where NumPy makes
+# several over arrays too large for the cache. The math is stated where the ops
+# are (minigrad.ops.activations.GELU, minigrad.ops.layers.LayerNorm).
+# ---------------------------------------------------------------------------
+
+cdef double _SQRT_2_OVER_PI = 0.7978845608028654
+
+
+def _gelu_tanh_arg(const value_t[::1] x, value_t[::1] u):
+    cdef value_t a = <value_t>_SQRT_2_OVER_PI, b = <value_t>(_SQRT_2_OVER_PI * 0.044715), xi
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        xi = x[i]
+        u[i] = xi * (a + b * xi * xi)               # √(2/π)(x + 0.044715x³)
+
+
+def _gelu_tanh_value(const value_t[::1] x, const value_t[::1] t, value_t[::1] y):
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        y[i] = <value_t>0.5 * x[i] * (<value_t>1 + t[i])  # ½x(1 + t)
+
+
+def _gelu_tanh_grad(const value_t[::1] x, const value_t[::1] t, const value_t[::1] g, value_t[::1] out):
+    cdef value_t a = <value_t>_SQRT_2_OVER_PI, b = <value_t>(_SQRT_2_OVER_PI * 3 * 0.044715), xi, ti
+    cdef value_t half = 0.5, one = 1
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        xi, ti = x[i], t[i]
+        # ȳ·(½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²))
+        out[i] = g[i] * (half * (one + ti) + half * xi * (one - ti * ti) * (a + b * xi * xi))
+
+
+cdef tuple _GELU_ARG = _versions(_gelu_tanh_arg)
+cdef tuple _GELU_VALUE = _versions(_gelu_tanh_value)
+cdef tuple _GELU_GRAD = _versions(_gelu_tanh_grad)
+
+
+def gelu_tanh_arg(cnp.ndarray x not None, cnp.ndarray u not None):
+    """u = √(2/π)(x + 0.044715x³); flat C-contiguous arrays of one dtype (the door checks)."""
+    _version(_GELU_ARG, x)(x, u)
+
+
+def gelu_tanh_value(cnp.ndarray x not None, cnp.ndarray t not None, cnp.ndarray y not None):
+    """y = ½x(1 + t); flat C-contiguous arrays of one dtype."""
+    _version(_GELU_VALUE, x)(x, t, y)
+
+
+def gelu_tanh_grad(cnp.ndarray x not None, cnp.ndarray t not None, cnp.ndarray g not None, cnp.ndarray out not None):
+    """GELU(tanh)'s VJP from x and t = tanh(u); flat C-contiguous arrays of one dtype."""
+    _version(_GELU_GRAD, x)(x, t, g, out)
+
+
+def _layer_norm(const value_t[:, ::1] x, const value_t[::1] w, const value_t[::1] b, bint has_w, bint has_b,
+                double eps, value_t[:, ::1] xhat, value_t[::1] rstd, value_t[:, ::1] y):
+    cdef Py_ssize_t r, i, d = x.shape[1]
+    cdef double s, mean, dev, rs
+    cdef value_t h, rsv, meanv
+    for r in range(x.shape[0]):
+        s = 0
+        for i in range(d):
+            s += x[r, i]
+        mean = s / d
+        s = 0
+        for i in range(d):                           # two passes over a row in cache: exact for
+            dev = x[r, i] - mean                     # values far from 0, in double (no overflow
+            s += dev * dev                           # of float32 squares)
+        rs = 1.0 / sqrt(s / d + eps)
+        rstd[r] = <value_t>rs
+        rsv, meanv = <value_t>rs, <value_t>mean
+        for i in range(d):
+            h = (x[r, i] - meanv) * rsv
+            xhat[r, i] = h
+            if has_w:
+                h = h * w[i]
+            if has_b:
+                h = h + b[i]
+            y[r, i] = h
+
+
+def _layer_norm_grad(const value_t[:, ::1] g, const value_t[:, ::1] xhat, const value_t[::1] rstd,
+                     const value_t[::1] w, bint has_w, bint need_x, value_t[:, ::1] gx,
+                     double[::1] gw, double[::1] gb):
+    cdef Py_ssize_t r, i, d = g.shape[1]
+    cdef double m1, m2, gh
+    cdef value_t m1v, m2v, rs
+    for r in range(g.shape[0]):
+        m1 = 0
+        m2 = 0
+        for i in range(d):
+            gh = g[r, i]
+            gw[i] += gh * xhat[r, i]                 # γ̄ = Σ ȳ·x̂
+            gb[i] += gh                              # β̄ = Σ ȳ
+            if has_w:
+                gh = gh * w[i]                       # ĝ = ȳ·γ
+            m1 += gh
+            m2 += gh * xhat[r, i]
+        if not need_x:
+            continue
+        m1v, m2v, rs = <value_t>(m1 / d), <value_t>(m2 / d), rstd[r]
+        for i in range(d):                           # x̄ = (ĝ − mean ĝ − x̂·mean(ĝ·x̂))/σ
+            gx[r, i] = ((g[r, i] * w[i] if has_w else g[r, i]) - m1v - xhat[r, i] * m2v) * rs
+
+
+cdef tuple _LAYER_NORM = _versions(_layer_norm)
+cdef tuple _LAYER_NORM_GRAD = _versions(_layer_norm_grad)
+
+
+def layer_norm(cnp.ndarray x not None, cnp.ndarray w not None, cnp.ndarray b not None, bint has_w, bint has_b,
+               double eps, cnp.ndarray xhat not None, cnp.ndarray rstd not None, cnp.ndarray y not None):
+    """LayerNorm of the rows of x (R, D) into xhat, rstd (R,), y; C-contiguous, one dtype (w, b: (D,) or empty)."""
+    _version(_LAYER_NORM, x)(x, w, b, has_w, has_b, eps, xhat, rstd, y)
+
+
+def layer_norm_grad(cnp.ndarray g not None, cnp.ndarray xhat not None, cnp.ndarray rstd not None,
+                    cnp.ndarray w not None, bint has_w, bint need_x, cnp.ndarray gx not None,
+                    cnp.ndarray gw not None, cnp.ndarray gb not None):
+    """LayerNorm's VJP by rows; gw, gb: float64 (D,) zeros, accumulated. C-contiguous, one dtype."""
+    _version(_LAYER_NORM_GRAD, g)(g, xhat, rstd, w, has_w, need_x, gx, gw, gb)

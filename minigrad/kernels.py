@@ -95,6 +95,7 @@ Accepted inputs, for both backends:
   ``IndexError`` naming the value, its position and the valid range.
 """
 import contextlib
+import math
 import os
 import threading
 import warnings
@@ -704,7 +705,95 @@ def sgd_update_(param, grad, momentum_buffer, *, first, lr, momentum, dampening,
     return True
 
 
+def _flat_c(*arrays):
+    """The arrays as flat views if all are C-contiguous float32/float64 of one dtype and size, else None."""
+    first = arrays[0]
+    if first.dtype not in (_F32, _F64):
+        return None
+    for a in arrays:
+        if a.dtype != first.dtype or a.shape != first.shape or not a.flags.c_contiguous:
+            return None
+    return [a.reshape(-1) for a in arrays]
+
+
+def gelu_tanh(x):
+    """``(y, t)`` with t = tanh(√(2/π)(x + 0.044715x³)) and y = ½x(1 + t); None if the compiled
+    loops cannot run (the caller computes it with NumPy).
+
+    Two fused passes around NumPy's vectorised tanh, instead of seven passes:
+    forward of GELU (:class:`minigrad.ops.activations.GELU`).
+    """
+    if BACKEND != "cython" or _flat_c(x) is None:
+        return None
+    t, y = np.empty_like(x), np.empty_like(x)
+    xf, tf, yf = x.reshape(-1), t.reshape(-1), y.reshape(-1)
+    _ext.gelu_tanh_arg(xf, tf)
+    np.tanh(tf, out=tf)
+    _ext.gelu_tanh_value(xf, tf, yf)
+    return y, t
+
+
+def gelu_tanh_grad(x, t, grad):
+    """GELU(tanh)'s VJP in one pass from x and t (see :func:`gelu_tanh`); None if it cannot run."""
+    if BACKEND != "cython":
+        return None
+    flat = _flat_c(x, t, grad)
+    if flat is None:
+        return None
+    out = np.empty_like(x)
+    _ext.gelu_tanh_grad(*flat, out.reshape(-1))
+    return out
+
+
+def layer_norm(x, weight, bias, eps, k):
+    """LayerNorm over the last ``k`` dims by rows, one pass per row in cache: ``(y, xhat, rstd)``
+    (rstd shaped for broadcasting against x), or None if the compiled loop cannot run or met a
+    value it does not handle (an infinite or NaN ``rstd``: the caller's NumPy code rescales or
+    propagates). Forward of :class:`minigrad.ops.layers.LayerNorm`.
+    """
+    if BACKEND != "cython" or _flat_c(x) is None or x.ndim < k:
+        return None
+    for p in (weight, bias):
+        if p is not None and (p.dtype != x.dtype or not p.flags.c_contiguous):
+            return None
+    lead = x.shape[:x.ndim - k]
+    d = math.prod(x.shape[x.ndim - k:])
+    rows = math.prod(lead)
+    if d == 0 or rows == 0:
+        return None
+    empty = _EMPTY[x.dtype]
+    x2 = x.reshape(rows, d)
+    xhat, y, rstd = np.empty_like(x2), np.empty_like(x2), np.empty(rows, x.dtype)
+    _ext.layer_norm(x2, empty if weight is None else weight.reshape(-1), empty if bias is None else bias.reshape(-1),
+                    weight is not None, bias is not None, float(eps), xhat, rstd, y)
+    if not (np.isfinite(rstd).all() and rstd.all()):
+        return None
+    return y.reshape(x.shape), xhat.reshape(x.shape), rstd.reshape(lead + (1,) * k)
+
+
+def layer_norm_grad(grad, xhat, rstd, weight, need_x):
+    """LayerNorm's VJP by rows from ``xhat`` and ``rstd`` (see :func:`layer_norm`): ``(gx, gw, gb)``
+    (gx None unless ``need_x``; gw, gb summed over the leading dims, gw even without a weight),
+    or None if the compiled loop cannot run."""
+    if BACKEND != "cython" or _flat_c(grad, xhat) is None:
+        return None
+    if weight is not None and (weight.dtype != grad.dtype or not weight.flags.c_contiguous):
+        return None
+    rows = rstd.size
+    if rows == 0 or xhat.size % rows or (weight is not None and weight.size * rows != xhat.size):
+        return None
+    d = xhat.size // rows
+    g2 = grad.reshape(rows, d)
+    gx = np.empty_like(g2) if need_x else _EMPTY2[grad.dtype]
+    gw, gb = np.zeros(d), np.zeros(d)
+    _ext.layer_norm_grad(g2, xhat.reshape(rows, d), rstd.reshape(rows),
+                         _EMPTY[grad.dtype] if weight is None else weight.reshape(-1), weight is not None,
+                         bool(need_x), gx, gw, gb)
+    return (gx.reshape(grad.shape) if need_x else None), gw.astype(grad.dtype), gb.astype(grad.dtype)
+
+
 _EMPTY = {_F32: np.empty(0, _F32), _F64: np.empty(0, _F64)}
+_EMPTY2 = {_F32: np.empty((0, 0), _F32), _F64: np.empty((0, 0), _F64)}
 
 
 def _bag_index(idx):

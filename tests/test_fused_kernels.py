@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad
+import minigrad.nn.functional as F
 import minigrad.optim as optim
 from minigrad import kernels
 from minigrad.nn.parameter import Parameter
@@ -198,3 +199,51 @@ def test_fused_sparse_adam_matches_torch_float32_and_the_numpy_reference(steps, 
         topt.step()
     np.testing.assert_allclose(results["cython"], tp.detach().numpy(), rtol=2e-6, atol=1e-7)
     np.testing.assert_allclose(results["cython"], results["numpy"], rtol=2e-6, atol=1e-7)
+
+
+def _layer_gradients(fn, x, params, g, backend):
+    """Output and input/parameter gradients of ``fn`` under ``backend``, as arrays."""
+    xs = [minigrad.tensor(a, requires_grad=True) for a in (x,) + params]
+    with kernels.use_backend(backend):
+        y = fn(*xs)
+        grads = minigrad.autograd.grad(y, xs, minigrad.tensor(g))
+    return [y.data] + [gr.data for gr in grads]
+
+
+@needs_ext
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(shape=st.sampled_from([(5,), (3, 4), (2, 3, 6)]), affine=st.booleans(), k=st.integers(1, 2),
+       transposed=st.booleans(), seed=st.integers(0, 2**16))
+def test_fused_layer_norm_and_gelu_match_the_numpy_code(dtype, shape, affine, k, transposed, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=shape) * 3 + 1).astype(dtype)
+    if transposed:
+        x = x.T  # non-contiguous: the compiled loops step aside
+    k = min(k, x.ndim)
+    norm = x.shape[x.ndim - k:]
+    g = rng.normal(size=x.shape).astype(dtype)
+    params = (rng.normal(size=norm).astype(dtype), rng.normal(size=norm).astype(dtype)) if affine else ()
+    # float32: LayerNorm's input gradient is a difference of nearly equal terms (zero for 2
+    # normalised elements), so its rounding differs by more than the values' (as the op table allows).
+    tol = {"rtol": 1e-3, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-11}
+
+    def layer_norm(x, *wb):
+        return F.layer_norm(x, norm, *wb)
+
+    def gelu(x):
+        return F.gelu(x, approximate="tanh")
+
+    for fn, ps in ((layer_norm, params), (gelu, ())):
+        fused = _layer_gradients(fn, x, ps, g, "cython")
+        reference = _layer_gradients(fn, x, ps, g, "numpy")
+        for a, b in zip(fused, reference):
+            assert a.dtype == b.dtype == dtype
+            np.testing.assert_allclose(a, b, **tol)
+
+
+@needs_ext
+def test_fused_layer_norm_steps_aside_where_the_squares_overflow():
+    x = np.array([[1e200, -1e200, 0.0]])
+    assert kernels.layer_norm(x, None, None, 1e-5, 1) is None
+    y = F.layer_norm(minigrad.tensor(x), (3,))
+    np.testing.assert_allclose(y.data, [[np.sqrt(1.5), -np.sqrt(1.5), 0.0]], rtol=1e-6)

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from minigrad import kernels
 from minigrad.autograd import Primitive
 from minigrad.ops._promotion import floating_only, no_bool
 from minigrad.ops.elementwise import erf, masked_grad
@@ -238,6 +239,10 @@ class GELU(Primitive):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
+            fused = kernels.gelu_tanh(x)  # compiled: 2 passes and NumPy's tanh (the code below makes 8)
+            if fused is not None:
+                y, ctx.tanh = fused
+                return y
             # In place on two private buffers, u = x·(√(2/π) + √(2/π)·0.044715·x²) (the plain
             # expression allocates seven arrays): 1.7x faster on (32, 64, 512) float32, one thread.
             # t is kept for a first-order backward, which then needs no tanh: one array of x's
@@ -262,9 +267,12 @@ class GELU(Primitive):
                 t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))
                 du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
                 return grad * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
+            t = ctx.tanh
+            fused = kernels.gelu_tanh_grad(x, t, grad)  # compiled: one pass
+            if fused is not None:
+                return fused
             # The same slope, in place on two buffers, with t from forward: 3x faster on
             # (32, 64, 512) float32 (the plain expression allocates ten temporaries and redoes tanh).
-            t = ctx.tanh
             du = np.multiply(x, x, out=np.empty_like(x))
             du *= 3 * 0.044715
             du += 1.0
