@@ -92,3 +92,29 @@ def test_strict_raises_when_an_input_is_unused(values):
         TF.vjp(lambda x, w: x.sum(), tx, strict=True)
     with pytest.raises(RuntimeError, match="independent"):
         MF.vjp(lambda x, w: x.sum(), mx, strict=True)
+
+
+def test_hvp_of_a_sum_of_cubes_is_six_x_times_v():
+    x, v = minigrad.tensor(np.array([1.0, -2.0, 0.5])), minigrad.tensor(np.array([0.3, 1.0, -4.0]))
+    value, hv = MF.hvp(lambda t: (t * t * t).sum(), x, v)
+    assert value.item() == pytest.approx(1.0 - 8.0 + 0.125)
+    np.testing.assert_allclose(hv.numpy(), 6 * x.numpy() * v.numpy(), rtol=1e-12)
+
+
+def test_hvp_couples_two_inputs_through_the_mixed_second_derivatives():
+    # f(x, y) = Σ x²y: H = [[diag 2y, diag 2x], [diag 2x, 0]], so Hv = (2y·vx + 2x·vy, 2x·vx).
+    x, y = np.array([1.0, -0.5]), np.array([2.0, 3.0])
+    vx, vy = np.array([0.7, -1.1]), np.array([0.2, 0.4])
+    _, (hx, hy) = MF.hvp(lambda a, b: (a * a * b).sum(), (minigrad.tensor(x), minigrad.tensor(y)),
+                         (minigrad.tensor(vx), minigrad.tensor(vy)))
+    np.testing.assert_allclose(hx.numpy(), 2 * y * vx + 2 * x * vy, rtol=1e-12)
+    np.testing.assert_allclose(hy.numpy(), 2 * x * vx, rtol=1e-12)
+
+
+def test_hvp_of_a_linear_function_is_zero_and_a_quadratic_forms_is_the_symmetrised_matrix_times_v():
+    a = np.array([[1.0, 2.0], [0.0, 3.0]])
+    x, v = minigrad.tensor(np.array([0.5, -1.0])), minigrad.tensor(np.array([1.0, 2.0]))
+    _, hv = MF.hvp(lambda t: (minigrad.tensor(a) @ t).sum(), x, v)
+    np.testing.assert_array_equal(hv.numpy(), [0.0, 0.0])
+    _, hv = MF.hvp(lambda t: t @ (minigrad.tensor(a) @ t), x, v)
+    np.testing.assert_allclose(hv.numpy(), (a + a.T) @ v.numpy(), rtol=1e-12)

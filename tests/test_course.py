@@ -180,6 +180,20 @@ def test_a_malformed_task_file_is_rejected_with_the_reason(tmp_path):
         course.load(bad)
 
 
+def test_the_course_has_35_tasks_or_more_in_7_assignments_or_more_each_with_a_handout_and_a_time():
+    starter = SETS["starter"]
+    assert len(starter.tasks) >= 35 and len(starter.assignments) >= 7
+    texts = _build.handouts(starter, starter.tasks)
+    assert set(texts) == {f"{_build.HANDOUTS}/assignment-{a.number}.md" for a in starter.assignments}
+    for a in starter.assignments:
+        assert a.hours > 0 and a.objectives and a.checks and starter.tasks_of(a.number)
+        text = texts[f"{_build.HANDOUTS}/assignment-{a.number}.md"]
+        assert f"Estimated time: {a.hours:g} hours" in text
+        assert "## Objectives" in text and "## What the tests check" in text
+        assert all(f"### Task {t.id}: {t.title}" in text for t in starter.tasks_of(a.number))
+    assert all(t.assignment in {a.number for a in ts.assignments} for ts in SETS.values() for t in ts.tasks)
+
+
 def test_assignments_group_tasks_by_the_first_part_of_their_ids_and_need_a_time(tmp_path):
     good = ('[[assignments]]\nnumber = 1\ntitle = "One"\nhours = 2.5\nobjectives = ["o"]\nchecks = ["c"]\n'
             '[sets.s]\n[[sets.s.tasks]]\nid = "1.1"\ntitle = "t"\ntargets = ["a.py::f"]\ntests = ["x"]\n')
@@ -215,13 +229,15 @@ def test_the_project_files_leave_out_vcs_environments_and_build_products():
 
 def test_build_writes_the_copy_stubs_the_chosen_tasks_and_the_untouched_code_runs(tmp_path):
     out = tmp_path / "student"
-    assert cli(["build", "starter", "--out", str(out), "--only", "1.1", "3.2"]) == 0
-    assert json.loads((out / _build.MANIFEST).read_text())["tasks"] == ["1.1", "3.2"]
-    assert "## Task 3.2" in (out / "ASSIGNMENT.md").read_text(encoding="utf-8")
+    assert cli(["build", "starter", "--out", str(out), "--only", "1.2", "4.2"]) == 0
+    assert json.loads((out / _build.MANIFEST).read_text())["tasks"] == ["1.2", "4.2"]
+    assert "## Task 4.2" in (out / "ASSIGNMENT.md").read_text(encoding="utf-8")
+    assert sorted(p.name for p in (out / _build.HANDOUTS).iterdir()) == ["assignment-1.md", "assignment-4.md"]
+    assert "### Task 4.2: " in (out / _build.HANDOUTS / "assignment-4.md").read_text(encoding="utf-8")
     assert not (out / "tests" / "test_course.py").exists()     # excluded by the set
     assert (out / "tests" / "test_op_table.py").read_bytes() == (ROOT / "tests" / "test_op_table.py").read_bytes()
     assert (out / "minigrad" / "ops" / "linalg.py").read_bytes() == (ROOT / "minigrad/ops/linalg.py").read_bytes()
-    assert "Task 1.1" in (out / "minigrad/ops/elementwise.py").read_text(encoding="utf-8")
+    assert "Task 1.2" in (out / "minigrad/ops/elementwise.py").read_text(encoding="utf-8")
     script = textwrap.dedent("""
         import numpy as np, minigrad
         from minigrad import nn, optim
@@ -233,7 +249,7 @@ def test_build_writes_the_copy_stubs_the_chosen_tasks_and_the_untouched_code_run
         try:
             y.sum().backward()
         except NotImplementedError as e:
-            assert str(e) == "Task 1.1: Mul.backward: the gradient of a product", e
+            assert str(e) == "Task 1.2: Mul.backward: the gradient of a product", e
         else:
             raise AssertionError("Mul.backward was not stubbed")
         optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
@@ -321,7 +337,7 @@ def test_the_leak_check_sees_a_solution_renamed_reformatted_or_inside_docs_and_n
     }
     leaks = find_leaks("starter", files=files)
     assert sorted({leak.file for leak in leaks}) == ["a.py", "b.py", "c.md", "d.rst", "e.rst", "f.ipynb"]
-    assert all(leak.task_id == "1.1" for leak in leaks)
+    assert all(leak.task_id == "1.2" for leak in leaks)
     assert [leak.line for leak in leaks if leak.file == "a.py"] == [4]
 
 
@@ -337,11 +353,11 @@ def _clean_env():
 
 def test_pytest_m_selects_a_tasks_grading_tests_through_the_conftest_hook():
     r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "-q", "-o", "addopts=",
-                        "-m", "task_starter_3_1", "tests/test_kernels.py"], cwd=ROOT, capture_output=True, text=True,
+                        "-m", "task_starter_4_1", "tests/test_kernels.py"], cwd=ROOT, capture_output=True, text=True,
                        env={**_clean_env(), "MINIGRAD_KERNELS": "numpy"})
     ids = [line for line in r.stdout.splitlines() if "::" in line]
     assert r.returncode == 0, r.stdout + r.stderr
-    task = SETS["starter"].task("3.1")
+    task = SETS["starter"].task("4.1")
     assert ids and all(task.selects(i) for i in ids)
     assert len(ids) == 5 + 9  # the gather tests, and those of an out-of-range index
 
@@ -389,7 +405,7 @@ def test_full_check_each_task_is_graded_on_its_own_functions_alone(tmp_path, mon
 
 def test_grade_writes_the_gradescope_file_and_scores_an_unparsable_file_zero_with_the_reason(tmp_path):
     broken = _submission(tmp_path / "sub", {"minigrad/ops/elementwise.py": "def oops(:\n"})
-    report = course.grade(broken, "starter", only=["1.1"], json_path=tmp_path / "r.json", timeout=300)
+    report = course.grade(broken, "starter", only=["1.2"], json_path=tmp_path / "r.json", timeout=300)
     (r,) = report.results
     assert r.score == 0 and "minigrad/ops/elementwise.py is not valid Python (line 1" in r.output
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
@@ -397,13 +413,13 @@ def test_grade_writes_the_gradescope_file_and_scores_an_unparsable_file_zero_wit
 
 
 def test_a_test_stopped_by_another_tasks_stub_is_skipped_with_one_line_naming_that_task(tmp_path):
-    out = course.build("starter", tmp_path / "student", only=["2.2"])  # sum_to_shape (2.1) done, the engine not
+    out = course.build("starter", tmp_path / "student", only=["2.3"])  # sum_to_shape (2.1) done, the engine's loop not
     r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "addopts=",
                         "-m", "task_starter_2_1", "tests/test_autograd_engine.py"], cwd=out, capture_output=True,
                        text=True, env={**_clean_env(), "PYTHONPATH": str(out), "MINIGRAD_KERNELS": "numpy"})
     lines = r.stdout.splitlines()
-    title = SETS["starter"].task("2.2").title
-    assert f"needs Task 2.2 ({title}) first (1 test skipped)" in lines, r.stdout
+    title = SETS["starter"].task("2.3").title
+    assert f"needs Task 2.3 ({title}) first (1 test skipped)" in lines, r.stdout
     assert "Traceback" not in r.stdout and "engine.py" not in r.stdout
 
 
@@ -411,11 +427,12 @@ def test_a_test_stopped_by_another_tasks_stub_is_skipped_with_one_line_naming_th
 MUTANTS = _mutants.load_mutants()
 
 
-def test_the_mutant_catalogue_covers_the_tasks_and_stays_out_of_the_student_copy():
+def test_the_mutant_catalogue_covers_every_assignment_and_stays_out_of_the_student_copy():
     assert len(MUTANTS) >= 30
-    starter = [m for m in MUTANTS if m.set_name == "starter"]
-    graded = {t.id for t in SETS["starter"].tasks} - {"7.1"}  # training: graded by the example's outcome
-    assert {m.task_id for m in starter} == graded
+    starter = SETS["starter"]
+    covered = {starter.task(m.task_id).assignment for m in MUTANTS if m.set_name == "starter"}
+    assert covered == {a.number for a in starter.assignments}
+    assert {m.task_id for m in MUTANTS if m.set_name == "kernels"} == {t.id for t in SETS["kernels"].tasks}
     assert "minigrad/course/mutants.toml" not in course.project_files(ROOT)
 
 

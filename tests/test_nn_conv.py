@@ -199,6 +199,17 @@ def test_max_pool_sends_each_windows_gradient_to_its_maximum_only():
     np.testing.assert_array_equal(x.grad.data[0, 0], [[0, 11.0, 0], [0, 0, 1000.0], [100.0, 0, 0]])
 
 
+def test_a_window_with_tied_maxima_sends_its_gradient_to_the_first_of_them_as_pytorch():
+    x = np.array([[[[2.0, 2.0, 1.0], [2.0, 2.0, 2.0], [0.0, 2.0, 2.0]]]])
+    g = np.array([[[[1.0, 10.0], [100.0, 1000.0]]]])
+    m = _t(x, True)
+    F.max_pool2d(m, 2, stride=1).backward(minigrad.tensor(g))
+    t = torch.tensor(x, requires_grad=True)
+    TF.max_pool2d(t, 2, stride=1).backward(torch.tensor(g))
+    np.testing.assert_array_equal(m.grad.data, t.grad.numpy())
+    assert m.grad.data.sum() == g.sum()  # each window's gradient arrives once, not once per tie
+
+
 @pytest.mark.parametrize(
     "make, shape",
     [

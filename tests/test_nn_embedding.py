@@ -515,3 +515,24 @@ def test_no_warnings_on_the_common_path():
         warnings.simplefilter("error")
         emb = nn.Embedding(5, 2)
         emb(minigrad.tensor([[1, 2]])).sum().backward()
+
+
+def test_coalesce_sorts_the_rows_and_sums_the_repeated_ones():
+    vals = np.arange(10, dtype=np.float64).reshape(5, 2)
+    g = SparseTensor(np.array([3, 0, 3, 1, 0]), vals.copy(), (5, 2))
+    c = g.coalesce()
+    assert c.is_coalesced() and not g.is_coalesced()
+    np.testing.assert_array_equal(c.indices().numpy(), [[0, 1, 3]])
+    np.testing.assert_array_equal(c.values().numpy(), [vals[1] + vals[4], vals[3], vals[0] + vals[2]])
+    np.testing.assert_array_equal(c.dense_array(), g.dense_array())
+    np.testing.assert_array_equal(g.values().numpy(), vals)  # the original is left as it was
+    assert c.coalesce() is c
+
+
+def test_coalesce_of_an_embeddings_sparse_gradient_has_one_row_per_looked_up_id():
+    emb = nn.Embedding(6, 3, sparse=True)
+    idx = minigrad.tensor([[4, 1, 4], [4, 0, 1]])
+    emb(idx).sum().backward()
+    c = emb.weight.grad.coalesce()
+    np.testing.assert_array_equal(c.indices().numpy(), [[0, 1, 4]])
+    np.testing.assert_array_equal(c.values().numpy(), np.repeat([[1.0], [2.0], [3.0]], 3, axis=1))

@@ -253,3 +253,20 @@ def test_variance_gradients_without_degrees_of_freedom_follow_torch(name, x, cot
         warnings.simplefilter("ignore")
         getattr(theirs, name)(**options).backward(torch.tensor(np.array(cotangent, dtype=np.float64)))
     _same(ours.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_softmax_of_huge_logits_is_finite_and_matches_torch(dtype):
+    # exp(1e4) overflows in every float type: only x - max(x) may be exponentiated.
+    x = np.array([[1e4, 0.0, -1e4], [1000.0, 1001.0, 1002.0], [-1e30, -1e30, 5.0]], dtype=dtype)
+    t = minigrad.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = F.log_softmax(t, dim=1)
+        y.backward(minigrad.tensor(np.ones_like(x)))
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.log_softmax(tx, dim=1)
+    ty.backward(torch.ones_like(ty))
+    assert np.isfinite(y.detach().numpy()).all() and np.isfinite(t.grad.numpy()).all()
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(t.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-6)

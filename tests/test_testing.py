@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from minigrad.autograd import Primitive
-from minigrad.testing import GradcheckError, gradcheck
+from minigrad.testing import GradcheckError, central_difference, gradcheck
 from minigrad.testing import strategies as mst
 
 
@@ -59,6 +59,42 @@ class NotReentrant(Primitive):
         out = grad * ctx.two_x
         ctx.two_x *= 1.5
         return out
+
+
+def test_central_difference_of_a_cubic_is_off_by_exactly_eps_squared():
+    # ((x + e)³ − (x − e)³) / 2e = 3x² + e²: the error of a central difference is O(eps²);
+    # a one-sided difference would be off by about 3x·e.
+    x = np.array([[-1.5, 0.25, 2.0], [0.5, -0.75, 1.0]])
+    eps = 1e-3
+    numeric = central_difference(lambda: float(np.sum(x ** 3)), x, eps)
+    assert numeric.shape == x.shape and numeric.dtype == np.float64
+    np.testing.assert_allclose(numeric, 3 * x ** 2 + eps ** 2, rtol=0, atol=1e-9)
+
+
+def test_central_difference_moves_one_element_at_a_time_and_restores_it_exactly():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    before = x.copy()
+    seen = []
+
+    def f():
+        changed = np.argwhere(x != before)
+        assert len(changed) <= 1, f"{len(changed)} elements perturbed at once"
+        seen.append(tuple(changed[0]) if len(changed) else None)
+        return float(np.sum(np.sin(x)))
+
+    numeric = central_difference(f, x, 1e-6)
+    np.testing.assert_array_equal(x, before)  # bit for bit
+    assert sorted(set(seen) - {None}) == [tuple(i) for i in np.ndindex(3, 4)]
+    np.testing.assert_allclose(numeric, np.cos(before), rtol=1e-6, atol=1e-8)
+
+
+def test_central_difference_works_on_a_strided_view_and_a_0d_array():
+    base = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    view = base[:, ::2]
+    numeric = central_difference(lambda: float(np.sum(base ** 2)), view, 1e-6)
+    np.testing.assert_allclose(numeric, 2 * view, rtol=1e-6, atol=1e-8)
+    scalar = np.array(0.5)
+    np.testing.assert_allclose(central_difference(lambda: float(np.exp(scalar)), scalar, 1e-6), np.exp(0.5), rtol=1e-8)
 
 
 def test_gradcheck_passes_correct_ops_and_returns_true():

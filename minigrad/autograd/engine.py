@@ -13,7 +13,7 @@ Given root tensors and their gradients, the engine
    gradients back (``grad``), then frees what each node saved unless
    ``retain_graph``.
 
-:func:`run_backward` is that walk, in one loop. Everything else - where a
+:func:`_propagate` is that walk, in one loop (:func:`run_backward` sets it up). Everything else - where a
 gradient ends up (:class:`_Sink`: ``.grad``, or the results of
 ``autograd.grad``), hooks, ``retain_grad``, and who owns an array - lives in
 the helpers below it.
@@ -81,39 +81,50 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
         else:
             pending[t.grad_fn] = _add(pending[t.grad_fn], g) if t.grad_fn in pending else g
 
-    deps = _count_dependencies(pending)
+    with set_grad_enabled(create_graph):
+        _propagate(pending, _count_dependencies(pending), sink, retain_graph, create_graph)
+    return sink.results(allow_unused)
+
+
+def _propagate(pending: dict, deps: dict, sink, retain_graph: bool, create_graph: bool) -> None:
+    """The core loop: run every node's backward in topological order (Kahn's algorithm).
+
+    ``pending`` maps each node that received a gradient to their sum so far (the
+    roots, at the start); ``deps`` counts the edges into each node from nodes
+    not yet run. A node runs once its count is 0, with the sum of what its
+    consumers sent; its input gradients go to leaves (``sink.to_leaf``) or
+    into ``pending``.
+    """
     ready = [node for node in pending if node not in deps]
     check = _check_tensor_gradient if create_graph else _check_gradient
     ndarray = np.ndarray
-    with set_grad_enabled(create_graph):
-        while ready:
-            node = ready.pop()
-            grad = pending.pop(node, None)
-            if grad is not None and (node._hooks or node._retained is not None or sink.at_nodes):
-                grad = sink.at_node(node, grad)
-            in_grads = _call_backward(node, grad, retain_graph, create_graph)
-            for i, (nxt, g) in enumerate(zip(node.next_functions, in_grads)):
-                if nxt is None:
-                    continue
+    while ready:
+        node = ready.pop()
+        grad = pending.pop(node, None)
+        if grad is not None and (node._hooks or node._retained is not None or sink.at_nodes):
+            grad = sink.at_node(node, grad)
+        in_grads = _call_backward(node, grad, retain_graph, create_graph)
+        for i, (nxt, g) in enumerate(zip(node.next_functions, in_grads)):
+            if nxt is None:
+                continue
+            if g is not None:
+                # The common case - an array of the input's shape and dtype - needs no call.
+                shape, dtype = node.input_meta[i]
+                if type(g) is not ndarray or g.shape != shape or g.dtype != dtype:
+                    g = check(node, i, g)
+            if not isinstance(nxt, Node):
                 if g is not None:
-                    # The common case - an array of the input's shape and dtype - needs no call.
-                    shape, dtype = node.input_meta[i]
-                    if type(g) is not ndarray or g.shape != shape or g.dtype != dtype:
-                        g = check(node, i, g)
-                if not isinstance(nxt, Node):
-                    if g is not None:
-                        sink.to_leaf(nxt, g)
-                    continue
-                if g is not None:
-                    if nxt in pending:
-                        pending[nxt] = _add(pending[nxt], g)
-                    else:
-                        pending[nxt] = g
-                        sink.owner.mark(g)
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
-                    ready.append(nxt)
-    return sink.results(allow_unused)
+                    sink.to_leaf(nxt, g)
+                continue
+            if g is not None:
+                if nxt in pending:
+                    pending[nxt] = _add(pending[nxt], g)
+                else:
+                    pending[nxt] = g
+                    sink.owner.mark(g)
+            deps[nxt] -= 1
+            if deps[nxt] == 0:
+                ready.append(nxt)
 
 
 # -- the walk ------------------------------------------------------------------------------

@@ -315,18 +315,30 @@ def _second_order(func, inputs, v, create_graph, strict, name):
         out = outs[0]
         ones = Tensor._make(np.ones_like(out.data), False, None)
         g = _grads([out], xs, [ones], True, strict, f" for the gradient in {name}")
-        live = [k for k, gk in enumerate(g) if gk.requires_grad]
         if name == "vhp":
             # vᵀH: the VJP of the gradient with cotangent v.
+            live = [k for k, gk in enumerate(g) if gk.requires_grad]
             res = _grads([g[k] for k in live], xs, [vs[k] for k in live], create_graph, strict, " for vhp")
         else:
-            # Hv: w(u) = Hᵀu = VJP of the gradient (recorded), then the VJP of w in u with cotangent v.
-            us = [Tensor._make(np.zeros_like(g[k].data), True, None) for k in live]
-            w = _grads([g[k] for k in live], xs, us, True, strict, " for hvp")
-            pairs = [(k, wk) for k, wk in enumerate(w) if wk.requires_grad]
-            got = _grad([wk for _, wk in pairs], us, grad_outputs=[vs[k] for k, _ in pairs], retain_graph=True,
-                        create_graph=create_graph, allow_unused=True) if pairs and us else ()
-            by_var = dict(zip(live, got))
-            res = tuple(by_var.get(k) if by_var.get(k) is not None else
-                        Tensor._make(np.zeros(x.shape, dtype=x.dtype), False, None) for k, x in enumerate(xs))
+            res = _double_vjp(g, xs, vs, create_graph, strict)
     return _finish((out,), create_graph)[0], _untuple(_finish(res, create_graph), in_tuple)
+
+
+def _double_vjp(g, xs, vs, create_graph: bool, strict: bool) -> tuple:
+    """``H v`` from the recorded gradient ``g`` (one tensor per input ``xs``) of a scalar f, in reverse mode only.
+
+    The double-vjp trick: for a dummy cotangent u (zeros that require grad),
+    w(u) = Hᵀu is the VJP of the gradient, recorded (``create_graph``); w is
+    linear in u, so the VJP of w with respect to u, with cotangent v, is
+    (Hᵀ)ᵀv = H v. A gradient that does not depend on the inputs (no graph) has
+    a zero Hessian; inputs that get no gradient get zeros.
+    """
+    live = [k for k, gk in enumerate(g) if gk.requires_grad]
+    us = [Tensor._make(np.zeros_like(g[k].data), True, None) for k in live]
+    w = _grads([g[k] for k in live], xs, us, True, strict, " for hvp")
+    pairs = [(k, wk) for k, wk in enumerate(w) if wk.requires_grad]
+    got = _grad([wk for _, wk in pairs], us, grad_outputs=[vs[k] for k, _ in pairs], retain_graph=True,
+                create_graph=create_graph, allow_unused=True) if pairs and us else ()
+    by_var = dict(zip(live, got))
+    return tuple(by_var.get(k) if by_var.get(k) is not None else
+                 Tensor._make(np.zeros(x.shape, dtype=x.dtype), False, None) for k, x in enumerate(xs))

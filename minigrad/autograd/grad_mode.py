@@ -88,12 +88,9 @@ class set_grad_enabled(_GradModeContext):
         _set_enabled(self._mode)
 
     def __enter__(self):
-        # __init__ already switched the mode and remembered the previous one.
+        # __init__ already switched the mode and remembered the previous one;
+        # leaving restores it (the inherited __exit__).
         return self
-
-    def __exit__(self, *exc):
-        _set_enabled(self._prev.pop())
-        return False
 
     def __call__(self, fn):
         # __init__ switched the mode as a side effect; undo that for decorator use.

@@ -100,4 +100,3 @@ class SparseAdam(Optimizer):
 
         numer /= denom
         _sparse.add_rows_(p.data, SparseTensor(idx, -step_size * numer, g.shape))
-

@@ -57,6 +57,31 @@ def _as_list(result) -> list:
     return list(result) if isinstance(result, (tuple, list)) else [result]
 
 
+def central_difference(f, x: np.ndarray, eps: float) -> np.ndarray:
+    """The gradient of the scalar ``f()`` with respect to the array ``x``, by central differences.
+
+    ``f`` takes no argument: it reads ``x``, which is perturbed in place, one
+    element at a time, and restored exactly. Element ``i`` of the result is
+    ``(f(x + eps·e_i) − f(x − eps·e_i)) / (2·eps)``, whose truncation error is
+    O(eps²) (a one-sided difference's is O(eps)).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, of ``x``'s shape.
+    """
+    numeric = np.zeros(x.shape)
+    for idx in np.ndindex(*x.shape):
+        orig = x[idx]
+        x[idx] = orig + eps
+        plus = f()
+        x[idx] = orig - eps
+        minus = f()
+        x[idx] = orig
+        numeric[idx] = (plus - minus) / (2 * eps)
+    return numeric
+
+
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, *, seed: int = 0,
               raise_exception: bool = True) -> bool:
     """Check the gradients of ``fn`` at ``inputs`` against central finite differences.
@@ -174,16 +199,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 
     worst = None  # (excess, k, index, analytic, numeric)
     for (k, leaf), a in zip(diff, first):
-        x = leaf.data
-        numeric = np.zeros(x.shape)
-        for idx in np.ndindex(*x.shape):
-            orig = x[idx]
-            x[idx] = orig + eps
-            plus = phi()
-            x[idx] = orig - eps
-            minus = phi()
-            x[idx] = orig
-            numeric[idx] = (plus - minus) / (2 * eps)
+        numeric = central_difference(phi, leaf.data, eps)
         excess = np.abs(a - numeric) - (atol + rtol * np.abs(numeric))
         excess = np.where(np.isnan(excess), np.inf, excess)
         if excess.size:
