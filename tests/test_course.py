@@ -588,14 +588,14 @@ def _run_shell(command, cwd):
 
 
 def test_a_classroom_run_command_passes_on_the_solution_and_fails_on_a_stub_or_a_missing_prerequisite(tmp_path):
-    """Task 1.1's command: exit 1 while its tests stop at the engine's stub (skipped tests earn no
-    point), 1 with the task's own stub, 0 once the copy holds the solution."""
-    copy = course.build("starter", tmp_path / "student", only=["1.1", "2.2"])
+    """Task 1.2's command (Mul.backward): exit 1 while its tests stop at the engine's stub (skipped
+    tests earn no point), 1 with the task's own stub, 0 once the copy holds the solution."""
+    copy = course.build("starter", tmp_path / "student", only=["1.2", "2.3"])
     config = json.loads((copy / _build.CLASSROOM_CONFIG).read_text(encoding="utf-8"))
-    run = config["tests"][0]["run"]
+    (run,) = [t["run"] for t in config["tests"] if t["name"].startswith("Task 1.2:")]
     r = _run_shell(run, copy)
-    assert r.returncode == 1 and "needs Task 2.2" in r.stdout, r.stdout[-3000:]
-    for path, message in [("minigrad/autograd/engine.py", "NotImplementedError: Task 1.1"),
+    assert r.returncode == 1 and "needs Task 2.3" in r.stdout, r.stdout[-3000:]
+    for path, message in [("minigrad/autograd/engine.py", "NotImplementedError: Task 1.2"),
                           ("minigrad/ops/elementwise.py", "4 passed")]:
         (copy / path).write_bytes((ROOT / path).read_bytes())
         r = _run_shell(run, copy)
