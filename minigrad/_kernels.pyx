@@ -497,9 +497,9 @@ cdef Py_ssize_t _first_out_of_range(const index_t[:] idx, Py_ssize_t n_rows) noe
 # Gather
 # ---------------------------------------------------------------------------
 
-cdef void _gather_block(const value_t* weight, Py_ssize_t row_stride, Py_ssize_t col_stride,
-                        const index_t* idx, Py_ssize_t idx_stride, value_t* out, Py_ssize_t d,
-                        Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+cdef void _gather_rows(const value_t* weight, Py_ssize_t row_stride, Py_ssize_t col_stride,
+                       const index_t* idx, Py_ssize_t idx_stride, value_t* out, Py_ssize_t d,
+                       Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     """out[i, :] = weight[idx[i], :] for i in [i0, i1)."""
     cdef Py_ssize_t i, nbytes = d * sizeof(value_t)
     # Rows of 32-256 contiguous bytes (8-64 float32): a memcpy of a constant size
@@ -522,37 +522,14 @@ cdef void _gather_block(const value_t* weight, Py_ssize_t row_stride, Py_ssize_t
             _copy_row(out + i * d, _row(weight, row_stride, _index(idx, idx_stride, i)), col_stride, d)
 
 
-cdef void _gather_rows(const value_t* weight, Py_ssize_t row_stride, Py_ssize_t col_stride,
-                       const index_t* idx, Py_ssize_t idx_stride, value_t* out, Py_ssize_t d,
-                       Py_ssize_t i0, Py_ssize_t i1, bint prefetch) noexcept nogil:
-    """out[i, :] = weight[idx[i], :] for i in [i0, i1), asking ahead for the rows it will read."""
-    cdef Py_ssize_t b, b1, i, nbytes = d * sizeof(value_t)
-    if not prefetch:
-        _gather_block(weight, row_stride, col_stride, idx, idx_stride, out, d, i0, i1)
-        return
-    # Rows named by random indices in a table beyond the core's cache are cache
-    # misses the copy would wait for one by one: ask for the next block's rows while
-    # copying this one (the rows' first bytes only when they are strided). 1.03-1.15x
-    # on 50000-row tables; nothing to gain once the table fits in the cache.
-    if col_stride != sizeof(value_t):
-        nbytes = sizeof(value_t)
-    b = i0
-    while b < i1:
-        b1 = min(b + PREFETCH_ROWS_AHEAD, i1)
-        for i in range(b1, min(b1 + PREFETCH_ROWS_AHEAD, i1)):
-            _prefetch_row_read(_row(weight, row_stride, _index(idx, idx_stride, i)), nbytes)
-        _gather_block(weight, row_stride, col_stride, idx, idx_stride, out, d, b, b1)
-        b = b1
-
-
 cdef void _gather(const value_t* weight, Py_ssize_t row_stride, Py_ssize_t col_stride,
                   const index_t* idx, Py_ssize_t idx_stride, Py_ssize_t n,
-                  value_t* out, Py_ssize_t d, int num_threads, bint prefetch) noexcept nogil:
+                  value_t* out, Py_ssize_t d, int num_threads) noexcept nogil:
     """out[i, :] = weight[idx[i], :] for i < n; out is C-contiguous (n, d)."""
     cdef Py_ssize_t c, chunk, n_chunks
     if num_threads <= 1 or n * d < PARALLEL_MIN_WORK:
         # A separate serial loop: even a disabled (`if(0)`) OpenMP region costs ~1 us.
-        _gather_rows(weight, row_stride, col_stride, idx, idx_stride, out, d, 0, n, prefetch)
+        _gather_rows(weight, row_stride, col_stride, idx, idx_stride, out, d, 0, n)
     else:
         # Each output row is written by exactly one iteration: no races. Small chunks,
         # handed out on demand: a thread that another process pushes off its core holds
@@ -561,7 +538,27 @@ cdef void _gather(const value_t* weight, Py_ssize_t row_stride, Py_ssize_t col_s
         n_chunks = (n + chunk - 1) // chunk
         for c in prange(n_chunks, schedule="dynamic", num_threads=num_threads):
             _gather_rows(weight, row_stride, col_stride, idx, idx_stride, out, d,
-                         c * chunk, min(n, (c + 1) * chunk), prefetch)
+                         c * chunk, min(n, (c + 1) * chunk))
+
+
+cdef void _gather_rows_ahead(const value_t* weight, Py_ssize_t row_stride, Py_ssize_t col_stride,
+                             const index_t* idx, Py_ssize_t idx_stride, Py_ssize_t n,
+                             value_t* out, Py_ssize_t d) noexcept nogil:
+    """The serial gather of all n rows, asking for the next block's rows while copying a block.
+
+    Rows named by random indices in a table beyond the core's cache are cache misses
+    the copy would wait for one by one. 1.03-1.15x on 50000-row tables (standalone
+    loops); nothing to gain once the table fits in the cache. Strided rows: their
+    first element only.
+    """
+    cdef Py_ssize_t b = 0, b1, i
+    cdef Py_ssize_t nbytes = d * sizeof(value_t) if col_stride == sizeof(value_t) else sizeof(value_t)
+    while b < n:
+        b1 = min(b + PREFETCH_ROWS_AHEAD, n)
+        for i in range(b1, min(b1 + PREFETCH_ROWS_AHEAD, n)):
+            _prefetch_row_read(_row(weight, row_stride, _index(idx, idx_stride, i)), nbytes)
+        _gather_rows(weight, row_stride, col_stride, idx, idx_stride, out, d, b, b1)
+        b = b1
 
 
 cdef Py_ssize_t _gather_checked(const value_t* weight, Py_ssize_t n_rows, Py_ssize_t row_stride,
@@ -569,8 +566,11 @@ cdef Py_ssize_t _gather_checked(const value_t* weight, Py_ssize_t n_rows, Py_ssi
                                 Py_ssize_t n, value_t* out, Py_ssize_t d, int num_threads) noexcept nogil:
     cdef Py_ssize_t bad = _first_bad_index(idx, idx_stride, n, n_rows)
     if bad < 0 and n > 0 and d > 0:
-        _gather(weight, row_stride, col_stride, idx, idx_stride, n, out, d, num_threads,
-                n_rows * (row_stride if row_stride >= 0 else -row_stride) >= PREFETCH_MIN_TABLE_BYTES)
+        if (num_threads <= 1 or n * d < PARALLEL_MIN_WORK) and \
+                n_rows * (row_stride if row_stride >= 0 else -row_stride) >= PREFETCH_MIN_TABLE_BYTES:
+            _gather_rows_ahead(weight, row_stride, col_stride, idx, idx_stride, n, out, d)
+        else:
+            _gather(weight, row_stride, col_stride, idx, idx_stride, n, out, d, num_threads)
     return bad
 
 
