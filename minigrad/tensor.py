@@ -367,7 +367,7 @@ class Tensor:
         elif d.dtype == np.bool_ and d.size and d.all():
             # NumPy pads True to the width of False; PyTorch pads only when a False is shown.
             kw["formatter"] = {"bool": lambda v: "True"}
-        body = np.array2string(d, separator=", ", prefix="tensor(", **kw)
+        body = np.array2string(d, separator=", ", prefix="tensor(", max_line_width=79 + max(d.ndim, 1), **kw)
         extras = []
         default = (np.float32,) if d.size == 0 else (np.float32, np.int64, np.bool_)
         if d.dtype not in default:
@@ -376,7 +376,15 @@ class Tensor:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        # As PyTorch: a suffix that would take the last line past 80 characters starts a new one.
+        out = "tensor(" + body
+        last = len(out) - out.rfind("\n") + 1
+        for extra in extras:
+            if last + len(extra) + 2 > 80:
+                out, last = out + ",\n       " + extra, 7 + len(extra)
+            else:
+                out, last = out + ", " + extra, last + len(extra) + 2
+        return out + ")"
 
     # -- dtype conversion ----------------------------------------------------------
     def to(self, *args, **kwargs) -> "Tensor":

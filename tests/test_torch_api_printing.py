@@ -1,6 +1,8 @@
 """What users see and the spellings they bring: printing as PyTorch prints, ``f'{loss:.4f}'``, legacy constructors."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -137,3 +139,41 @@ def test_size_construction_matches_pytorch():
     assert repr(minigrad.Size()) == "minigrad.Size([])"
     with pytest.raises(TypeError, match=r"minigrad.Size\(\) takes an iterable of 'int' \(item 0 is 'float'\)"):
         minigrad.Size([2.0])
+
+
+def _random_values(rng):
+    """Values of 1-3 dims and mixed magnitudes, integral or not (PyTorch's fixed/scientific choice)."""
+    shape = tuple(rng.integers(1, 9, rng.integers(1, 4)))
+    kind = rng.random()
+    if kind < 0.3:
+        return np.round(rng.standard_normal(shape) * 10.0 ** rng.integers(-9, 12, shape)) + 0.0
+    if kind < 0.5:
+        return rng.standard_normal(shape) * 10.0 ** rng.integers(-2, 4)
+    return rng.standard_normal(shape) * 10.0 ** rng.integers(-9, 12, shape)
+
+
+def _unwrapped_suffixes(text):
+    return text.replace(",\n       ", ", ")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_tensors_of_mixed_magnitudes_print_as_pytorch_prints_them_line_by_line(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        values = _random_values(rng)
+        for dtype in ("float32", "float64"):
+            ours, theirs = both(lambda lib: lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True) * 1)
+            # Where a suffix starts a new line depends on the length of "torch." against "minigrad.".
+            assert _unwrapped_suffixes(repr(ours)) == _unwrapped_suffixes(repr(theirs).replace("torch.", "minigrad."))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_suffix_past_80_characters_starts_a_new_line_as_in_pytorch(seed):
+    from torch._tensor_str import _add_suffixes  # PyTorch's rule, applied to minigrad's text
+
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(5):
+        values = _random_values(rng)
+        text = repr(minigrad.tensor(values, dtype=minigrad.float64, requires_grad=True) * 1)
+        head, *suffixes = re.split(r",\s+(?=dtype=|grad_fn=|requires_grad=)", text[:-1])
+        assert text == _add_suffixes(head, suffixes, len("tensor("), False)
