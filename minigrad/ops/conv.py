@@ -163,11 +163,24 @@ def strip_table(x: np.ndarray, win: Windows, pad_value: float) -> np.ndarray:
         padded[:, :, :, left:left + w] = image
         image = padded
     rows = np.empty((g * n * h * win.out_width + 1, kw * cg), dtype=x.dtype)
-    strips = rows[:-1].reshape(g, n, h, win.out_width, kw, cg)
-    for b in range(kw):  # tap b of every strip: the image shifted by b·dw, every sw-th column
-        strips[..., b, :] = image[:, :, :, _tap_columns(win, b)]
+    if _tiling(win):  # the strips are the image rows cut in pieces: one copy
+        rows[:-1].reshape(image.shape)[...] = image
+    else:
+        strips = rows[:-1].reshape(g, n, h, win.out_width, kw, cg)
+        for b in range(kw):  # tap b of every strip: the image shifted by b·dw, every sw-th column
+            strips[..., b, :] = image[:, :, :, _tap_columns(win, b)]
     rows[-1] = pad_value
     return rows
+
+
+def _tiling(win: Windows) -> bool:
+    """Whether the strips of a row tile it exactly: tap b of strip j is column j·kW + b, every
+    column read once (a pooling window as wide as its stride, e.g. 2×2 with stride 2). The
+    strip table is then the image itself, cut into pieces, and col2im needs no additions:
+    for LeNet's two pooling layers, building the strip table takes about half the time of
+    the tap-by-tap copies, and col2im about a quarter."""
+    return win.dilation[1] == 1 and win.stride[1] == win.kernel[1] \
+        and win.out_width * win.kernel[1] == win.width == win.padded_width
 
 
 def _gather_windows(x: np.ndarray, win: Windows, pad_value: float = 0.0) -> np.ndarray:
@@ -184,11 +197,14 @@ def _add_windows(cols: np.ndarray, win: Windows) -> np.ndarray:
     kernels.index_add(rows, win.index.reshape(-1), np.reshape(cols, (-1, kw * cg)))
     # Undo the strips: tap b of strip j is column j·sw + b·dw of the padded row. The padding
     # row and padding columns collected the gradients of taps that read padding: dropped.
-    strips = rows[:-1].reshape(g, n, h, win.out_width, kw, cg)
-    padded = np.zeros((g, n, h, win.padded_width, cg), dtype=cols.dtype)
-    for b in range(kw):
-        padded[:, :, :, _tap_columns(win, b)] += strips[..., b, :]
-    image = padded[:, :, :, left:left + w]
+    if _tiling(win):
+        image = rows[:-1].reshape(g, n, h, w, cg)  # each pixel is in one strip: a view
+    else:
+        strips = rows[:-1].reshape(g, n, h, win.out_width, kw, cg)
+        padded = np.zeros((g, n, h, win.padded_width, cg), dtype=cols.dtype)
+        for b in range(kw):
+            padded[:, :, :, _tap_columns(win, b)] += strips[..., b, :]
+        image = padded[:, :, :, left:left + w]
     return image.transpose(1, 0, 4, 2, 3).reshape(n, win.channels, h, w)
 
 
