@@ -21,6 +21,7 @@ Run it from a source checkout (pip install -e .), and write the copy outside it:
   python -m minigrad.course grade ../student/
   python -m minigrad.course grade ../student/ --json results.json   # also write the autograder file
   python -m minigrad.course mutants        # the known-wrong answers: each must be rejected
+  python -m minigrad.course map starter --out docs/course   # the course map, measured and drawn
 """
 
 
@@ -40,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True, metavar="DIR",
                    help="where to write the copy: a new or empty folder outside the checkout, e.g. ../student/")
     b.add_argument("--only", nargs="+", metavar="ID", help="remove only these tasks (e.g. 1.1 1.2)")
+    b.add_argument("--assignment", nargs="+", type=int, metavar="N",
+                   help="remove only the tasks of these assignments (one GitHub Classroom assignment each)")
     b.add_argument("--force", action="store_true", help="write into a non-empty DIR")
 
     g = sub.add_parser("grade", help="run each task's grading tests in DIR and print a score table")
@@ -55,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, help="seconds before the test run is stopped")
     g.add_argument("--require-full", action="store_true", help="exit with status 1 unless every point is earned")
     g.add_argument("-v", "--verbose", action="store_true", help="also print pytest's output")
+
+    cm = sub.add_parser("map", help="measure which tasks each task needs first; write course_map.json and .png")
+    cm.add_argument("set", nargs="?", default="starter")
+    cm.add_argument("--out", required=True, metavar="DIR", help="where to write them, e.g. docs/course")
+    cm.add_argument("--timeout", type=float, help="seconds before the test run is stopped")
 
     m = sub.add_parser("mutants", help="grade the known-wrong answers of mutants.toml: each must be rejected")
     m.add_argument("--set", default="starter")
@@ -83,8 +91,22 @@ def main(argv=None) -> int:
         elif args.command == "build":
             from minigrad.course._build import build
 
-            out = build(args.set, args.out, only=args.only, tasks_path=args.tasks, force=args.force)
+            only = args.only
+            if args.assignment:
+                ts = _spec.load(args.tasks)[args.set]
+                numbers = sorted({t.assignment for t in ts.tasks})
+                for n in args.assignment:
+                    if n not in numbers:
+                        raise KeyError(f"task set {ts.name!r} has no task in assignment {n}; its assignments: "
+                                       + ", ".join(map(str, numbers)))
+                only = [t.id for n in args.assignment for t in ts.tasks_of(n)] + (only or [])
+            out = build(args.set, args.out, only=only, tasks_path=args.tasks, force=args.force)
             print(f"wrote the {args.set!r} student copy to {out}")
+        elif args.command == "map":
+            from minigrad.course import _map
+
+            for path in _map.write(args.set, args.out, tasks_path=args.tasks, timeout=args.timeout):
+                print(f"wrote {path}")
         elif args.command == "mutants":
             from minigrad.course import _mutants
 

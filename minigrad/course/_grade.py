@@ -201,7 +201,9 @@ def run_units(taskset, units, *, root=None, tasks_path=None, exitfirst=False, ti
 
     Returns ``{unit key: (status, outputs)}`` (``status``: nodeid → passed,
     failed or skipped; ``outputs``: nodeid → failure text), plus the entries
-    ``"log"``, ``"returncode"``, ``"build_failed"`` and ``"collect_errors"``.
+    ``"log"``, ``"returncode"``, ``"build_failed"``, ``"collect_errors"`` and
+    ``"reached"`` (unit key → the task ids its tests reported reaching, see
+    :mod:`minigrad.course._map`).
     Units with the same task and the same bodies run once.
     """
     from minigrad.course._build import repo_root
@@ -279,9 +281,10 @@ def run_units(taskset, units, *, root=None, tasks_path=None, exitfirst=False, ti
             if report.exists():
                 records = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines() if line]
     out = {"log": "\n".join(log), "returncode": returncode, "build_failed": build_failed,
-           "collect_errors": [rec for rec in records if rec["when"] == "collect"]}
+           "collect_errors": [rec for rec in records if rec["when"] == "collect"], "reached": {}}
     for key, uid in unit_ids.items():
-        mine = [rec for rec in records if rec.get("unit") == uid]
+        out["reached"][key] = {rec["output"] for rec in records if rec["when"] == "reached" and rec["unit"] == uid}
+        mine = [rec for rec in records if rec.get("unit") == uid and rec["when"] != "reached"]
         outputs = {}
         for rec in mine:
             if rec["output"]:

@@ -48,7 +48,9 @@ else:
 
 # {function number: variant number} of the running unit; inherited by subprocesses through the environment.
 _active = {int(k): v for k, v in json.loads(os.environ.get(_ACTIVE_ENV) or "{}").items()}
-_unit = None
+_UNIT_ENV = "MINIGRAD_COURSE_UNIT"
+_unit = os.environ.get(_UNIT_ENV)  # in a subprocess of a test (an example run), the test's unit
+_reached = set()
 _pyx_modules = []  # compiled modules whose switched functions are set through _minigrad_course_select
 
 
@@ -63,9 +65,21 @@ def _activate(unit):
     _active.clear()
     _active.update({int(k): v for k, v in unit["variants"].items()})
     os.environ[_ACTIVE_ENV] = json.dumps(_active)
+    os.environ[_UNIT_ENV] = _unit
     for module, keys in _pyx_modules:
         for k in keys:
             module._minigrad_course_select(k, _active.get(k, 0))
+
+
+def reached(task_id):
+    """Record that the running unit's tests called a function of task ``task_id`` (the course map).
+
+    Called by bodies that ``minigrad.course._map`` instruments; one record per
+    unit and task, in each process.
+    """
+    if (_unit, task_id) not in _reached:
+        _reached.add((_unit, task_id))
+        _write({"unit": _unit, "nodeid": "", "when": "reached", "outcome": "reached", "output": task_id})
 
 
 def _write(record):
