@@ -540,11 +540,9 @@ def test_hidden_tests_stay_out_of_the_copy_and_cost_a_submission_that_passes_onl
         "return (grad * b if need_a else None), (grad * a if need_b else None)",
         "return (grad * a if need_a else None), (grad * b if need_b else None)")
     wrong = _submission(tmp_path / "wrong", {swapped: text})
-    right, wrong_r, own_view = (
-        course.grade(root, "s", tasks_path=tasks, root=root, timeout=300),
-        course.grade(wrong, "s", tasks_path=tasks, root=root, timeout=300),
-        course.grade(wrong, "s", tasks_path=tasks, root=copy, timeout=300),  # what the student can run
-    )
+    # Two pytest processes side by side, one submission each.
+    right, wrong_r = course.grade_many([root, wrong], "s", tasks_path=tasks, root=root, timeout=300, workers=2)
+    own_view = course.grade(wrong, "s", tasks_path=tasks, root=copy, timeout=300)  # what the student can run
     assert (right.results[0].passed, right.results[0].total, right.score) == (2, 2, 2.0)
     assert (wrong_r.results[0].passed, wrong_r.results[0].total, wrong_r.score) == (1, 2, 1.0)
     assert wrong_r.results[0].failed == ["tests/hidden/test_mul_hidden.py::"
@@ -600,3 +598,46 @@ def test_a_classroom_run_command_passes_on_the_solution_and_fails_on_a_stub_or_a
         (copy / path).write_bytes((ROOT / path).read_bytes())
         r = _run_shell(run, copy)
         assert r.returncode == (message != "4 passed") and message in r.stdout, r.stdout[-3000:]
+
+
+# -- the course map --------------------------------------------------------------------------------
+MAP_DIR = ROOT / "docs" / "course"
+
+
+def test_the_course_map_in_the_docs_lists_the_task_lists_tasks_and_its_picture_is_drawn_from_it(tmp_path):
+    """Regenerate with ``python -m minigrad.course map starter --out docs/course`` when this fails."""
+    from minigrad.course import _map
+
+    shown = json.loads((MAP_DIR / _map.DATA).read_text(encoding="utf-8"))
+    needs = {t["id"]: t["needs"] for t in shown["tasks"]}
+    assert shown == _map.data(shown["set"], needs), "the course map is out of date with tasks.toml"
+    pytest.importorskip("matplotlib")
+    import matplotlib.image
+
+    _map.draw(shown, tmp_path / _map.PICTURE)
+    drawn, checked_in = (matplotlib.image.imread(p) for p in (tmp_path / _map.PICTURE, MAP_DIR / _map.PICTURE))
+    assert drawn.shape == checked_in.shape and (drawn == checked_in).all(), "docs/course/course_map.png is stale"
+
+
+def test_the_map_draws_one_arrow_per_need_not_implied_by_another_and_groups_tasks_that_need_each_other():
+    from minigrad.course import _map
+
+    tasks = [{"id": i, "needs": n} for i, n in [("1.1", ["2.1", "2.2"]), ("2.1", ["2.2"]), ("2.2", ["2.1"]),
+                                               ("3.1", []), ("4.1", ["2.1", "2.2", "3.1"]),
+                                               ("5.1", ["4.1", "3.1", "2.2", "2.1"])]]
+    assert _map.groups(tasks) == [["2.1", "2.2"]]
+    assert _map.unlock_edges(tasks) == [("2.2", "1.1"), ("2.2", "4.1"), ("3.1", "4.1"), ("4.1", "5.1")]
+
+
+def test_full_check_the_course_map_shows_which_tasks_each_tasks_tests_call(monkeypatch):
+    """The needs in docs/course/course_map.json are measured again: one grading run over the solution."""
+    from minigrad.course import _map
+
+    for k in ("PYTHONPATH", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
+        monkeypatch.delenv(k, raising=False)
+    shown = json.loads((MAP_DIR / _map.DATA).read_text(encoding="utf-8"))
+    measured = _map.measure(shown["set"], timeout=1200)
+    if not EXAMPLES_EXTRA:  # the training task's test runs an example
+        measured = {k: v for k, v in measured.items() if not SETS[shown["set"]].task(k).tests[0].startswith(
+            "tests/test_examples.py")}
+    assert {t["id"]: t["needs"] for t in shown["tasks"] if t["id"] in measured} == measured

@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--no-build-ext", dest="build_ext", action="store_false")
     g.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failing test")
     g.add_argument("--timeout", type=float, help="seconds before the test run is stopped")
+    g.add_argument("-j", "--workers", type=int, metavar="N",
+                   help="pytest processes side by side (default: one per core, at most 2)")
     g.add_argument("--require-full", action="store_true", help="exit with status 1 unless every point is earned")
     g.add_argument("-v", "--verbose", action="store_true", help="also print pytest's output")
 
@@ -125,7 +127,8 @@ def main(argv=None) -> int:
             from minigrad.course._grade import grade
 
             report = grade(args.dir, args.set, only=args.only, tasks_path=args.tasks, json_path=args.json,
-                           build_ext=args.build_ext, exitfirst=args.exitfirst, timeout=args.timeout)
+                           build_ext=args.build_ext, exitfirst=args.exitfirst, timeout=args.timeout,
+                           workers=args.workers)
             if args.verbose:
                 print(report.log)
             print(report.table())

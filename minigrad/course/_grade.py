@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from minigrad.course import _spec, _transplant
 from minigrad.course._build import MANIFEST
@@ -195,8 +196,20 @@ def _copy_tree(root: pathlib.Path, dest: pathlib.Path) -> None:
         shutil.copy2(root / name, target)
 
 
+def default_workers() -> int:
+    """Grading processes run side by side: one per core the process may use, at most 2.
+
+    ``MINIGRAD_COURSE_WORKERS`` overrides it.
+    """
+    env = os.environ.get("MINIGRAD_COURSE_WORKERS", "").strip()
+    if env:
+        return max(1, int(env))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(2, cores))
+
+
 def run_units(taskset, units, *, root=None, tasks_path=None, exitfirst=False, timeout=None, build_ext=None,
-              extra_args=()) -> dict:
+              extra_args=(), workers=None) -> dict:
     """Run every unit's tests in one grading tree built from the solution ``root``.
 
     Returns ``{unit key: (status, outputs)}`` (``status``: nodeid → passed,
@@ -252,10 +265,7 @@ def run_units(taskset, units, *, root=None, tasks_path=None, exitfirst=False, ti
             if _is_pyx(path):
                 module = path[: -len(pathlib.Path(path).suffix)].replace("/", ".")
                 pyx_keys[module] = sorted(file_keys.values())
-        units_file = tmp / "units.json"
-        units_file.write_text(json.dumps({"units": spec_units, "pyx": pyx_keys}), encoding="utf-8")
-        report = tmp / "report.jsonl"
-        env = _env(tree, taskset, tasks_path, report, str(plugin_dir), units_file)
+        env = _env(tree, taskset, tasks_path, tmp / "build.jsonl", str(plugin_dir))
         want_ext = build_ext if build_ext is not None else taskset.build_extension
         if want_ext and importlib.util.find_spec("Cython") is None:
             build_failed = ("task set {!r} compiles the Cython kernels, but Cython is not installed where "
@@ -266,20 +276,39 @@ def run_units(taskset, units, *, root=None, tasks_path=None, exitfirst=False, ti
             log.append(r.stdout + r.stderr)
             if r.returncode != 0:
                 build_failed = "building the Cython kernels failed:\n" + (r.stdout + r.stderr)[-_OUTPUT_LIMIT:]
-        files = _test_files([u.task for u in runnable.values()], tree)
-        if build_failed is None and files and spec_units:
+        # The units are dealt to `workers` pytest processes that run side by side in the one tree.
+        tasks_of = [u.task for u in runnable.values()]
+        n = max(1, min(workers if workers is not None else default_workers(), len(spec_units)))
+        runs = []
+        for k in range(n):
+            shard = spec_units[k::n]
+            files = _test_files(tasks_of[k::n], tree)
+            if build_failed is not None or not files or not shard:
+                continue
+            units_file, report, output = tmp / f"units-{k}.json", tmp / f"report-{k}.jsonl", tmp / f"output-{k}.txt"
+            units_file.write_text(json.dumps({"units": shard, "pyx": pyx_keys}), encoding="utf-8")
             cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", _PLUGIN,
                    "--tb=short", "-o", "addopts=", "--continue-on-collection-errors",
                    *(["-x"] if exitfirst else []), *extra_args, *files]
+            with open(output, "w", encoding="utf-8") as f:  # a file, not a pipe: no process waits on a reader
+                proc = subprocess.Popen(cmd, cwd=tree, env=_env(tree, taskset, tasks_path, report, str(plugin_dir),
+                                                                units_file),
+                                        stdout=f, stderr=subprocess.STDOUT, text=True)
+            runs.append((proc, report, output))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        codes = []
+        for proc, report, output in runs:
             try:
-                r = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
-                returncode = r.returncode
-                log.append(r.stdout + r.stderr)
-            except subprocess.TimeoutExpired as exc:
-                returncode = -1
-                log.append(f"grading stopped after {timeout} s\n" + str(exc.stdout or ""))
+                codes.append(proc.wait(None if deadline is None else max(0.0, deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                codes.append(-1)
+                log.append(f"grading stopped after {timeout} s")
+            log.append(output.read_text(encoding="utf-8", errors="replace"))
             if report.exists():
-                records = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines() if line]
+                records += [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines() if line]
+        returncode = -1 if -1 in codes else max(codes, default=0)
     out = {"log": "\n".join(log), "returncode": returncode, "build_failed": build_failed,
            "collect_errors": [rec for rec in records if rec["when"] == "collect"], "reached": {}}
     for key, uid in unit_ids.items():
@@ -335,7 +364,7 @@ def _choose(directory: pathlib.Path, sets: dict, set_name, only):
 
 
 def grade_many(directories, set_name=None, *, only=None, tasks_path=None, root=None, build_ext=None,
-               exitfirst: bool = False, timeout=None, extra_args=()) -> list:
+               exitfirst: bool = False, timeout=None, extra_args=(), workers=None) -> list:
     """Grade several submissions of one task set in one run; a :class:`GradeReport` each.
 
     Each task of each submission is graded on its own: its targets' bodies are
@@ -355,13 +384,14 @@ def grade_many(directories, set_name=None, *, only=None, tasks_path=None, root=N
         raise ValueError("grade_many grades submissions of one task set at a time")
     units = [submission_units(d, tasks) for d, (_, tasks) in zip(directories, chosen)]
     run = run_units(taskset, [u for us in units for u in us], root=root, tasks_path=tasks_path,
-                    exitfirst=exitfirst, timeout=timeout, build_ext=build_ext, extra_args=extra_args)
+                    exitfirst=exitfirst, timeout=timeout, build_ext=build_ext, extra_args=extra_args,
+                    workers=workers)
     return [GradeReport(taskset.name, str(d), [_task_result(u, run) for u in us], run["returncode"], run["log"])
             for d, us in zip(directories, units)]
 
 
 def grade(directory, set_name=None, *, only=None, tasks_path=None, json_path=None, build_ext=None,
-          exitfirst: bool = False, timeout=None, extra_args=(), root=None) -> GradeReport:
+          exitfirst: bool = False, timeout=None, extra_args=(), root=None, workers=None) -> GradeReport:
     """Grade each task of a submission on its own, against the solution everywhere else.
 
     For each task, the bodies of its target functions are read from
@@ -398,6 +428,10 @@ def grade(directory, set_name=None, *, only=None, tasks_path=None, json_path=Non
         More pytest arguments.
     root : path-like, optional
         The solution checkout (default: where minigrad is imported from).
+    workers : int, optional
+        pytest processes run side by side, each grading some of the tasks
+        (default: ``$MINIGRAD_COURSE_WORKERS``, else one per core the process
+        may use, at most 2).
 
     Returns
     -------
@@ -408,8 +442,8 @@ def grade(directory, set_name=None, *, only=None, tasks_path=None, json_path=Non
 
     Notes
     -----
-    All tasks run in one ``python -m pytest`` process in the grading tree, each
-    test with the bodies of its own task switched in (see
+    The tasks run in one grading tree, dealt to ``workers`` ``python -m pytest``
+    processes side by side, each test with the bodies of its own task switched in (see
     :mod:`minigrad.course._transplant`), with ``MINIGRAD_KERNELS`` set by the
     task set and a derandomized Hypothesis profile without an example database
     or shrinking (the same score on every run, quickly). Bodies are taken
@@ -420,7 +454,7 @@ def grade(directory, set_name=None, *, only=None, tasks_path=None, json_path=Non
     if not (directory / "minigrad").is_dir():
         raise FileNotFoundError(f"{directory} holds no minigrad package")
     (result,) = grade_many([directory], set_name, only=only, tasks_path=tasks_path, root=root, build_ext=build_ext,
-                           exitfirst=exitfirst, timeout=timeout, extra_args=extra_args)
+                           exitfirst=exitfirst, timeout=timeout, extra_args=extra_args, workers=workers)
     if json_path is not None:
         pathlib.Path(json_path).write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")

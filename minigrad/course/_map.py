@@ -63,14 +63,8 @@ def data(set_name: str, needs: dict, *, tasks_path=None) -> dict:
     }
 
 
-def unlock_edges(tasks) -> list:
-    """The arrows of the picture: ``(X, T)`` where T needs X and no other need of T already needs X.
-
-    Tasks that need each other (the engine calls ``sum_to_shape``, whose tests run
-    the engine) form a group with arrows both ways; arrows out of a group leave
-    from its last task, which completes it.
-    """
-    needs = {t["id"]: set(t["needs"]) for t in tasks}
+def _reach(needs) -> dict:
+    """``{task: every task it needs, directly or through others}``."""
     reach = {}
     for start in needs:
         seen, stack = set(), [start]
@@ -80,12 +74,38 @@ def unlock_edges(tasks) -> list:
                     seen.add(x)
                     stack.append(x)
         reach[start] = seen
+    return reach
+
+
+def groups(tasks) -> list:
+    """Tasks that need each other (their tests call one another's functions), as sorted lists.
+
+    The engine calls the ops' backwards, and the ops' tests run the engine: in a
+    student copy, none of them passes until all are written.
+    """
+    needs = {t["id"]: set(t["needs"]) for t in tasks}
+    reach = _reach(needs)
+    out = []
+    for a in needs:
+        group = sorted({a} | {b for b in reach[a] if a in reach.get(b, ())}, key=_order)
+        if len(group) > 1 and group not in out:
+            out.append(group)
+    return out
+
+
+def unlock_edges(tasks) -> list:
+    """The arrows of the picture: ``(X, T)`` where T needs X and no other need of T already needs X.
+
+    Within a group of tasks that need each other (:func:`groups`) no arrow is
+    drawn; arrows out of a group leave from its last task, which completes it.
+    """
+    needs = {t["id"]: set(t["needs"]) for t in tasks}
+    reach = _reach(needs)
     group = {a: {a} | {b for b in reach[a] if a in reach.get(b, ())} for a in needs}
     rep = {a: max(group[a], key=_order) for a in needs}
     edges = []
     for t in tasks:
         tid = t["id"]
-        edges += [(x, tid) for x in sorted(needs[tid] & group[tid] - {tid}, key=_order)]
         outside = {rep.get(x, x) for x in needs[tid] - group[tid]}
         kept = [r for r in outside if not any(s != r and r in reach.get(s, ()) for s in outside)]
         edges += [(r, tid) for r in sorted(kept, key=_order)]
@@ -93,7 +113,13 @@ def unlock_edges(tasks) -> list:
 
 
 def draw(mapdata: dict, path) -> None:
-    """Draw the map into the PNG file ``path`` (matplotlib, no display needed)."""
+    """Draw the map into the PNG file ``path`` (matplotlib, no display needed).
+
+    Assignments are columns, tasks boxes. An arrow to the next column goes
+    straight across the gap; a longer one runs down the gap right of its
+    task's column, along a lane of its own below the boxes and up the gap left
+    of the other task's column, so that no arrow crosses a box.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -104,28 +130,34 @@ def draw(mapdata: dict, path) -> None:
     tasks = mapdata["tasks"]
     rows = {}
     for t in tasks:
-        a = int(t["id"].split(".")[0])
-        rows.setdefault(a, []).append(t)
+        rows.setdefault(int(t["id"].split(".")[0]), []).append(t)
+    column_of = {t["id"]: columns.index(int(t["id"].split(".")[0])) for t in tasks}
+    edges = unlock_edges(tasks)
+    long = [e for e in edges if abs(column_of[e[0]] - column_of[e[1]]) != 1]
+    cycles = groups(tasks)
+    badge = {tid: chr(ord("A") + k) for k, g in enumerate(cycles) for tid in g}
     height = max(len(v) for v in rows.values())
-    col_w, row_h, box_w, box_h = 2.6, 1.0, 2.2, 0.62
-    fig_w, fig_h = col_w * len(columns) + 0.4, row_h * height + 1.6
+    col_w, row_h, box_w, box_h, lane_h = 2.8, 0.95, 2.2, 0.62, 0.16
+    gap = (col_w - box_w) / 2  # beside each box: where routed arrows run
+    lanes_top = 1.0 + row_h * height
+    fig_w = col_w * len(columns) + 0.4
+    fig_h = lanes_top + lane_h * (len(long) + 1) + 0.35 * (1 + len(cycles)) + 0.3
     fig = plt.figure(figsize=(fig_w, fig_h), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, fig_w)
-    ax.set_ylim(0, fig_h)
+    ax.set_ylim(fig_h, 0)  # y grows downwards, in inches
     ax.axis("off")
     cmap = plt.get_cmap("tab10")
     centre = {}
     for c, number in enumerate(columns):
         x = 0.2 + c * col_w + col_w / 2
         title = next(a["title"] for a in mapdata["assignments"] if a["number"] == number)
-        ax.text(x, fig_h - 0.35, f"{number}. {title}", ha="center", va="top", fontsize=9, fontweight="bold",
-                wrap=True)
-        ax.add_patch(FancyBboxPatch((x - col_w / 2 + 0.08, 0.15), col_w - 0.16, fig_h - 0.95,
+        ax.text(x, 0.3, f"{number}. {title}", ha="center", va="center", fontsize=9, fontweight="bold")
+        ax.add_patch(FancyBboxPatch((x - col_w / 2 + 0.08, 0.55), col_w - 0.16, lanes_top - 0.6,
                                     boxstyle="round,pad=0,rounding_size=0.08", facecolor=cmap(c % 10), alpha=0.08,
                                     edgecolor="none"))
         for r, t in enumerate(rows.get(number, [])):
-            y = fig_h - 1.35 - r * row_h
+            y = 1.05 + r * row_h
             centre[t["id"]] = (x, y)
             ax.add_patch(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
                                         boxstyle="round,pad=0,rounding_size=0.06", facecolor="white",
@@ -133,26 +165,53 @@ def draw(mapdata: dict, path) -> None:
             name = t["title"].split(":")[0]
             if len(name) > 36:
                 name = name[:35] + "…"
-            ax.text(x, y + 0.1, t["id"], ha="center", va="center", fontsize=9, fontweight="bold", zorder=4)
-            ax.text(x, y - 0.13, name, ha="center", va="center", fontsize=7.5, zorder=4)
-    later = False
-    for x_id, t_id in unlock_edges(tasks):
-        (x0, y0), (x1, y1) = centre[x_id], centre[t_id]
-        color, dashes = "0.3", "solid"
-        if x0 == x1:  # same assignment: around the right side of the boxes
-            start, end, style = (x0 + box_w / 2, y0), (x1 + box_w / 2, y1), "arc3,rad=-0.5"
-        elif x0 < x1:
-            start, end, style = (x0 + box_w / 2, y0), (x1 - box_w / 2, y1), "arc3,rad=0.08"
-        else:  # a task of a later assignment unlocks this one
-            start, end, style = (x0 - box_w / 2, y0), (x1 + box_w / 2, y1), "arc3,rad=0.08"
-            color, dashes, later = "tab:red", "dashed", True
-        ax.add_patch(FancyArrowPatch(start, end, connectionstyle=style, arrowstyle="-|>", mutation_scale=11,
-                                     color=color, linestyle=dashes, linewidth=1.0, zorder=2, shrinkA=2, shrinkB=2))
-    legend = "Arrow X → T: task T's grading tests call task X's functions, so locally T's tests wait for X."
-    if later:
-        legend += ("  Dashed red: X comes in a later assignment (the grader uses the reference for X, "
-                   "so T scores on its own).")
-    ax.text(0.25, 0.05, legend, fontsize=8.5, va="bottom", color="0.25")
+            label = t["id"] + (f"  ↻{badge[t['id']]}" if t["id"] in badge else "")
+            ax.text(x, y - 0.12, label, ha="center", va="center", fontsize=9, fontweight="bold", zorder=4)
+            ax.text(x, y + 0.13, name, ha="center", va="center", fontsize=7.5, zorder=4)
+    # Several arrows leaving (or reaching) one side of a box are spread along it.
+    sides = {}
+    for a, b in edges:
+        straight = (a, b) not in long
+        right = column_of[b] > column_of[a] or not straight  # routed arrows leave to the right
+        sides.setdefault((a, right), []).append((a, b))
+        sides.setdefault((b, (column_of[b] < column_of[a]) if straight else False), []).append((a, b))
+
+    def at(task_id, right, edge):
+        x, y = centre[task_id]
+        group = sides[(task_id, right)]
+        return x + (box_w / 2 if right else -box_w / 2), y + ((group.index(edge) + 1) / (len(group) + 1) - 0.5) \
+            * box_h * 0.8
+
+    for a, b in edges:
+        backwards = column_of[a] > column_of[b]
+        style = dict(color="tab:red", linestyle="dashed") if backwards else dict(color="0.3", linestyle="solid")
+        if (a, b) not in long:  # to the next column, across the gap between them
+            start, end = at(a, not backwards, (a, b)), at(b, backwards, (a, b))
+            ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, linewidth=1.0, zorder=2,
+                                         shrinkA=1, shrinkB=1, **style))
+            continue
+        # Out of the right side, down the gap right of the column, along a lane of its own under the
+        # boxes, up the gap left of the target's column, into its left side.
+        k = long.index((a, b))
+        lane = lanes_top + lane_h * (k + 0.5)
+        leaving = [e for e in long if column_of[e[0]] == column_of[a]]
+        arriving = [e for e in long if column_of[e[1]] == column_of[b]]
+        (xa, ya), (xb, yb) = at(a, True, (a, b)), at(b, False, (a, b))
+        down = xa + gap * (0.15 + 0.7 * (leaving.index((a, b)) + 0.5) / len(leaving))
+        up = xb - gap * (0.15 + 0.7 * (arriving.index((a, b)) + 0.5) / len(arriving))
+        ax.plot([xa, down, down, up, up], [ya, ya, lane, lane, yb], linewidth=1.0, zorder=2, **style)
+        ax.add_patch(FancyArrowPatch((up, yb), (xb, yb), arrowstyle="-|>", mutation_scale=10, linewidth=1.0,
+                                     zorder=2, shrinkA=0, shrinkB=1, **style))
+    y = lanes_top + lane_h * (len(long) + 1) + 0.1
+    legend = ["An arrow X → T: task T's grading tests call task X's functions, so in a student copy T's tests "
+              "wait for X (the grader uses the reference for X: T scores on its own)."]
+    if any(column_of[a] > column_of[b] for a, b in edges):
+        legend[0] += "  Dashed red: X comes in a later assignment."
+    legend += [f"↻{badge[g[0]]}: tasks {', '.join(g)} call one another's functions in their tests: "
+               "in a student copy they pass together." for g in cycles]
+    for line in legend:
+        ax.text(0.25, y, line, fontsize=8.5, va="center", color="0.2")
+        y += 0.35
     fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
 

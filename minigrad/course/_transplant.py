@@ -13,8 +13,8 @@ several bodies behind a switch::
             <the solution's body>
 
 The grading plugin sets the variants of one unit (a task of one submission, or
-one mutant) before each of that unit's tests, so one pytest process grades every
-task against the reference everywhere else. Cython functions cannot call Python
+one mutant) before each of that unit's tests, so one pytest process grades many
+tasks, each against the reference everywhere else. Cython functions cannot call Python
 without the GIL: there the switch reads a module-level C ``int`` that the plugin
 sets through a small ``def`` appended to the file.
 """
