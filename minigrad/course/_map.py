@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import textwrap
 
 from minigrad.course import _spec, _transplant
 from minigrad.course._grade import Unit, _is_pyx, run_units
@@ -139,7 +140,7 @@ def draw(mapdata: dict, path) -> None:
     height = max(len(v) for v in rows.values())
     col_w, row_h, box_w, box_h, lane_h = 2.8, 0.95, 2.2, 0.62, 0.16
     gap = (col_w - box_w) / 2  # beside each box: where routed arrows run
-    lanes_top = 1.0 + row_h * height
+    lanes_top = 1.25 + row_h * height
     fig_w = col_w * len(columns) + 0.4
     fig_h = lanes_top + lane_h * (len(long) + 1) + 0.35 * (1 + len(cycles)) + 0.3
     fig = plt.figure(figsize=(fig_w, fig_h), dpi=100)
@@ -152,12 +153,13 @@ def draw(mapdata: dict, path) -> None:
     for c, number in enumerate(columns):
         x = 0.2 + c * col_w + col_w / 2
         title = next(a["title"] for a in mapdata["assignments"] if a["number"] == number)
-        ax.text(x, 0.3, f"{number}. {title}", ha="center", va="center", fontsize=9, fontweight="bold")
-        ax.add_patch(FancyBboxPatch((x - col_w / 2 + 0.08, 0.55), col_w - 0.16, lanes_top - 0.6,
+        ax.text(x, 0.42, "\n".join(textwrap.wrap(f"{number}. {title}", 30)), ha="center", va="center",
+                fontsize=9, fontweight="bold", linespacing=1.15)
+        ax.add_patch(FancyBboxPatch((x - col_w / 2 + 0.08, 0.8), col_w - 0.16, lanes_top - 0.85,
                                     boxstyle="round,pad=0,rounding_size=0.08", facecolor=cmap(c % 10), alpha=0.08,
                                     edgecolor="none"))
         for r, t in enumerate(rows.get(number, [])):
-            y = 1.05 + r * row_h
+            y = 1.3 + r * row_h
             centre[t["id"]] = (x, y)
             ax.add_patch(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
                                         boxstyle="round,pad=0,rounding_size=0.06", facecolor="white",
