@@ -627,6 +627,10 @@ def test_the_map_draws_one_arrow_per_need_not_implied_by_another_and_groups_task
                                                ("5.1", ["4.1", "3.1", "2.2", "2.1"])]]
     assert _map.groups(tasks) == [["2.1", "2.2"]]
     assert _map.unlock_edges(tasks) == [("2.2", "1.1"), ("2.2", "4.1"), ("3.1", "4.1"), ("4.1", "5.1")]
+    # A group is drawn as one task, its hub: arrows into any member go to it.
+    tasks.append({"id": "0.1", "needs": []})
+    tasks[1]["needs"].append("0.1")   # 2.1 needs 0.1
+    assert ("0.1", "2.2") in _map.unlock_edges(tasks) and ("0.1", "2.1") not in _map.unlock_edges(tasks)
 
 
 def test_full_check_the_course_map_shows_which_tasks_each_tasks_tests_call(monkeypatch):

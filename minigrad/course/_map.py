@@ -97,19 +97,23 @@ def groups(tasks) -> list:
 def unlock_edges(tasks) -> list:
     """The arrows of the picture: ``(X, T)`` where T needs X and no other need of T already needs X.
 
-    Within a group of tasks that need each other (:func:`groups`) no arrow is
-    drawn; arrows out of a group leave from its last task, which completes it.
+    A group of tasks that need each other (:func:`groups`) is drawn as one: its
+    arrows, in and out, meet one member, the one most tasks outside the group
+    call (the group's hub), and the others carry the group's badge.
     """
     needs = {t["id"]: set(t["needs"]) for t in tasks}
     reach = _reach(needs)
     group = {a: {a} | {b for b in reach[a] if a in reach.get(b, ())} for a in needs}
-    rep = {a: max(group[a], key=_order) for a in needs}
+    calls = {m: sum(m in needs[t] for t in needs if t not in group[m]) for m in needs}
+    rep = {a: max(group[a], key=lambda m: (calls[m], _order(m))) for a in needs}
+    direct = {}
+    for t in needs:
+        direct.setdefault(rep[t], set()).update(rep.get(x, x) for x in needs[t] - group[t])
     edges = []
-    for t in tasks:
-        tid = t["id"]
-        outside = {rep.get(x, x) for x in needs[tid] - group[tid]}
+    for t in sorted(direct, key=_order):
+        outside = direct[t]
         kept = [r for r in outside if not any(s != r and r in reach.get(s, ()) for s in outside)]
-        edges += [(r, tid) for r in sorted(kept, key=_order)]
+        edges += [(r, t) for r in sorted(kept, key=_order)]
     return edges
 
 
