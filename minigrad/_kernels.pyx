@@ -110,36 +110,19 @@ cdef extern from *:
     #define minigrad_prefetch_for_read(p) ((void)(p))
     #endif
 
-    /* Row loops written with SSE2 intrinsics (part of every x86-64 CPU). Measured
-     * as standalone C loops (gcc -O3, 2-core x86-64, tables of 1000 and 50000 rows,
-     * 65536 indices, output already mapped, CPU time, interleaved):
-     *  - copying a row in 16-byte moves instead of a memcpy call per row made a
-     *    gather of 128-float rows 1.13-1.23x faster (np.take calls memmove per row);
-     *  - adding rows through restrict pointers in 16-byte steps made index-add of
-     *    16-float rows 1.25-1.6x faster than the loop the compiler vectorised
-     *    itself, which first tests at run time whether the two rows overlap.
-     * (Inside the kernels, on a machine shared with a dozen busy processes, the
-     * difference was within the noise of the interleaved runs.)
-     * Written as intrinsics because the compiler turns a plain copy loop back into
-     * a memcpy call. Other CPUs get plain loops. Each element is added once, in the
-     * same order, so results are bit for bit those of a scalar loop. */
+    /* Row additions written with SSE2 intrinsics (part of every x86-64 CPU): adding
+     * rows through restrict pointers in 16-byte steps made index-add of 16-float rows
+     * 1.25-1.6x faster than the loop the compiler vectorised itself, which first
+     * tests at run time whether the two rows overlap (standalone C loops, gcc -O3,
+     * 2-core x86-64, tables of 1000 and 50000 rows, 65536 indices, CPU time,
+     * interleaved; inside the kernels, on a machine shared with a dozen busy
+     * processes, within the noise). Other CPUs get plain loops. Each element is
+     * added once, in the same order, so results are bit for bit those of a scalar
+     * loop. (Copying rows the same way, 16 bytes at a time, lost to a memcpy call
+     * per row on 128-float rows in the benchmark grid: 0.72-0.87 of np.take.) */
     #if defined(__SSE2__)
     #include <emmintrin.h>
     #endif
-    #include <string.h>
-
-    static inline void minigrad_copy_row(void* __restrict to, const void* __restrict from,
-                                         Py_ssize_t nbytes) {
-        char* dst = (char*)to;
-        const char* src = (const char*)from;
-        Py_ssize_t k = 0;
-    #if defined(__SSE2__)
-        for (; k + 16 <= nbytes; k += 16)
-            _mm_storeu_si128((__m128i*)(dst + k), _mm_loadu_si128((const __m128i*)(src + k)));
-    #endif
-        if (k < nbytes)
-            memcpy(dst + k, src + k, (size_t)(nbytes - k));
-    }
 
     static inline void minigrad_add_row_f32(float* __restrict dst, const float* __restrict src,
                                             Py_ssize_t d) {
@@ -163,7 +146,6 @@ cdef extern from *:
             dst[j] += src[j];
     }
     """
-    void _copy_row_bytes "minigrad_copy_row"(void* dst, const void* src, Py_ssize_t nbytes) noexcept nogil
     void _add_row_f32 "minigrad_add_row_f32"(float* dst, const float* src, Py_ssize_t d) noexcept nogil
     void _add_row_f64 "minigrad_add_row_f64"(double* dst, const double* src, Py_ssize_t d) noexcept nogil
 
@@ -427,7 +409,10 @@ cdef inline void _copy_row(value_t* dst, const value_t* src, Py_ssize_t col_stri
                            Py_ssize_t d) noexcept nogil:
     cdef Py_ssize_t j
     if col_stride == sizeof(value_t):
-        _copy_row_bytes(dst, src, d * sizeof(value_t))
+        # The C library's memcpy picks the widest vector moves the CPU has at run
+        # time (this file is compiled for the baseline instruction set); it is what
+        # np.take uses per row too.
+        memcpy(dst, src, d * sizeof(value_t))
     else:
         for j in range(d):
             dst[j] = (<const value_t*>(<const char*>src + j * col_stride))[0]
