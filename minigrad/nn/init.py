@@ -72,7 +72,7 @@ def _calculate_correct_fan(tensor, mode: str) -> int:
 
 def _fill(tensor, values):
     with no_grad():
-        tensor._array[...] = values
+        tensor.data[...] = values
         tensor._bump_version()
     return tensor
 

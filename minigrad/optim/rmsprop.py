@@ -77,14 +77,14 @@ class RMSprop(Optimizer):
         g = grad
         if group["maximize"]:
             g = -g
-        state["step"]._array += 1
+        state["step"].data += 1
         if wd != 0:
-            g = g + wd * p._array
-        v = state["square_avg"]._array
+            g = g + wd * p.data
+        v = state["square_avg"].data
         v *= alpha
         _addcmul_(v, g, g, 1 - alpha)
         if group["centered"]:
-            gbar = state["grad_avg"]._array
+            gbar = state["grad_avg"].data
             _lerp_(gbar, g, 1 - alpha)
             avg = v.copy()
             _addcmul_(avg, gbar, gbar, -1)
@@ -93,9 +93,9 @@ class RMSprop(Optimizer):
             avg = np.sqrt(v)
         avg += eps
         if mu > 0:
-            buf = state["momentum_buffer"]._array
+            buf = state["momentum_buffer"].data
             buf *= mu
             buf += g / avg
-            p._array += -lr * buf
+            p.data += -lr * buf
         else:
-            p._array += -lr * (g / avg)
+            p.data += -lr * (g / avg)
