@@ -221,10 +221,10 @@ def test_every_core_function_has_an_entry_in_the_core_table():
     import op_table_core
 
     covered = {f for op in op_table_core.OPS for f in op.functions}
-    # The fused layers, losses and embedding bags, the recurrent layers' time loop and the smooth
-    # activations have tables of their own (op_table_nn, op_table_seq, op_table_nn_functional).
+    # The fused layers, losses, attention and embedding bags, the recurrent layers' time loop and the
+    # smooth activations have tables of their own (op_table_nn, op_table_seq, op_table_nn_functional).
     own_tables = ("minigrad.ops.layers", "minigrad.ops.losses", "minigrad.ops.embedding", "minigrad.ops.recurrent",
-                  "minigrad.ops.activations")
+                  "minigrad.ops.activations", "minigrad.ops.attention")
     core = {c for c in _differentiable_functions() if c.__module__ not in own_tables}
     assert not sorted(c.__qualname__ for c in core - covered)
 
