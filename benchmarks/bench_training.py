@@ -113,7 +113,7 @@ def _copy_params(mg_model, tt_model):
     assert mg.keys() == tt.keys(), (mg.keys(), tt.keys())
     with torch.no_grad():
         for name, p in tt.items():
-            p.copy_(torch.from_numpy(np.ascontiguousarray(mg[name].data)))
+            p.copy_(torch.from_numpy(np.ascontiguousarray(mg[name].detach().numpy())))
 
 
 def _bag_models():
@@ -184,7 +184,7 @@ class _NumpyLeNet:
     """The LeNet step in plain NumPy, as it is usually written: im2col by fancy indexing, col2im by np.add.at."""
 
     def __init__(self, mg_model, lr=0.01, momentum=0.9):
-        self.params = [np.array(p.data) for p in mg_model.parameters()]  # c1.w, c1.b, c2.w, c2.b, f1.w, f1.b, f2.w, f2.b
+        self.params = [np.array(p.detach().numpy()) for p in mg_model.parameters()]  # c1.w, c1.b, c2.w, c2.b, f1.w, f1.b, f2.w, f2.b
         self.bufs = [None] * len(self.params)
         self.lr, self.momentum = lr, momentum
         self._idx = {}

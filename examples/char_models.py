@@ -134,7 +134,7 @@ def held_out_loss(model, x, y, batch: int = 512) -> float:
             xb, yb = batch_arrays(x, y, np.arange(s, min(s + batch, len(x))))
             logits = model(xb)
             total += F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1), reduction="sum").item()
-            count += int((yb.data != -100).sum())
+            count += int((yb != -100).sum())
     model.train()
     return total / count
 

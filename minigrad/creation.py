@@ -383,7 +383,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
         raise TypeError(
             f"multinomial(): argument 'num_samples' (position 2) must be int, not {type(num_samples).__name__}"
         )
-    probs = input.data if isinstance(input, Tensor) else np.asarray(input)
+    probs = input._array if isinstance(input, Tensor) else np.asarray(input)
     if probs.dtype.kind != "f":
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {probs.dtype}")
     if probs.ndim not in (1, 2):

@@ -105,7 +105,7 @@ class Generator:
                 f"Expected an RNG state of size {_STATE_BYTES} but found the input RNG state size to be "
                 f"{new_state.numel()}"
             )
-        raw = new_state.data.tobytes()
+        raw = new_state._array.tobytes()
         gen = self._numpy()
         gen.bit_generator.state = {
             "bit_generator": "PCG64",

@@ -601,7 +601,7 @@ def to_torch_state_dict(state_dict):
 
     def conv(v):
         if isinstance(v, Tensor):
-            return torch.from_numpy(np.array(v.data, copy=True))
+            return torch.from_numpy(np.array(v._array, copy=True))
         if isinstance(v, SparseTensor):
             return torch.sparse_coo_tensor(
                 torch.from_numpy(v._idx.reshape(1, -1).copy()), torch.from_numpy(v._val.copy()), v.shape

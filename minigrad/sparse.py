@@ -138,7 +138,7 @@ class SparseTensor:
                 np.concatenate([self._val, other._val.astype(self._val.dtype, copy=False)]),
                 self.shape,
             )
-        dense = np.asarray(getattr(other, "data", other))
+        dense = np.asarray(other)  # a Tensor gives its own array, not a copy
         if dense.shape != self.shape:
             raise RuntimeError(f"cannot add a sparse tensor of shape {self.shape} to a dense one of shape {dense.shape}")
         return kernels.index_add(dense.astype(np.result_type(dense, self._val), copy=True), self._idx, self._val)

@@ -1,7 +1,7 @@
 """``Tensor``: a NumPy array plus what autograd needs to know about it.
 
-A tensor holds its values in ``data`` (a NumPy array: minigrad's only storage),
-``requires_grad``, ``grad`` and ``grad_fn`` (the :class:`~minigrad.autograd.Node`
+A tensor holds its values in a NumPy array (minigrad's only storage; ``numpy()``
+returns it, the package reads it as ``_array``), ``requires_grad``, ``grad`` and ``grad_fn`` (the :class:`~minigrad.autograd.Node`
 that produced it; ``None`` for a leaf). Every operation on tensors is a
 :class:`~minigrad.autograd.Primitive` in :mod:`minigrad.ops`; the methods here only
 forward to those, so there is exactly one definition of each op.
@@ -31,7 +31,7 @@ def _to_array(data, dtype=None) -> np.ndarray:
     float64 unless a ``dtype`` is given.
     """
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._array
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
     else:
@@ -78,15 +78,15 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "_requires_grad", "_grad", "grad_fn", "_vc", "_hooks", "__weakref__", "__dict__")
+    __slots__ = ("_array", "_requires_grad", "_grad", "grad_fn", "_vc", "_hooks", "__weakref__", "__dict__")
 
     def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
         arr = _to_array(data, dtype)
-        if arr is data or (isinstance(data, Tensor) and arr is data.data):
+        if arr is data or (isinstance(data, Tensor) and arr is data._array):
             arr = arr.copy()
         if requires_grad:
             _check_can_require_grad(arr)
-        self.data = arr
+        self._array = arr
         self._requires_grad = bool(requires_grad)
         self._grad = None
         self.grad_fn = None
@@ -97,7 +97,7 @@ class Tensor:
     def _make(cls, data: np.ndarray, requires_grad: bool, grad_fn) -> "Tensor":
         """Wrap an array without copying or checks (the ops' fast path)."""
         t = object.__new__(Tensor)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._array = data if type(data) is np.ndarray else np.asarray(data)
         t._requires_grad = requires_grad
         t._grad = None
         t.grad_fn = grad_fn
@@ -107,19 +107,42 @@ class Tensor:
 
     # -- basic properties -----------------------------------------------------
     @property
+    def data(self) -> "Tensor":
+        """The values as a new tensor outside the graph, sharing this tensor's memory (as ``torch.Tensor.data``).
+
+        It does not require grad and has its own version counter: an in-place
+        change made through it (``p.data.add_(p.grad, alpha=-lr)``) updates this
+        tensor but is invisible to autograd, which therefore cannot report a
+        value it saved being overwritten. :meth:`detach` shares the counter and is
+        the checked way. Assigning ``t.data = other`` makes ``t`` use ``other``'s
+        memory (its shape and dtype too); ``other`` must be a tensor.
+        """
+        return Tensor._make(self._array, False, None)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        if not isinstance(value, Tensor):
+            cls = type(value)
+            name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__.partition('.')[0]}.{cls.__qualname__}"
+            raise TypeError(f"Variable data has to be a tensor, but got {name}")
+        if self._requires_grad and value._array.dtype.kind not in _FLOAT_KINDS:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
+        self._array = value._array
+
+    @property
     def shape(self) -> Size:
         """The size of each dimension, a :class:`~minigrad.Size` (a tuple that prints as ``minigrad.Size([2, 3])``)."""
-        return tuple.__new__(Size, self.data.shape)
+        return tuple.__new__(Size, self._array.shape)
 
     @property
     def dtype(self) -> np.dtype:
         """The element type, a NumPy dtype (``minigrad.float32`` is ``numpy.dtype('float32')``)."""
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def device(self):
@@ -138,15 +161,15 @@ class Tensor:
 
     def dim(self) -> int:
         """The number of dimensions (as :attr:`ndim`)."""
-        return self.data.ndim
+        return self._array.ndim
 
     def size(self, dim: int | None = None):
         """The shape (a :class:`~minigrad.Size`), or its ``dim``-th entry."""
-        return tuple.__new__(Size, self.data.shape) if dim is None else self.data.shape[dim]
+        return tuple.__new__(Size, self._array.shape) if dim is None else self._array.shape[dim]
 
     def numel(self) -> int:
         """The number of elements."""
-        return int(self.data.size)
+        return int(self._array.size)
 
     nelement = numel
 
@@ -178,29 +201,29 @@ class Tensor:
         return self._new(_to_array(data, dtype or self.dtype).copy(), requires_grad, device)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._array.shape[0]
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
-        return self.data.reshape(()).item()
+        if self._array.size != 1:
+            raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted to Scalar")
+        return self._array.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self.data
+        return self._array
 
     def tolist(self):
         """The values as nested Python lists (a number for a 0-d tensor)."""
-        return self.data.tolist()
+        return self._array.tolist()
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(t)``: the values as a constant array (the deliberate way out of the graph)."""
-        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        arr = self._array if dtype is None else self._array.astype(dtype, copy=False)
         return arr.copy() if copy else arr
 
     # NumPy functions on tensors run minigrad's differentiable ops. This is what lets
@@ -229,17 +252,17 @@ class Tensor:
         return int(self.item())
 
     def _one_element_for_python(self) -> None:
-        if self.data.size != 1:  # PyTorch: ValueError here, RuntimeError from item()
+        if self._array.size != 1:  # PyTorch: ValueError here, RuntimeError from item()
             raise ValueError("only one element tensors can be converted to Python scalars")
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._array.size} values is ambiguous")
         return bool(self.item())
 
     __hash__ = object.__hash__
@@ -264,7 +287,7 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         if value:
-            _check_can_require_grad(self.data)
+            _check_can_require_grad(self._array)
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -333,7 +356,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data and version counter, cut off from the graph."""
-        t = Tensor._make(self.data, False, None)
+        t = Tensor._make(self._array, False, None)
         t._vc = self._vc
         return t
 
@@ -360,7 +383,7 @@ class Tensor:
 
     # -- printing ------------------------------------------------------------------
     def __repr__(self) -> str:
-        d = self.data
+        d = self._array
         kw = {}
         if d.dtype.kind == "f" and d.size:
             kw["formatter"] = {"float_kind": _float_formatter(d)}
@@ -459,7 +482,7 @@ class Tensor:
 
     def __format__(self, format_spec: str) -> str:
         # As PyTorch: a 0-d tensor formats as its value (f"{loss:.4f}"); others only with an empty spec.
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             return self.item().__format__(format_spec)
         return object.__format__(self, format_spec)
 
@@ -545,13 +568,13 @@ class Tensor:
         return _ops.remainder(other, self)
 
     def __invert__(self):
-        return Tensor._make(~self.data, False, None)
+        return Tensor._make(~self._array, False, None)
 
     def __and__(self, other):
-        return Tensor._make(self.data & _data(other), False, None)
+        return Tensor._make(self._array & _data(other), False, None)
 
     def __or__(self, other):
-        return Tensor._make(self.data | _data(other), False, None)
+        return Tensor._make(self._array | _data(other), False, None)
 
     def eq(self, other):
         return _ops.eq(self, other)
@@ -940,7 +963,7 @@ class Tensor:
 
     def _inplace(self, result: "Tensor") -> "Tensor":
         """Make this tensor hold ``result``: same memory, new graph position, version + 1."""
-        np.copyto(self.data, result.data, casting="same_kind")
+        np.copyto(self._array, result._array, casting="same_kind")
         if result.grad_fn is not None:
             retained = self.grad_fn._retained if self.grad_fn is not None else None
             self.grad_fn = result.grad_fn
@@ -962,7 +985,7 @@ class Tensor:
         )
         if not recording:
             return self
-        return Tensor._make(self.data.copy(), self._requires_grad, self.grad_fn)
+        return Tensor._make(self._array.copy(), self._requires_grad, self.grad_fn)
 
     def add_(self, other, alpha=1):
         """In place: ``self += alpha * other``."""
@@ -1010,7 +1033,7 @@ class Tensor:
         if self.grad_fn is not None and is_grad_enabled():
             self.grad_fn = None  # the old history no longer influences this tensor
             self._requires_grad = False
-        self.data[...] = _data(value)
+        self._array[...] = _data(value)
         self._bump_version()
         return self
 
@@ -1037,7 +1060,7 @@ class Tensor:
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._array if isinstance(x, Tensor) else x
 
 
 def _float_formatter(d: np.ndarray):

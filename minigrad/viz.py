@@ -83,7 +83,7 @@ def _grad_summary(grad) -> str:
     if isinstance(grad, SparseTensor):
         nnz = grad._nnz()
         return f"grad: sparse, {nnz} row{'s' if nnz != 1 else ''} of {_shape(grad.shape)}"
-    g = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+    g = np.asarray(grad._array if isinstance(grad, Tensor) else grad)
     if g.size <= 6:
         values = ", ".join(_number(v) for v in g.ravel())
         return f"grad: [{values}]" if g.ndim else f"grad: {values}"

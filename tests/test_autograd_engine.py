@@ -23,7 +23,7 @@ def both(values, dtype=np.float64, requires_grad=True):
 
 
 def close(m, t):
-    np.testing.assert_allclose(m.data if isinstance(m, minigrad.Tensor) else m, t.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(m.detach().numpy() if isinstance(m, minigrad.Tensor) else m, t.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 # -- graph shapes -----------------------------------------------------------------------
@@ -117,8 +117,8 @@ def test_gradients_handed_to_two_leaves_are_independent_arrays():
     a = minigrad.ones(3, requires_grad=True)
     b = minigrad.ones(3, requires_grad=True)
     (a + b).sum().backward()  # Add hands the same array to both inputs
-    a.grad.data += 10
-    np.testing.assert_array_equal(b.grad.data, np.ones(3))
+    a.grad.add_(10)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(3))
 
 
 def test_a_tensor_returned_by_a_hook_is_not_changed_by_later_accumulation():
@@ -127,8 +127,8 @@ def test_a_tensor_returned_by_a_hook_is_not_changed_by_later_accumulation():
     x.register_hook(lambda g: kept)
     (x * 1).sum().backward()
     (x * 1).sum().backward()
-    np.testing.assert_array_equal(kept.data, [5.0, 5.0])
-    np.testing.assert_array_equal(x.grad.data, [10.0, 10.0])
+    np.testing.assert_array_equal(kept.detach().numpy(), [5.0, 5.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [10.0, 10.0])
 
 
 def test_threads_backpropagating_into_one_shared_leaf_lose_no_update():
@@ -535,7 +535,7 @@ def test_a_dropped_graph_is_freed_by_reference_counting_alone():
         h.retain_grad()
         h.register_hook(lambda g: g)
         y = (h * h).sum()
-        refs = [weakref.ref(y.grad_fn), weakref.ref(h.grad_fn), weakref.ref(h), weakref.ref(h.data)]
+        refs = [weakref.ref(y.grad_fn), weakref.ref(h.grad_fn), weakref.ref(h), weakref.ref(h._array)]
         del h, y  # no backward at all: nothing but reference counts may free the graph
         assert all(r() is None for r in refs)
     finally:

@@ -41,7 +41,7 @@ def _trajectory(name, options, dtype, backend, steps=6, seed=0):
         for g in grads:
             p.grad = minigrad.tensor(g)
             opt.step()
-    return p.data, opt, grads
+    return p.detach().numpy(), opt, grads
 
 
 def _torch_trajectory(name, options, start, grads):
@@ -100,11 +100,11 @@ def test_fused_updates_step_aside_for_arrays_they_cannot_take():
 def test_optimizers_fall_back_to_numpy_for_a_non_contiguous_parameter():
     base = np.arange(24, dtype=np.float64).reshape(4, 6)
     p = Parameter(base)
-    p.data = base[:, ::2]                              # a strided view: the kernel steps aside
+    p.data = minigrad.from_numpy(base[:, ::2])  # a strided view: the kernel steps aside
     opt = optim.SGD([p], lr=0.5, momentum=0.9)
     p.grad = minigrad.tensor(np.ones((4, 3)))
     opt.step()
-    np.testing.assert_array_equal(p.data, np.arange(24, dtype=np.float64).reshape(4, 6)[:, ::2] - 0.5)
+    np.testing.assert_array_equal(p.detach().numpy(), np.arange(24, dtype=np.float64).reshape(4, 6)[:, ::2] - 0.5)
 
 
 # -- EmbeddingBag sum/mean --------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_fused_sparse_adam_matches_torch_float32_and_the_numpy_reference(steps, 
             for rows, vals in grads:   # uncoalesced: repeated rows are summed first
                 p.grad = minigrad.SparseTensor(rows, vals.copy(), (10, 3))
                 opt.step()
-        results[backend] = p.data
+        results[backend] = p.detach().numpy()
     tp = torch.nn.Parameter(torch.from_numpy(start.copy()))
     topt = torch.optim.SparseAdam([tp], lr=lr, betas=betas)
     for rows, vals in grads:
@@ -207,7 +207,7 @@ def _layer_gradients(fn, x, params, g, backend):
     with kernels.use_backend(backend):
         y = fn(*xs)
         grads = minigrad.autograd.grad(y, xs, minigrad.tensor(g))
-    return [y.data] + [gr.data for gr in grads]
+    return [y.detach().numpy()] + [gr.numpy() for gr in grads]
 
 
 @needs_ext
@@ -246,4 +246,4 @@ def test_fused_layer_norm_steps_aside_where_the_squares_overflow():
     x = np.array([[1e200, -1e200, 0.0]])
     assert kernels.layer_norm(x, None, None, 1e-5, 1) is None
     y = F.layer_norm(minigrad.tensor(x), (3,))
-    np.testing.assert_allclose(y.data, [[np.sqrt(1.5), -np.sqrt(1.5), 0.0]], rtol=1e-6)
+    np.testing.assert_allclose(y.numpy(), [[np.sqrt(1.5), -np.sqrt(1.5), 0.0]], rtol=1e-6)

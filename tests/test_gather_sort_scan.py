@@ -135,10 +135,10 @@ def test_cumprod_through_zeros_matches_pytorch_at_first_and_second_order():
     xt = torch.tensor(x, requires_grad=True)
     (gm,) = minigrad.autograd.grad(minigrad.cumprod(xm, 1), xm, minigrad.tensor(u), create_graph=True)
     (gt,) = torch.autograd.grad(torch.cumprod(xt, 1), xt, torch.tensor(u), create_graph=True)
-    np.testing.assert_allclose(gm.data, gt.detach().numpy())
+    np.testing.assert_allclose(gm.detach().numpy(), gt.detach().numpy())
     (hm,) = minigrad.autograd.grad(gm, xm, minigrad.tensor(v))
     (ht,) = torch.autograd.grad(gt, xt, torch.tensor(v))
-    np.testing.assert_allclose(hm.data, ht.numpy())
+    np.testing.assert_allclose(hm.detach().numpy(), ht.numpy())
 
 
 def test_new_tensors_take_this_tensors_dtype_unless_told_and_nelement_is_numel():

@@ -80,13 +80,13 @@ def test_layers_match_pytorch_with_the_same_parameters(make, shape):
     ref = ref_module(xt)
     xm = _t(x, True)
     out = module(xm)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
     u = np.random.default_rng(1).standard_normal(out.shape)
     ref.backward(torch.tensor(u))
     out.backward(minigrad.tensor(u))
-    np.testing.assert_allclose(xm.grad.data, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
     for (name, p), (_, q) in zip(module.named_parameters(), ref_module.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize("make", [lambda m: m.Conv2d(6, 4, (3, 5), groups=2), lambda m: m.ConvTranspose2d(6, 4, 3, groups=2)])
@@ -96,10 +96,10 @@ def test_conv_init_is_uniform_within_one_over_sqrt_fan_in(make):
     assert module.weight.shape == tuple(ref.weight.shape) and module.weight.dtype == np.float32
     fan_in = module.weight.shape[1] * math.prod(module.kernel_size)
     bound = 1 / math.sqrt(fan_in)
-    assert np.abs(module.weight.data).max() <= bound and np.abs(module.bias.data).max() <= bound
-    assert np.abs(module.weight.data).max() > 0.9 * bound  # spread over the interval, not a constant
+    assert np.abs(module.weight.detach().numpy()).max() <= bound and np.abs(module.bias.detach().numpy()).max() <= bound
+    assert np.abs(module.weight.detach().numpy()).max() > 0.9 * bound  # spread over the interval, not a constant
     # U(−b, b) has standard deviation b/√3.
-    assert abs(module.weight.data.std() - bound / math.sqrt(3)) < 0.2 * bound
+    assert abs(module.weight.detach().numpy().std() - bound / math.sqrt(3)) < 0.2 * bound
 
 
 def test_conv_module_arguments_are_checked_as_pytorch_does():
@@ -138,12 +138,12 @@ def test_unfold_then_matmul_is_conv2d_and_fold_of_unfold_counts_the_windows_of_e
     x, w = _t(rng.standard_normal((2, 3, 5, 6))), _t(rng.standard_normal((4, 3, 2, 3)))
     cols = F.unfold(x, (2, 3), padding=1)  # (N, C·kh·kw, L)
     by_hand = (w.reshape(4, -1) @ cols).reshape(2, 4, 6, 6)
-    np.testing.assert_allclose(by_hand.data, F.conv2d(x, w, padding=1).data, rtol=1e-12)
+    np.testing.assert_allclose(by_hand.detach().numpy(), F.conv2d(x, w, padding=1).detach().numpy(), rtol=1e-12)
     # col2im is the adjoint of im2col: fold(unfold(1)) is how many windows read each pixel.
     ones = _t(np.ones((1, 1, 4, 4)))
     counts = F.fold(F.unfold(ones, 3, padding=1), (4, 4), 3, padding=1)
     expected = np.array([[4, 6, 6, 4], [6, 9, 9, 6], [6, 9, 9, 6], [4, 6, 6, 4]], dtype=float)
-    np.testing.assert_array_equal(counts.data[0, 0], expected)
+    np.testing.assert_array_equal(counts.detach().numpy()[0, 0], expected)
 
 
 @pytest.mark.skipif("cython" not in kernels.available_backends(), reason="compiled kernels not built")
@@ -156,7 +156,7 @@ def test_both_kernel_backends_give_the_same_convolution_and_gradients():
             x, w = _t(x0, True), _t(w0, True)
             y = F.max_pool2d(F.conv2d(x, w, stride=2, padding=1, groups=2), 2, stride=1)
             y.backward(minigrad.tensor(np.ones(y.shape)))
-            results.append((y.data, x.grad.data, w.grad.data))
+            results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
@@ -183,20 +183,20 @@ def test_max_pool_indices_are_pytorchs(nd):
     pool, ref_pool = (F.max_pool2d, TF.max_pool2d) if nd == 2 else (F.max_pool1d, TF.max_pool1d)
     values, indices = pool(_t(x), 3, stride=2, padding=1, return_indices=True)
     ref_values, ref_indices = ref_pool(torch.tensor(x), 3, stride=2, padding=1, return_indices=True)
-    np.testing.assert_array_equal(values.data, ref_values.numpy())
+    np.testing.assert_array_equal(values.detach().numpy(), ref_values.numpy())
     assert indices.dtype == np.int64
-    np.testing.assert_array_equal(indices.data, ref_indices.numpy())
+    np.testing.assert_array_equal(indices.detach().numpy(), ref_indices.numpy())
     module_values, module_indices = nn.MaxPool2d(3, 2, 1, return_indices=True)(_t(x)) if nd == 2 else \
         nn.MaxPool1d(3, 2, 1, return_indices=True)(_t(x))
-    np.testing.assert_array_equal(module_indices.data, ref_indices.numpy())
+    np.testing.assert_array_equal(module_indices.detach().numpy(), ref_indices.numpy())
 
 
 def test_max_pool_sends_each_windows_gradient_to_its_maximum_only():
     x = _t([[[[1.0, 5.0, 2.0], [0.0, 3.0, 4.0], [6.0, 1.0, 0.5]]]], True)
     y = F.max_pool2d(x, 2, stride=1)  # overlapping windows: 5 wins twice
-    np.testing.assert_array_equal(y.data[0, 0], [[5.0, 5.0], [6.0, 4.0]])
+    np.testing.assert_array_equal(y.detach().numpy()[0, 0], [[5.0, 5.0], [6.0, 4.0]])
     y.backward(minigrad.tensor([[[[1.0, 10.0], [100.0, 1000.0]]]]))
-    np.testing.assert_array_equal(x.grad.data[0, 0], [[0, 11.0, 0], [0, 0, 1000.0], [100.0, 0, 0]])
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[0, 11.0, 0], [0, 0, 1000.0], [100.0, 0, 0]])
 
 
 def test_a_window_with_tied_maxima_sends_its_gradient_to_the_first_of_them_as_pytorch():
@@ -207,7 +207,7 @@ def test_a_window_with_tied_maxima_sends_its_gradient_to_the_first_of_them_as_py
     t = torch.tensor(x, requires_grad=True)
     TF.max_pool2d(t, 2, stride=1).backward(torch.tensor(g))
     np.testing.assert_array_equal(m.grad.data, t.grad.numpy())
-    assert m.grad.data.sum() == g.sum()  # each window's gradient arrives once, not once per tie
+    assert m.grad.numpy().sum() == g.sum()  # each window's gradient arrives once, not once per tie
 
 
 @pytest.mark.parametrize(
@@ -233,19 +233,19 @@ def test_batch_norm_trains_and_evaluates_as_pytorch(make, shape):
         x = rng.standard_normal(shape) * (step + 1) + step
         xm, xt = _t(x, True), torch.tensor(x, requires_grad=True)
         out, expected = module(xm), ref(xt)
-        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
         u = rng.standard_normal(shape)
         out.backward(minigrad.tensor(u))
         expected.backward(torch.tensor(u))
-        np.testing.assert_allclose(xm.grad.data, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
         for (name, p), (_, q) in zip(module.named_parameters(), ref.named_parameters()):
-            np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
     for key, value in ref.state_dict().items():
-        np.testing.assert_allclose(module.state_dict()[key].data, value.numpy(), rtol=1e-12, err_msg=key)
+        np.testing.assert_allclose(module.state_dict()[key].detach().numpy(), value.numpy(), rtol=1e-12, err_msg=key)
     module.eval()
     ref.eval()
     x = rng.standard_normal(shape)
-    np.testing.assert_allclose(module(_t(x)).data, ref(torch.tensor(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(module(_t(x)).detach().numpy(), ref(torch.tensor(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_batch_norm_rejects_what_pytorch_rejects():

@@ -133,13 +133,13 @@ def test_state_dict_round_trip_and_sharing():
     # as in torch: a module's own parameters, then its persistent buffers, then its children's
     assert list(sd) == ["steps", "emb.weight", "body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias"]
     assert all(not t.requires_grad and t.grad_fn is None for t in sd.values())
-    assert np.shares_memory(sd["emb.weight"].data, a.emb.weight.data)  # detached, sharing data
+    assert np.shares_memory(sd["emb.weight"].detach().numpy(), a.emb.weight.detach().numpy())  # detached, sharing data
     result = b.load_state_dict(sd)
     assert result.missing_keys == [] and result.unexpected_keys == []
     for (n1, t1), (n2, t2) in zip(a.state_dict().items(), b.state_dict().items()):
         assert n1 == n2
         np.testing.assert_array_equal(t1.numpy(), t2.numpy())
-    assert not np.shares_memory(b.emb.weight.data, a.emb.weight.data)  # copied into b's own arrays
+    assert not np.shares_memory(b.emb.weight.detach().numpy(), a.emb.weight.detach().numpy())  # copied into b's own arrays
     idx = minigrad.tensor([[3, 4]])
     np.testing.assert_array_equal(a(idx).detach().numpy(), b(idx).detach().numpy())
 
@@ -258,7 +258,7 @@ def test_identity_and_flatten():
 def test_parameter_is_a_leaf_tensor_that_requires_grad_and_shares_data():
     arr = np.ones(3, dtype=np.float32)
     p = nn.Parameter(arr)
-    assert p.requires_grad and p.is_leaf and np.shares_memory(p.data, arr)
+    assert p.requires_grad and p.is_leaf and np.shares_memory(p.detach().numpy(), arr)
     assert isinstance(p, minigrad.Tensor)
     assert not nn.Parameter(arr, requires_grad=False).requires_grad
 

@@ -48,17 +48,17 @@ def _check_parity(t_mod, m_mod, t_args, m_args, t_leaves, m_leaves, rng, atol=1e
     t_loss, m_loss = 0, 0
     for a, b in zip(t_out, m_out):
         assert tuple(a.shape) == tuple(b.shape)
-        np.testing.assert_allclose(b.data, a.detach().numpy(), atol=atol, rtol=1e-8)
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=atol, rtol=1e-8)
         w = rng.standard_normal(tuple(a.shape))
         t_loss = t_loss + (a * torch.tensor(w)).sum()
         m_loss = m_loss + (b * minigrad.tensor(w)).sum()
     t_loss.backward()
     m_loss.backward()
     for a, b in zip(t_leaves, m_leaves):
-        np.testing.assert_allclose(b.grad.data, a.grad.numpy(), atol=atol, rtol=1e-8)
+        np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=atol, rtol=1e-8)
     t_params = dict(t_mod.named_parameters())
     for name, p in m_mod.named_parameters():
-        np.testing.assert_allclose(p.grad.data, t_params[name].grad.numpy(), atol=atol, rtol=1e-8, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), t_params[name].grad.numpy(), atol=atol, rtol=1e-8, err_msg=name)
 
 
 @st.composite
@@ -121,7 +121,7 @@ def test_recurrent_layer_on_packed_sequences_matches_torch(cfg, lengths, enforce
     t_leaves, m_leaves = _leaves(values)
     t_packed = torch.nn.utils.rnn.pack_padded_sequence(t_leaves[0], lengths, bf, enforce_sorted)
     m_packed = rnn_utils.pack_padded_sequence(m_leaves[0], lengths, bf, enforce_sorted)
-    np.testing.assert_array_equal(m_packed.batch_sizes.data, t_packed.batch_sizes.numpy())
+    np.testing.assert_array_equal(m_packed.batch_sizes.detach().numpy(), t_packed.batch_sizes.numpy())
     t_state = tuple(t_leaves[1:]) if kind == "LSTM" else t_leaves[1]
     m_state = tuple(m_leaves[1:]) if kind == "LSTM" else m_leaves[1]
     _check_parity(t_mod, m_mod, (t_packed, t_state), (m_packed, m_state), t_leaves, m_leaves, rng)
@@ -154,8 +154,8 @@ def test_cells_start_from_a_zero_state(rng):
     x = rng.standard_normal((2, 3))
     h, c = m_mod(minigrad.tensor(x))
     th, tc = t_mod(torch.tensor(x))
-    np.testing.assert_allclose(h.data, th.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(c.data, tc.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(h.detach().numpy(), th.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(c.detach().numpy(), tc.detach().numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("kind, kw", [("RNN", {"bidirectional": True}), ("GRU", {"num_layers": 2}),
@@ -167,7 +167,7 @@ def test_gradients_match_finite_differences(kind, kw, rng):
     weight = m_mod.weight_hh_l0
     assert gradcheck(lambda x: m_mod(x)[0], [x])
     assert gradcheck(lambda w: _with_weight(m_mod, "weight_hh_l0", w, x),
-                     [minigrad.tensor(weight.data.copy(), requires_grad=True)])
+                     [minigrad.tensor(weight.detach().numpy().copy(), requires_grad=True)])
 
 
 def _with_weight(module, name, value, x):
@@ -194,7 +194,7 @@ def test_initialisation_is_uniform_within_one_over_sqrt_hidden(kind):
     minigrad.manual_seed(0)
     module = getattr(nn, kind)(10, 16) if kind.endswith("Cell") else getattr(nn, kind)(10, 16, num_layers=2)
     bound = 1 / math.sqrt(16)
-    values = np.concatenate([p.data.ravel() for p in module.parameters()])
+    values = np.concatenate([p.detach().numpy().ravel() for p in module.parameters()])
     assert values.dtype == np.float32
     assert np.abs(values).max() <= bound
     assert np.abs(values).max() > 0.95 * bound  # the whole range is used ...
@@ -208,12 +208,12 @@ def test_dropout_applies_between_layers_only_while_training():
     x = minigrad.randn(5, 2, 3)
     gru.eval()
     a, b = gru(x)[0], gru(x)[0]
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     gru.train()
-    assert not np.allclose(gru(x)[0].data, a.data)
+    assert not np.allclose(gru(x)[0].detach().numpy(), a.detach().numpy())
     single = nn.GRU(3, 4, num_layers=2, dropout=0.0)
     single.load_state_dict(gru.state_dict())
-    np.testing.assert_allclose(single(x)[0].data, a.data)
+    np.testing.assert_allclose(single(x)[0].detach().numpy(), a.detach().numpy())
 
 
 def test_dropout_on_one_layer_warns_as_torch():
@@ -223,9 +223,9 @@ def test_dropout_on_one_layer_warns_as_torch():
 
 def test_flatten_parameters_changes_nothing():
     lstm = nn.LSTM(3, 4)
-    before = {k: v.copy() for k, v in ((k, v.data) for k, v in lstm.state_dict().items())}
+    before = {k: v.copy() for k, v in ((k, v.detach().numpy()) for k, v in lstm.state_dict().items())}
     assert lstm.flatten_parameters() is None
-    assert all(np.array_equal(before[k], v.data) for k, v in lstm.state_dict().items())
+    assert all(np.array_equal(before[k], v.detach().numpy()) for k, v in lstm.state_dict().items())
 
 
 @pytest.mark.parametrize("call, match", [
@@ -258,21 +258,21 @@ def test_pack_and_pad_round_trip_as_torch(lengths, batch_first, enforce_sorted, 
     t_leaves, m_leaves = _leaves([rng.standard_normal(shape)])
     tp = torch.nn.utils.rnn.pack_padded_sequence(t_leaves[0], lengths, batch_first, enforce_sorted)
     mp = rnn_utils.pack_padded_sequence(m_leaves[0], lengths, batch_first, enforce_sorted)
-    np.testing.assert_array_equal(mp.data.data, tp.data.detach().numpy())
-    np.testing.assert_array_equal(mp.batch_sizes.data, tp.batch_sizes.numpy())
+    np.testing.assert_array_equal(mp.data.detach().numpy(), tp.data.detach().numpy())
+    np.testing.assert_array_equal(mp.batch_sizes.detach().numpy(), tp.batch_sizes.numpy())
     for a, b in ((mp.sorted_indices, tp.sorted_indices), (mp.unsorted_indices, tp.unsorted_indices)):
         assert (a is None) == (b is None)
         if a is not None:
-            np.testing.assert_array_equal(a.data, b.numpy())
+            np.testing.assert_array_equal(a.detach().numpy(), b.numpy())
     total = steps + extra
     t_pad, t_len = torch.nn.utils.rnn.pad_packed_sequence(tp, batch_first, -1.5, total)
     m_pad, m_len = rnn_utils.pad_packed_sequence(mp, batch_first, -1.5, total)
-    np.testing.assert_array_equal(m_pad.data, t_pad.detach().numpy())
-    np.testing.assert_array_equal(m_len.data, t_len.numpy())
+    np.testing.assert_array_equal(m_pad.detach().numpy(), t_pad.detach().numpy())
+    np.testing.assert_array_equal(m_len.detach().numpy(), t_len.numpy())
     w = rng.standard_normal(tuple(t_pad.shape))
     (t_pad * torch.tensor(w)).sum().backward()
     (m_pad * minigrad.tensor(w)).sum().backward()
-    np.testing.assert_array_equal(m_leaves[0].grad.data, t_leaves[0].grad.numpy())
+    np.testing.assert_array_equal(m_leaves[0].grad.numpy(), t_leaves[0].grad.numpy())
 
 
 @settings(max_examples=15)
@@ -284,19 +284,19 @@ def test_pad_sequence_and_pack_sequence_as_torch(lengths, batch_first, side, see
     t_leaves, m_leaves = _leaves(values)
     tp = torch.nn.utils.rnn.pad_sequence(t_leaves, batch_first, 7.0, side)
     mp = rnn_utils.pad_sequence(m_leaves, batch_first, 7.0, side)
-    np.testing.assert_array_equal(mp.data, tp.detach().numpy())
+    np.testing.assert_array_equal(mp.detach().numpy(), tp.detach().numpy())
     w = rng.standard_normal(tuple(tp.shape))
     (tp * torch.tensor(w)).sum().backward()
     (mp * minigrad.tensor(w)).sum().backward()
     for a, b in zip(t_leaves, m_leaves):
-        np.testing.assert_array_equal(b.grad.data, a.grad.numpy())
+        np.testing.assert_array_equal(b.grad.numpy(), a.grad.numpy())
     tpk = torch.nn.utils.rnn.pack_sequence([t.detach() for t in t_leaves], enforce_sorted=False)
     mpk = rnn_utils.pack_sequence([m.detach() for m in m_leaves], enforce_sorted=False)
-    np.testing.assert_array_equal(mpk.data.data, tpk.data.numpy())
+    np.testing.assert_array_equal(mpk.data.numpy(), tpk.data.numpy())
     back = rnn_utils.unpack_sequence(mpk)
     assert [b.shape[0] for b in back] == lengths
     for b, v in zip(back, values):
-        np.testing.assert_array_equal(b.data, v)
+        np.testing.assert_array_equal(b.detach().numpy(), v)
 
 
 def test_pack_padded_sequence_errors_as_torch():

@@ -33,7 +33,7 @@ def _compare(t_outs, m_outs, t_leaves, m_leaves, rng, t_mod=None, m_mod=None, at
             assert b is None
             continue
         assert tuple(a.shape) == tuple(b.shape)
-        np.testing.assert_allclose(b.data, a.detach().numpy(), atol=atol, rtol=1e-8)
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=atol, rtol=1e-8)
         w = rng.standard_normal(tuple(a.shape))
         t_loss = t_loss + (a * torch.tensor(w)).sum()
         m_loss = m_loss + (b * minigrad.tensor(w)).sum()
@@ -41,13 +41,13 @@ def _compare(t_outs, m_outs, t_leaves, m_leaves, rng, t_mod=None, m_mod=None, at
     m_loss.backward()
     for a, b in zip(t_leaves, m_leaves):
         if a.requires_grad:
-            assert np.isfinite(b.grad.data).all()
-            np.testing.assert_allclose(b.grad.data, a.grad.numpy(), atol=atol, rtol=1e-8)
+            assert np.isfinite(b.grad.numpy()).all()
+            np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=atol, rtol=1e-8)
     if t_mod is not None:
         t_params = dict(t_mod.named_parameters())
         assert [n for n, _ in m_mod.named_parameters()] == list(t_params)
         for name, p in m_mod.named_parameters():
-            np.testing.assert_allclose(p.grad.data, t_params[name].grad.numpy(), atol=atol, rtol=1e-8, err_msg=name)
+            np.testing.assert_allclose(p.grad.numpy(), t_params[name].grad.numpy(), atol=atol, rtol=1e-8, err_msg=name)
 
 
 @st.composite
@@ -88,7 +88,7 @@ def test_fully_masked_rows_give_zeros_and_finite_gradients_as_torch(rng):
     t_leaves, m_leaves = _leaves(values)
     t_out = TF.scaled_dot_product_attention(*t_leaves, attn_mask=torch.tensor(mask))
     m_out = F.scaled_dot_product_attention(*m_leaves, attn_mask=minigrad.tensor(mask))
-    assert np.all(m_out.data[:, 1] == 0)
+    assert np.all(m_out.detach().numpy()[:, 1] == 0)
     _compare([t_out], [m_out], t_leaves, m_leaves, rng)
 
 
@@ -113,8 +113,8 @@ def test_attention_dropout_zeroes_weights_and_rescales(rng):
     minigrad.manual_seed(0)
     out = F.scaled_dot_product_attention(q, q, v, dropout_p=0.5)
     # uniform weights 1/400 kept with probability 1/2 and doubled: each row sums to ≈ 1
-    assert abs(out.data.mean() - 1.0) < 0.05
-    assert out.data.std() > 0.01
+    assert abs(out.detach().numpy().mean() - 1.0) < 0.05
+    assert out.detach().numpy().std() > 0.01
 
 
 @st.composite
@@ -197,7 +197,7 @@ def test_fully_masked_rows_in_multihead_attention_give_zeros(rng):
     m_out = mm(m_leaves[0], m_leaves[0], m_leaves[0], key_padding_mask=minigrad.tensor(pad), need_weights=False)
     _compare(t_out, m_out, t_leaves, m_leaves, rng, tm, mm)
     out, weights = mm(m_leaves[0], m_leaves[0], m_leaves[0], key_padding_mask=minigrad.tensor(pad))
-    assert np.all(weights.data[0] == 0) and np.isfinite(out.data).all()
+    assert np.all(weights.detach().numpy()[0] == 0) and np.isfinite(out.detach().numpy()).all()
 
 
 @st.composite
@@ -245,7 +245,7 @@ def test_encoder_and_decoder_stacks_match_torch(case):
     _compare([t_out], [m_out], t_leaves, m_leaves, rng, t_dec, m_dec)
     t_params = dict(t_enc.named_parameters())
     for name, p in m_enc.named_parameters():
-        np.testing.assert_allclose(p.grad.data, t_params[name].grad.numpy(), atol=1e-10, rtol=1e-8, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), t_params[name].grad.numpy(), atol=1e-10, rtol=1e-8, err_msg=name)
 
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
@@ -259,7 +259,7 @@ def test_full_transformer_matches_torch(rng):
     t_leaves, m_leaves = _leaves([rng.standard_normal((5, 2, 4)), rng.standard_normal((3, 2, 4))])
     t_mask = torch.nn.Transformer.generate_square_subsequent_mask(3, dtype=torch.float64)
     m_mask = nn.Transformer.generate_square_subsequent_mask(3, dtype=F64)
-    np.testing.assert_array_equal(m_mask.data, t_mask.numpy())
+    np.testing.assert_array_equal(m_mask.detach().numpy(), t_mask.numpy())
     _compare([tt(*t_leaves, tgt_mask=t_mask)], [mt(*m_leaves, tgt_mask=m_mask)], t_leaves, m_leaves, rng, tt, mt)
 
 
@@ -269,20 +269,20 @@ def test_dropout_in_layers_applies_only_while_training():
     x = minigrad.randn(4, 2, 8)
     layer.eval()
     a, b = layer(x), layer(x)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     layer.train()
-    assert not np.allclose(layer(x).data, a.data)
+    assert not np.allclose(layer(x).detach().numpy(), a.detach().numpy())
 
 
 def test_initialisation_as_torch():
     minigrad.manual_seed(0)
     mha = nn.MultiheadAttention(64, 4)
     bound = np.sqrt(6 / (64 + 3 * 64))  # xavier_uniform over the (3E, E) in_proj_weight
-    assert np.abs(mha.in_proj_weight.data).max() <= bound
-    assert np.abs(mha.in_proj_weight.data).max() > 0.95 * bound
-    assert np.all(mha.in_proj_bias.data == 0) and np.all(mha.out_proj.bias.data == 0)
+    assert np.abs(mha.in_proj_weight.detach().numpy()).max() <= bound
+    assert np.abs(mha.in_proj_weight.detach().numpy()).max() > 0.95 * bound
+    assert np.all(mha.in_proj_bias.detach().numpy() == 0) and np.all(mha.out_proj.bias.detach().numpy() == 0)
     model = nn.Transformer(16, 2, 1, 1, 32)
-    w = model.encoder.layers[0].linear1.weight.data
+    w = model.encoder.layers[0].linear1.weight.detach().numpy()
     xavier = np.sqrt(6 / (16 + 32))
     assert np.abs(w).max() <= xavier and np.abs(w).max() > 0.9 * xavier
 
@@ -328,7 +328,7 @@ def test_tied_weights_are_one_parameter_with_summed_gradient(tmp_path, rng):
     target = rng.integers(0, 7, (3, 5))
     TF.cross_entropy(tm.lm_head(tm.tok_emb(torch.tensor(idx))).reshape(-1, 7), torch.tensor(target).reshape(-1)).backward()
     F.cross_entropy(mm(minigrad.tensor(idx)).reshape(-1, 7), minigrad.tensor(target).reshape(-1)).backward()
-    np.testing.assert_allclose(mm.tok_emb.weight.grad.data, tm.tok_emb.weight.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(mm.tok_emb.weight.grad.numpy(), tm.tok_emb.weight.grad.numpy(), atol=1e-12)
     path = tmp_path / "tied.npz"
     minigrad.save(mm.state_dict(), path)
     import zipfile
@@ -339,4 +339,4 @@ def test_tied_weights_are_one_parameter_with_summed_gradient(tmp_path, rng):
     again = _TiedLM(nn, F64)
     again.load_state_dict(loaded)
     assert again.lm_head.weight is again.tok_emb.weight
-    np.testing.assert_array_equal(again.tok_emb.weight.data, mm.tok_emb.weight.data)
+    np.testing.assert_array_equal(again.tok_emb.weight.detach().numpy(), mm.tok_emb.weight.detach().numpy())

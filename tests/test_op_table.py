@@ -91,7 +91,7 @@ def test_forward_and_gradients_match_pytorch(op, data, seed):
     out = op.op(*mg_args, **sample.kwargs)
     ref = op.ref(*th_args, **sample.kwargs)
     assert out.shape == tuple(ref.shape)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
 
     mg_inputs = [a for a in mg_args if isinstance(a, minigrad.Tensor) and a.requires_grad]
     th_inputs = [a for a in th_args if isinstance(a, torch.Tensor) and a.requires_grad]
@@ -103,7 +103,7 @@ def test_forward_and_gradients_match_pytorch(op, data, seed):
     ref_grads = torch.autograd.grad(ref, th_inputs, grad_outputs=torch.tensor(u), allow_unused=True)
     for k, (g, r) in enumerate(zip(grads, ref_grads)):
         expected = np.zeros(mg_inputs[k].shape) if r is None else r.numpy()
-        actual = np.zeros(mg_inputs[k].shape) if g is None else g.data
+        actual = np.zeros(mg_inputs[k].shape) if g is None else g.detach().numpy()
         assert actual.shape == expected.shape, f"gradient {k}"
         np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12, err_msg=f"gradient of input {k}")
 
@@ -116,7 +116,7 @@ def test_float32_forward_matches_pytorch(op, data):
     out = op.op(*_to_minigrad(sample.args, sample, np.float32), **sample.kwargs)
     ref = op.ref(*_to_torch(sample.args, sample, np.float32), **sample.kwargs)
     assert out.dtype.name == _torch_dtype_name(ref)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=op.float32_rtol, atol=op.float32_atol)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=op.float32_rtol, atol=op.float32_atol)
 
 
 SECOND_ORDER = [op for op in OPS if not op.first_order_only]
@@ -171,7 +171,7 @@ def test_second_order_gradients_match_pytorch(op, data, seed):
     expected = _second_order(torch, ref, th_inputs, u, v)
     for k, (g, r) in enumerate(zip(got, expected)):
         want = np.zeros(mg_inputs[k].shape) if r is None else r.detach().numpy(force=True)  # (force: ZeroTensor)
-        actual = np.zeros(mg_inputs[k].shape) if g is None else g.data
+        actual = np.zeros(mg_inputs[k].shape) if g is None else g.detach().numpy()
         assert actual.shape == want.shape, f"second-order gradient {k}"
         np.testing.assert_allclose(actual, want, rtol=1e-8, atol=1e-10, err_msg=f"second-order gradient of input {k}")
 

@@ -75,8 +75,8 @@ def _run_both(name, kwargs, seed=0, steps=STEPS, groups=True, torch_extra=None):
         _loss_torch(tps, targets, scales, sign).backward()
         topt.step()
         for mp, tp in zip(mps, tps):
-            assert np.all(np.isfinite(mp.data))
-            np.testing.assert_allclose(mp.data, tp.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=f"step {step}")
+            assert np.all(np.isfinite(mp.detach().numpy()))
+            np.testing.assert_allclose(mp.detach().numpy(), tp.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=f"step {step}")
     _assert_same_state(mopt, topt)
     return mopt, topt
 
@@ -90,7 +90,7 @@ def _assert_same_state(mopt, topt):
         for key, tv in tstate.items():
             mv = mstate[key]
             if isinstance(tv, torch.Tensor):
-                np.testing.assert_allclose(np.asarray(mv.data), tv.numpy(), rtol=RTOL, atol=ATOL, err_msg=key)
+                np.testing.assert_allclose(np.asarray(mv.detach().numpy()), tv.numpy(), rtol=RTOL, atol=ATOL, err_msg=key)
             else:
                 assert mv == tv, key
     for mg, tg in zip(msd["param_groups"], tsd["param_groups"]):
@@ -148,8 +148,8 @@ def test_first_sgd_momentum_buffer_is_the_raw_gradient():
     opt = optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.5)
     p.grad = minigrad.tensor(np.array([3.0, -4.0]))
     opt.step()
-    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"].data, [3.0, -4.0])
-    assert opt.state[p]["momentum_buffer"].data is not p.grad.data
+    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"].detach().numpy(), [3.0, -4.0])
+    assert not np.shares_memory(opt.state[p]["momentum_buffer"].numpy(), p.grad.numpy())
 
 
 def test_adam_adds_eps_after_the_bias_corrected_square_root():
@@ -159,7 +159,7 @@ def test_adam_adds_eps_after_the_bias_corrected_square_root():
     opt = optim.Adam([p], lr=lr, eps=eps)
     p.grad = minigrad.tensor(g)
     opt.step()
-    np.testing.assert_allclose(p.data, -lr * g / (np.abs(g) + eps), rtol=1e-12)
+    np.testing.assert_allclose(p.detach().numpy(), -lr * g / (np.abs(g) + eps), rtol=1e-12)
 
 
 def test_adamw_decays_the_parameter_before_the_moment_update():
@@ -168,8 +168,8 @@ def test_adamw_decays_the_parameter_before_the_moment_update():
     p.grad = minigrad.tensor(np.array([0.0]))
     opt.step()
     # Zero gradient: only the decoupled decay moves θ (Adam would add λθ to the gradient instead).
-    np.testing.assert_allclose(p.data, [2.0 * (1 - 0.1 * 0.5)], rtol=1e-15)
-    np.testing.assert_array_equal(opt.state[p]["exp_avg"].data, [0.0])
+    np.testing.assert_allclose(p.detach().numpy(), [2.0 * (1 - 0.1 * 0.5)], rtol=1e-15)
+    np.testing.assert_array_equal(opt.state[p]["exp_avg"].detach().numpy(), [0.0])
 
 
 # -- base-class behaviour -------------------------------------------------------------------
@@ -179,8 +179,8 @@ def test_step_skips_parameters_without_grad_and_bumps_the_version_of_the_others(
     a.grad = minigrad.tensor(np.ones(2))
     va, vb = a._version, b._version
     opt.step()
-    np.testing.assert_array_equal(a.data, [0.5, 0.5])
-    np.testing.assert_array_equal(b.data, [1.0, 1.0])
+    np.testing.assert_array_equal(a.detach().numpy(), [0.5, 0.5])
+    np.testing.assert_array_equal(b.detach().numpy(), [1.0, 1.0])
     assert a._version == va + 1 and b._version == vb
 
 
@@ -202,7 +202,7 @@ class _SignDescent(optim.Optimizer):
 
     def _update(self, p, grad, group):
         self.state[p]["calls"] = self.state[p].get("calls", 0) + 1
-        p.data -= group["lr"] * np.sign(grad)
+        p.data.sub_(group["lr"] * np.sign(grad))
 
 
 def test_an_optimizer_that_writes_only_update_gets_the_loop_closure_and_version_bumps():
@@ -216,13 +216,13 @@ def test_an_optimizer_that_writes_only_update_gets_the_loop_closure_and_version_
         return "loss"
 
     assert opt.step(closure) == "loss"
-    np.testing.assert_array_equal(a.data, [0.5, -0.5])
-    np.testing.assert_array_equal(b.data, [2.0])  # no gradient: skipped
+    np.testing.assert_array_equal(a.detach().numpy(), [0.5, -0.5])
+    np.testing.assert_array_equal(b.detach().numpy(), [2.0])  # no gradient: skipped
     assert (a._version, b._version) == (va + 1, vb)
     assert opt.state[a] == {"calls": 1} and b not in opt.state
     b.grad = minigrad.tensor(np.array([1.0]))
     opt.step()
-    np.testing.assert_array_equal(b.data, [1.75])  # the group's own lr
+    np.testing.assert_array_equal(b.detach().numpy(), [1.75])  # the group's own lr
     assert b._version == vb + 1
 
 
@@ -238,7 +238,7 @@ def test_zero_grad_sets_none_by_default_and_zeros_when_asked():
     opt = optim.SGD([p])
     p.grad = minigrad.tensor(np.ones(3))
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(p.grad.data, np.zeros(3))
+    np.testing.assert_array_equal(p.grad.numpy(), np.zeros(3))
     opt.zero_grad()
     assert p.grad is None
 
@@ -256,8 +256,8 @@ def test_step_returns_the_closure_loss_evaluated_with_grad_enabled():
 
     with minigrad.no_grad():
         loss = opt.step(closure)
-    assert float(loss.data) == 9.0
-    np.testing.assert_allclose(p.data, [3.0 - 0.1 * 6.0])
+    assert float(loss.detach().numpy()) == 9.0
+    np.testing.assert_allclose(p.detach().numpy(), [3.0 - 0.1 * 6.0])
 
 
 def test_param_groups_fill_defaults_and_add_param_group_checks_overlap():
@@ -324,7 +324,7 @@ def test_state_dict_round_trip_resumes_the_same_trajectory(name, kwargs):
     assert all(isinstance(k, int) for k in sd["state"])
     assert [g["params"] for g in sd["param_groups"]] == [[0, 1]]
 
-    clone = [Parameter(p.data.copy()) for p in ref]
+    clone = [Parameter(p.detach().numpy().copy()) for p in ref]
     clone_opt = getattr(optim, name)(clone, **kwargs)
     clone_opt.load_state_dict(sd)
     for _ in range(10):
@@ -333,7 +333,7 @@ def test_state_dict_round_trip_resumes_the_same_trajectory(name, kwargs):
             _loss_mg(params, targets, scales).backward()
             opt.step()
     for a, b in zip(ref, clone):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
 def test_load_state_dict_copies_and_rejects_mismatched_groups():
@@ -356,4 +356,4 @@ def test_float32_parameters_step_in_float32():
     opt = optim.Adam([p], lr=0.1)
     p.grad = minigrad.tensor(np.ones(3, dtype=np.float32))
     opt.step()
-    assert p.data.dtype == np.float32 and opt.state[p]["exp_avg"].dtype == np.float32
+    assert p.detach().numpy().dtype == np.float32 and opt.state[p]["exp_avg"].dtype == np.float32

@@ -48,12 +48,12 @@ def _run_both(name, kwargs, seed, grads=None, torch_kwargs=None):
         tp.grad = torch.sparse_coo_tensor(torch.from_numpy(idx.copy())[None], torch.from_numpy(val.copy()), (V, D))
         mopt.step()
         topt.step()
-        np.testing.assert_allclose(mp.data, tp.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=f"step {step}")
+        np.testing.assert_allclose(mp.detach().numpy(), tp.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=f"step {step}")
     return mp, mopt, tp, topt
 
 
 def _dense(x):
-    return x.to_dense().numpy() if getattr(x, "is_sparse", False) else np.asarray(x.data if hasattr(x, "data") else x)
+    return x.to_dense().numpy() if getattr(x, "is_sparse", False) else np.asarray(x.detach().numpy() if hasattr(x, "detach") else x)
 
 
 @FEW
@@ -80,7 +80,7 @@ def test_sparse_adagrad_trajectory_matches_torch(lr, lr_decay, initial_accumulat
     mp, mopt, tp, topt = _run_both("Adagrad", dict(lr=lr, lr_decay=lr_decay, eps=eps, maximize=maximize,
                                                    initial_accumulator_value=initial_accumulator_value),
                                    seed, torch_kwargs={"foreach": False})
-    np.testing.assert_allclose(mopt.state[mp]["sum"].data, topt.state[tp]["sum"].numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(mopt.state[mp]["sum"].detach().numpy(), topt.state[tp]["sum"].numpy(), rtol=RTOL, atol=ATOL)
 
 
 @FEW
@@ -91,7 +91,7 @@ def test_sparse_adam_trajectory_matches_torch(lr, betas, eps, maximize, seed):
     ms, ts = mopt.state[mp], topt.state[tp]
     assert ms["step"] == ts["step"]
     for key in ("exp_avg", "exp_avg_sq"):
-        np.testing.assert_allclose(ms[key].data, ts[key].numpy(), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(ms[key].detach().numpy(), ts[key].numpy(), rtol=RTOL, atol=ATOL)
 
 
 def test_sparse_adam_moves_only_the_touched_rows():
@@ -103,9 +103,9 @@ def test_sparse_adam_moves_only_the_touched_rows():
     p.grad = SparseTensor(np.array([5]), np.ones((1, D)), (V, D))
     opt.step()
     untouched = [r for r in range(V) if r not in (2, 5)]
-    np.testing.assert_array_equal(p.data[untouched], w0[untouched])
+    np.testing.assert_array_equal(p.detach().numpy()[untouched], w0[untouched])
     # Row 2's moments are frozen at step 2 (lazy update): not decayed as dense Adam would.
-    np.testing.assert_array_equal(opt.state[p]["exp_avg"].data[2], (2.0 - 0.0) * (1 - 0.9))
+    np.testing.assert_array_equal(opt.state[p]["exp_avg"].detach().numpy()[2], (2.0 - 0.0) * (1 - 0.9))
 
 
 def test_updates_use_the_index_add_kernel_not_a_dense_temporary(monkeypatch):
@@ -150,10 +150,10 @@ def test_embedding_sparse_training_matches_torch():
     for name, kw in (("SGD", dict(lr=0.1, momentum=0.9)), ("SparseAdam", dict(lr=0.05)),
                      ("Adagrad", dict(lr=0.1))):
         emb = nn.Embedding(V, D, sparse=True)
-        emb.weight.data = emb.weight.data.astype(np.float64)
+        emb.weight.data = emb.weight.data.double()
         temb = torch.nn.Embedding(V, D, sparse=True).double()
         with torch.no_grad():
-            temb.weight.copy_(torch.from_numpy(emb.weight.data.copy()))
+            temb.weight.copy_(torch.from_numpy(emb.weight.detach().numpy().copy()))
         mopt = getattr(optim, name)(emb.parameters(), **kw)
         topt = getattr(torch.optim, name)(temb.parameters(), **kw)
         rng = np.random.default_rng(5)
@@ -166,7 +166,7 @@ def test_embedding_sparse_training_matches_torch():
             topt.zero_grad()
             ((temb(torch.from_numpy(idx)) - torch.from_numpy(target)) ** 2).sum().backward()
             topt.step()
-        np.testing.assert_allclose(emb.weight.data, temb.weight.detach().numpy(), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(emb.weight.detach().numpy(), temb.weight.detach().numpy(), rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize("name, message", [
@@ -184,7 +184,7 @@ def test_dense_only_optimizers_reject_sparse_gradients_like_torch(name, message)
     with pytest.raises(RuntimeError) as got:
         getattr(optim, name)([p]).step()
     assert str(got.value) == str(expected.value) == message
-    np.testing.assert_array_equal(p.data, np.ones((V, D)))
+    np.testing.assert_array_equal(p.detach().numpy(), np.ones((V, D)))
 
 
 def test_a_new_optimizer_is_dense_only_by_default_and_rejects_a_sparse_gradient_before_any_update():
@@ -193,7 +193,7 @@ def test_a_new_optimizer_is_dense_only_by_default_and_rejects_a_sparse_gradient_
             super().__init__(params, dict(lr=0.1))
 
         def _update(self, p, grad, group):
-            p.data -= group["lr"] * grad
+            p.data.sub_(group["lr"] * grad)
 
     dense, sparse = Parameter(np.ones((V, D))), Parameter(np.ones((V, D)))
     dense.grad = minigrad.tensor(np.ones((V, D)))
@@ -201,7 +201,7 @@ def test_a_new_optimizer_is_dense_only_by_default_and_rejects_a_sparse_gradient_
     version = dense._version
     with pytest.raises(RuntimeError, match="^Plain does not support sparse gradients$"):
         Plain([dense, sparse]).step()
-    np.testing.assert_array_equal(dense.data, np.ones((V, D)))  # the whole group is checked first
+    np.testing.assert_array_equal(dense.detach().numpy(), np.ones((V, D)))  # the whole group is checked first
     assert dense._version == version
 
 
@@ -227,5 +227,5 @@ def test_sparse_adam_counts_a_step_with_no_rows_but_does_not_move():
     version = p._version
     opt.step()
     assert opt.state[p]["step"] == 1
-    np.testing.assert_array_equal(p.data, np.ones((V, D)))
+    np.testing.assert_array_equal(p.detach().numpy(), np.ones((V, D)))
     assert p._version == version  # nothing changed, so a graph that saved p stays valid (as PyTorch)

@@ -46,7 +46,7 @@ def assert_same(a, b, where="obj"):
     assert type(a) is type(b), (where, type(a), type(b))
     if isinstance(a, minigrad.Tensor):
         assert a.dtype == b.dtype and a.requires_grad == b.requires_grad, where
-        np.testing.assert_array_equal(a.data, b.data, err_msg=where)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=where)
     elif isinstance(a, SparseTensor):
         assert a.shape == b.shape and a.is_coalesced() == b.is_coalesced()
         np.testing.assert_array_equal(a._idx, b._idx)
@@ -265,7 +265,7 @@ def test_stopped_saved_loaded_and_resumed_run_equals_an_uninterrupted_one(tmp_pa
     _train(model2, opts2, scheds2, steps=9, start=ck["step"])
 
     for (name, a), (_, b) in zip(ref[0].state_dict().items(), model2.state_dict().items()):
-        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=name)
     for o_ref, o_new in zip(ref[1], opts2):
         assert_same(_plain(o_ref.state_dict()), _plain(o_new.state_dict()))
     assert [s.get_last_lr() for s in ref[2]] == [s.get_last_lr() for s in scheds2]
@@ -309,18 +309,18 @@ def test_models_move_to_torch_and_back():
     tlin = torch.nn.Linear(3, 2)
     tlin.load_state_dict(to_torch_state_dict(lin.state_dict()))
     x = np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)
-    np.testing.assert_allclose(lin(minigrad.tensor(x)).data, tlin(torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(lin(minigrad.tensor(x)).detach().numpy(), tlin(torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
 
     temb = torch.nn.Embedding(5, 2)
     emb = nn.Embedding(5, 2)
     sd = from_torch_state_dict(temb.state_dict())
     assert isinstance(sd["weight"], minigrad.Tensor) and isinstance(sd, OrderedDict)
     emb.load_state_dict(sd)
-    np.testing.assert_array_equal(emb.weight.data, temb.weight.detach().numpy())
+    np.testing.assert_array_equal(emb.weight.detach().numpy(), temb.weight.detach().numpy())
     # Copies, not views: changing one side leaves the other alone.
     with torch.no_grad():
         temb.weight.zero_()
-    assert np.any(emb.weight.data != 0)
+    assert np.any(emb.weight.detach().numpy() != 0)
 
 
 # -- the target file: stale temporaries, permissions, symlinks ---------------------------------------

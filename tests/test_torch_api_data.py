@@ -23,7 +23,7 @@ import minigrad.utils.data as mud
 def as_plain(batch):
     """Batches of either library as nested Python/NumPy values, to compare structure and values."""
     if isinstance(batch, (torch.Tensor, minigrad.Tensor)):
-        arr = batch.numpy() if isinstance(batch, torch.Tensor) else batch.data
+        arr = batch.numpy()
         return ("tensor", str(arr.dtype), arr.tolist())
     if isinstance(batch, dict):
         return {k: as_plain(v) for k, v in batch.items()}
@@ -289,7 +289,7 @@ def test_tensor_dataset_rows_keep_the_graph():
     x = minigrad.randn(4, 3, requires_grad=True)
     (xb,) = next(iter(mud.DataLoader(mud.TensorDataset(x), batch_size=4)))
     xb.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.ones((4, 3), dtype=np.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((4, 3), dtype=np.float32))
 
 
 def test_utils_is_reachable_as_an_attribute_after_import_minigrad():

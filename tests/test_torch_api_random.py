@@ -37,7 +37,7 @@ def draws(**gen):
 
 
 def same(a, b) -> bool:
-    return all(np.array_equal(x.data, y.data) for x, y in zip(a, b))
+    return all(np.array_equal(x.detach().numpy(), y.detach().numpy()) for x, y in zip(a, b))
 
 
 def test_a_seeded_generator_reproduces_every_random_function():
@@ -74,7 +74,7 @@ def test_get_state_and_set_state_resume_the_stream():
     saved = minigrad.get_rng_state()
     x = minigrad.randn(4)
     minigrad.set_rng_state(saved)
-    np.testing.assert_array_equal(minigrad.randn(4).data, x.data)
+    np.testing.assert_array_equal(minigrad.randn(4).detach().numpy(), x.detach().numpy())
 
 
 def test_seed_and_initial_seed():
@@ -90,7 +90,7 @@ def test_dropout_follows_the_default_generator():
     minigrad.manual_seed(2)
     a = nn.functional.dropout(x, 0.5)
     minigrad.manual_seed(2)
-    np.testing.assert_array_equal(a.data, nn.functional.dropout(x, 0.5).data)
+    np.testing.assert_array_equal(a.detach().numpy(), nn.functional.dropout(x, 0.5).detach().numpy())
 
 
 def errors_of(make):
@@ -150,7 +150,7 @@ def test_multinomial_shapes_and_dtype_match_pytorch(shape, n, replacement):
 def test_multinomial_with_replacement_draws_in_proportion_and_never_picks_zero_weights():
     g = minigrad.Generator().manual_seed(0)
     probs = minigrad.tensor([[0.0, 1.0, 0.0, 3.0, 0.0], [2.0, 0.0, 2.0, 0.0, 0.0]])
-    out = minigrad.multinomial(probs, 40000, replacement=True, generator=g).data
+    out = minigrad.multinomial(probs, 40000, replacement=True, generator=g).detach().numpy()
     np.testing.assert_allclose(np.bincount(out[0], minlength=5) / 40000, [0, 0.25, 0, 0.75, 0], atol=0.01)
     np.testing.assert_allclose(np.bincount(out[1], minlength=5) / 40000, [0.5, 0, 0.5, 0, 0], atol=0.01)
 
@@ -158,7 +158,7 @@ def test_multinomial_with_replacement_draws_in_proportion_and_never_picks_zero_w
 def test_multinomial_without_replacement_is_a_sequential_draw():
     g = minigrad.Generator().manual_seed(1)
     w = np.array([1.0, 2.0, 7.0])
-    picks = minigrad.multinomial(minigrad.tensor(np.tile(w, (30000, 1))), 2, generator=g).data
+    picks = minigrad.multinomial(minigrad.tensor(np.tile(w, (30000, 1))), 2, generator=g).detach().numpy()
     assert all(len(set(row)) == 2 for row in picks[:100])
     # P(first = i) = w_i / Σw; P(second = j | first = i) = w_j / (Σw − w_i).
     np.testing.assert_allclose(np.bincount(picks[:, 0], minlength=3) / len(picks), w / w.sum(), atol=0.01)

@@ -61,21 +61,21 @@ def _root_grads(outputs, grad_outputs, create_graph: bool):
             )
         g = None if grad_outputs is None else grad_outputs[k]
         if g is None:
-            if t.data.size != 1:
+            if t._array.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = np.ones_like(t.data)
-        elif np.shape(getattr(g, "data", g)) != t.shape:
+            g = np.ones_like(t._array)
+        elif np.shape(g._array if isinstance(g, Tensor) else g) != t.shape:
             raise RuntimeError(
-                f"Mismatch in shape: grad_output[{k}] has a shape of {np.shape(getattr(g, 'data', g))} "
+                f"Mismatch in shape: grad_output[{k}] has a shape of {np.shape(g._array if isinstance(g, Tensor) else g)} "
                 f"and output[{k}] has a shape of {t.shape}."
             )
         if create_graph:
             if not isinstance(g, Tensor):
-                g = Tensor._make(np.asarray(g, dtype=t.data.dtype), False, None)
+                g = Tensor._make(np.asarray(g, dtype=t._array.dtype), False, None)
             elif g.dtype != t.dtype:
                 g = g.to(t.dtype)
         else:
-            g = np.asarray(getattr(g, "data", g), dtype=t.data.dtype)
+            g = np.asarray(g._array if isinstance(g, Tensor) else g, dtype=t._array.dtype)
         grads.append(g)
     return grads
 
@@ -164,7 +164,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
     out = []
     for t, g in zip(inputs, results):
         if g is None:
-            g = Tensor._make(np.zeros_like(t.data), False, None) if materialize_grads else None
+            g = Tensor._make(np.zeros_like(t._array), False, None) if materialize_grads else None
         elif not (create_graph or getattr(g, "is_sparse", False)):
             g = Tensor._make(np.array(g), False, None)  # a copy: the engine may share arrays
         out.append(g)

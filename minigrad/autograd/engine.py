@@ -328,7 +328,7 @@ def _run_hooks(hooks, grad, owner):
         if isinstance(r, SparseTensor) or owner.create_graph:
             grad = r
         else:
-            grad = r.data
+            grad = r._array
             owner.mark(grad)  # the user may keep the returned tensor: never adopt its array
     return grad
 
@@ -366,12 +366,12 @@ def _accumulate(tensor, g, owner, create_graph: bool, in_place: bool = True) -> 
         elif old is None:
             tensor._grad = _wrap(owner.claim(g))
         elif isinstance(old, SparseTensor) or isinstance(g, SparseTensor):
-            tensor._grad = _wrap(_add(old if isinstance(old, SparseTensor) else old.data, g))
-        elif not in_place or old.grad_fn is not None or owner.kept_here(old.data):
+            tensor._grad = _wrap(_add(old if isinstance(old, SparseTensor) else old._array, g))
+        elif not in_place or old.grad_fn is not None or owner.kept_here(old._array):
             # A .grad left by create_graph is part of a graph: never write into it.
-            tensor._grad = _wrap(owner.claim(old.data + g))
+            tensor._grad = _wrap(owner.claim(old._array + g))
         else:
-            old.data += g
+            old._array += g
 
 
 def _wrap(g):

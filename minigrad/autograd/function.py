@@ -42,7 +42,7 @@ Rules for op authors
   attributes. Every array kept either way that is, or shares memory with, the
   data of an input tensor or of the output is version-checked before backward
   runs. Pass tensors to ``apply`` - positionally, inside a tuple (an index) or
-  as keywords - rather than their ``.data``, so that the check knows them. All
+  as keywords - rather than their arrays, so that the check knows them. All
   of it is released after backward (arrays, and tuples or lists holding arrays
   at any depth; small attributes such as shapes stay).
 * An op that returns a row-sparse gradient sets ``ctx.sparse = True`` in
@@ -162,7 +162,7 @@ class Node:
         for a in arrays:
             source = None
             for t in self._inputs:
-                if isinstance(t, Tensor) and t.data is a:
+                if isinstance(t, Tensor) and t._array is a:
                     source = (t, t._vc, t._vc.value)
                     break
             sources.append(source)
@@ -360,19 +360,19 @@ class Primitive:
         others = None  # tensors inside a tuple or passed by keyword: version-checked, no gradient
         for k, a in enumerate(args):
             if isinstance(a, Tensor):
-                arrays.append(a.data)
+                arrays.append(a._array)
                 if a._requires_grad:
                     if edges is None:
                         edges = [None] * len(args)
                     edges[k] = a
             elif type(a) is tuple and _any_tensor(a):
                 others = [e for e in a if isinstance(e, Tensor)] + (others or [])
-                arrays.append(tuple(e.data if isinstance(e, Tensor) else e for e in a))
+                arrays.append(tuple(e._array if isinstance(e, Tensor) else e for e in a))
             else:
                 arrays.append(a)
         if kwargs and _any_tensor(kwargs.values()):
             others = [v for v in kwargs.values() if isinstance(v, Tensor)] + (others or [])
-            kwargs = {n: v.data if isinstance(v, Tensor) else v for n, v in kwargs.items()}
+            kwargs = {n: v._array if isinstance(v, Tensor) else v for n, v in kwargs.items()}
         ctx = cls._node_type(cls)
         record = edges is not None and is_grad_enabled()
         if record:
@@ -391,7 +391,7 @@ class Primitive:
         # Per input: the edge (its node, the leaf itself, or None: needs no gradient) and
         # the shape and dtype its gradient must have.
         ctx.next_functions = tuple([None if a is None else a.grad_fn or a for a in edges])
-        ctx.input_meta = tuple([None if a is None else (a.data.shape, a.data.dtype) for a in edges])
+        ctx.input_meta = tuple([None if a is None else (a._array.shape, a._array.dtype) for a in edges])
         result = Tensor._make(out, True, ctx)
         if cls.is_view and isinstance(args[0], Tensor) and np.may_share_memory(out, arrays[0]):
             result._vc = args[0]._vc
@@ -418,11 +418,11 @@ def _mark_saved_output(ctx: Node, out, raw) -> None:
     """Saved arrays that are the output: the output tensor's counter, and no input tensor.
 
     ``raw`` is what forward returned: a NumPy ufunc on 0-d inputs returns a scalar,
-    which the tensor wraps in a new array, so the saved object is ``raw``, not ``out.data``.
+    which the tensor wraps in a new array, so the saved object is ``raw``, not ``out._array``.
     """
     counter = out._vc
     ctx._saved_sources = [
-        (None, counter, counter.value) if (s is None and (a is raw or a is out.data)) else s
+        (None, counter, counter.value) if (s is None and (a is raw or a is out._array)) else s
         for a, s in zip(ctx._saved, ctx._saved_sources)
     ]
 
@@ -453,7 +453,7 @@ def _watch_kept_arrays(ctx: Node, args, others, out) -> None:
     watched = []
     for name, a in kept:
         for t in tensors:
-            if _may_share(a, t.data):
+            if _may_share(a, t._array):
                 watched.append((name, a, t._vc, t._vc.value))
                 break
     ctx._watched = tuple(watched)
@@ -512,7 +512,7 @@ class FunctionCtx(Node):
                 continue
             tensor, counter, version = s
             if counter.value != version:
-                what = f"{t.data.dtype} tensor of shape {list(t.data.shape)}"
+                what = f"{t._array.dtype} tensor of shape {list(t._array.shape)}"
                 raise _modified_error(self, what, counter.value, version)
             if isinstance(t, _SavedOutput):
                 t = self._remade_output(t)
@@ -526,7 +526,7 @@ class FunctionCtx(Node):
         if saved.count > 1:
             grad_fn = node_type(f"{self.fn.__name__}Backward")(_SelectOutput(self.fn.__name__, saved.k, saved.count))
             grad_fn.next_functions, grad_fn.input_meta, grad_fn.needs_input_grad = (self,), ((None, None),), (True,)
-        t = Tensor._make(saved.data, True, grad_fn)
+        t = Tensor._make(saved.array, True, grad_fn)
         return t
 
     def mark_non_differentiable(self, *tensors) -> None:
@@ -545,10 +545,10 @@ class FunctionCtx(Node):
 class _SavedOutput:
     """An output given to save_for_backward: its position and array (the tensor is re-made on unpacking)."""
 
-    __slots__ = ("k", "count", "data")
+    __slots__ = ("k", "count", "array")
 
-    def __init__(self, k: int, count: int, data) -> None:
-        self.k, self.count, self.data = k, count, data
+    def __init__(self, k: int, count: int, array) -> None:
+        self.k, self.count, self.array = k, count, array
 
 
 class _OutputGrads:
@@ -619,7 +619,7 @@ class _TensorLevelBackward:
             elif not isinstance(g, Tensor):
                 raise TypeError(f"function {self.__name__}Backward returned a gradient of type {type(g).__name__} for input {k}, expected a Tensor or None")
             else:
-                out.append(g if create_graph else g.data)
+                out.append(g if create_graph else g._array)
         return tuple(out)
 
 
@@ -757,7 +757,7 @@ def _wire_outputs(ctx: FunctionCtx, args, output):
                 raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
         elif id(o) in inputs:
             # An input returned as it is: a new tensor on the same data (PyTorch makes a view).
-            shared = Tensor._make(o.data, False, None)
+            shared = Tensor._make(o._array, False, None)
             shared._vc = o._vc
             o = shared
         if id(outputs[k]) in ctx._non_differentiable:
@@ -781,7 +781,7 @@ def _wire_outputs(ctx: FunctionCtx, args, output):
             saved.append(t)
             sources.append(s)
         else:
-            saved.append(_SavedOutput(k, len(outputs), wired[k].data))
+            saved.append(_SavedOutput(k, len(outputs), wired[k]._array))
             sources.append((None, s[1], s[2]))
     ctx._saved, ctx._saved_sources = tuple(saved), tuple(sources)
     return wired[0] if single else tuple(wired)

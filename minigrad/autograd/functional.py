@@ -73,7 +73,7 @@ def _check_v(v, outputs, name: str, fn_name: str):
                 f"The vector v can only be None if the {name} to the user-provided function is a single "
                 "Tensor with a single element."
             )
-        return (Tensor._make(np.ones_like(outputs[0].data), False, None),)
+        return (Tensor._make(np.ones_like(outputs[0]._array), False, None),)
     v, _ = _as_tuple(v, "v", fn_name)
     if len(v) != len(outputs):
         raise RuntimeError(f"v has invalid size: should be {len(outputs)} but got {len(v)}.")
@@ -174,7 +174,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         vs = _check_v(v, xs, "input", "jvp")
         outputs, out_tuple = _as_tuple(func(*xs), "outputs of the user-provided function", "jvp")
         # g(u) = Jᵀu, recorded; u is a dummy variable (its value does not matter: g is linear in u).
-        us = tuple(Tensor._make(np.zeros_like(o.data), True, None) for o in outputs)
+        us = tuple(Tensor._make(np.zeros_like(o._array), True, None) for o in outputs)
         g = _grads(outputs, xs, us, True, strict, "")
         # The VJP of g with cotangent v is J v.
         needed = [(k, gk) for k, gk in enumerate(g) if gk.requires_grad]
@@ -313,7 +313,7 @@ def _second_order(func, inputs, v, create_graph, strict, name):
         if out_tuple or outs[0].numel() != 1:
             raise RuntimeError(f"The function given to {name} should return a single Tensor with a single element")
         out = outs[0]
-        ones = Tensor._make(np.ones_like(out.data), False, None)
+        ones = Tensor._make(np.ones_like(out._array), False, None)
         g = _grads([out], xs, [ones], True, strict, f" for the gradient in {name}")
         if name == "vhp":
             # vᵀH: the VJP of the gradient with cotangent v.
@@ -334,7 +334,7 @@ def _double_vjp(g, xs, vs, create_graph: bool, strict: bool) -> tuple:
     a zero Hessian; inputs that get no gradient get zeros.
     """
     live = [k for k, gk in enumerate(g) if gk.requires_grad]
-    us = [Tensor._make(np.zeros_like(g[k].data), True, None) for k in live]
+    us = [Tensor._make(np.zeros_like(g[k]._array), True, None) for k in live]
     w = _grads([g[k] for k in live], xs, us, True, strict, " for hvp")
     pairs = [(k, wk) for k, wk in enumerate(w) if wk.requires_grad]
     got = _grad([wk for _, wk in pairs], us, grad_outputs=[vs[k] for k, _ in pairs], retain_graph=True,

@@ -117,7 +117,7 @@ class Embedding(Module):
     def _fill_padding_idx_with_zero(self) -> None:
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._array[self.padding_idx] = 0
                 self.weight._bump_version()
 
     def forward(self, input):
@@ -198,7 +198,7 @@ class EmbeddingBag(Module):
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._array[self.padding_idx] = 0
                 self.weight._bump_version()
 
     def forward(self, input, offsets=None, per_sample_weights=None):

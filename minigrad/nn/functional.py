@@ -46,7 +46,7 @@ def _arr(x):
     """The array behind a tensor (or an array-like), for non-differentiable arguments."""
     if x is None:
         return None
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._array if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _as_tensor(x):
@@ -239,7 +239,7 @@ def _renorm_(weight, idx, max_norm: float, norm_type: float) -> None:
         raise IndexError(f"index {bad} is out of range for weight with {v} rows (valid range [0, {v}))")
     rows = np.unique(flat)
     with no_grad():
-        w = weight.data
+        w = weight._array
         norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
         over = norms > max_norm
         if over.any():
@@ -603,7 +603,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _ops.floating_only("binary_cross_entropy", input)
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {_ops.torch_dtype_name(target.dtype)} but expected {_ops.torch_dtype_name(input.dtype)}")
-    x = input.data
+    x = input._array
     if x.size and not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
     w = None

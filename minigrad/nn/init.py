@@ -72,7 +72,7 @@ def _calculate_correct_fan(tensor, mode: str) -> int:
 
 def _fill(tensor, values):
     with no_grad():
-        tensor.data[...] = values
+        tensor._array[...] = values
         tensor._bump_version()
     return tensor
 

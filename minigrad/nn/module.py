@@ -445,7 +445,7 @@ class Module:
             if set_to_none or getattr(p.grad, "is_sparse", False):
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad._array[...] = 0
 
     def apply(self, fn) -> "Module":
         """Call ``fn(m)`` on every descendant, children first, then on this module."""
@@ -460,12 +460,12 @@ class Module:
             for p in m._parameters.values():
                 if p is not None:
                     with no_grad():
-                        p.data = convert(p.data)
+                        p._array = convert(p._array)
                     if p._grad is not None and not getattr(p._grad, "is_sparse", False):
-                        p._grad.data = convert(p._grad.data)
+                        p._grad._array = convert(p._grad._array)
             for name, b in m._buffers.items():
                 if b is not None:
-                    b.data = convert(b.data)
+                    b._array = convert(b._array)
         return self
 
     def float(self) -> "Module":
@@ -544,7 +544,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+            arr = value._array if isinstance(value, Tensor) else np.asarray(value)
             if arr.shape != target.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {_size(arr.shape)} from checkpoint, "
@@ -552,9 +552,9 @@ class Module:
                 )
                 continue
             if assign:
-                target.data = arr
+                target._array = arr
             else:
-                np.copyto(target.data, arr, casting="unsafe")
+                np.copyto(target._array, arr, casting="unsafe")
                 target._bump_version()
         if strict:
             head = []

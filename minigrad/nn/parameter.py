@@ -15,11 +15,11 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty((0,), dtype=np.float32)
-        arr = data.data if isinstance(data, Tensor) else np.asarray(data)
+        arr = data._array if isinstance(data, Tensor) else np.asarray(data)
         if arr.dtype == np.float64 and not isinstance(data, (np.ndarray, Tensor)):
             arr = arr.astype(np.float32)
         super().__init__(arr, requires_grad=False)
-        self.data = arr  # share, don't copy
+        self._array = arr  # share, don't copy
         self.requires_grad = requires_grad
 
     def __repr__(self) -> str:

@@ -122,7 +122,7 @@ def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     if not return_indices:
         return out
     # The flat position h·W + w in its input plane of each winning tap, as PyTorch returns.
-    k = np.argmax(taps.data, axis=1).reshape(win.batch, win.out_height, win.out_width, win.channels)
+    k = np.argmax(taps._array, axis=1).reshape(win.batch, win.out_height, win.out_width, win.channels)
     (kh, kw), (sh, sw), (dh, dw) = win.kernel, win.stride, win.dilation
     rows = (np.arange(win.out_height) * sh - win.padding[0])[:, None, None] + (k // kw) * dh
     cols = (np.arange(win.out_width) * sw - win.padding[2])[None, :, None] + (k % kw) * dw

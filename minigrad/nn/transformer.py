@@ -24,7 +24,7 @@ __all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"
 
 
 def _data(x):
-    return getattr(x, "data", x)
+    return x._array if isinstance(x, minigrad.Tensor) else x
 
 
 def _additive(mask, dtype):

@@ -146,7 +146,7 @@ def _arrays(obj):
     """Replace tensors (also inside lists, tuples and dicts) by their arrays."""
     Tensor = function.Tensor
     if isinstance(obj, Tensor):
-        return obj.data
+        return obj._array
     if isinstance(obj, (list, tuple)):
         return type(obj)(_arrays(o) for o in obj)
     if isinstance(obj, dict):

@@ -40,13 +40,13 @@ def to_dtype(input, dtype):
     if input.dtype == dtype:
         return input
     if dtype.kind not in "fc":
-        return function.Tensor._make(input.data.astype(dtype), False, None)
+        return function.Tensor._make(input._array.astype(dtype), False, None)
     return ToDtype.apply(input, dtype)
 
 
 def data_of(x):
     """The array behind a tensor; anything else unchanged."""
-    return x.data if isinstance(x, function.Tensor) else x
+    return x._array if isinstance(x, function.Tensor) else x
 
 
 def operand(x):

@@ -22,7 +22,7 @@ def _constant(a: np.ndarray):
 
 
 def _compare(ufunc, input, other):
-    b = other.data if isinstance(other, function.Tensor) else operand(other)
+    b = other._array if isinstance(other, function.Tensor) else operand(other)
     try:
         return function.Tensor._make(np.asarray(ufunc(data_of(input), b)), False, None)
     except ValueError:
@@ -82,7 +82,7 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
     """
     _same_dtype(input, other)
     try:
-        return _constant(np.isclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return _constant(np.isclose(input._array, other._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
     except ValueError:
         raise broadcast_error(input, other) from None
 
@@ -96,7 +96,7 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
     >>> minigrad.allclose(minigrad.tensor([1.0, 2.0]), minigrad.tensor([1.0, 2.0 + 1e-7]))
     True
     """
-    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+    return bool(isclose(input, other, rtol, atol, equal_nan)._array.all())
 
 
 def equal(input, other) -> bool:
@@ -107,21 +107,21 @@ def equal(input, other) -> bool:
 
 def isnan(input):
     """Where the elements are NaN: a bool tensor (all False for integers)."""
-    return _constant(np.isnan(input.data))
+    return _constant(np.isnan(input._array))
 
 
 def isinf(input):
     """Where the elements are +inf or −inf: a bool tensor."""
-    return _constant(np.isinf(input.data))
+    return _constant(np.isinf(input._array))
 
 
 def isfinite(input):
     """Where the elements are neither infinite nor NaN: a bool tensor."""
-    return _constant(np.isfinite(input.data))
+    return _constant(np.isfinite(input._array))
 
 
 def _logical(reduce, input, dim, keepdim):
-    x = input.data
+    x = input._array
     axes = None if dim is None else normalize_dims(dim, x.ndim)
     out = reduce(x, axis=axes, keepdims=keepdim)
     # uint8 inputs give uint8 results (PyTorch keeps that for compatibility); everything else bool

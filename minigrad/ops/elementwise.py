@@ -988,7 +988,7 @@ def _rounding(name: str, fn, input, *args):
     if input.dtype == np.bool_:
         raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
     if input.dtype.kind in "iu":
-        return function.Tensor._make(input.data.copy(), False, None)
+        return function.Tensor._make(input._array.copy(), False, None)
     # floor -> FloorBackward0; round(decimals=...) is PyTorch's second overload of round.
     return rename_node(Rounding.apply(input, fn, *args), f"{name.capitalize()}Backward{int(bool(args and args[0]))}")
 
@@ -1025,9 +1025,9 @@ def round(input, *, decimals: int = 0):
 def sign(input):
     """−1, 0 or 1 by the sign of x, elementwise (:class:`Rounding`, zero gradient); bools stay bools."""
     if input.dtype == np.bool_:
-        return function.Tensor._make(input.data.copy(), False, None)
+        return function.Tensor._make(input._array.copy(), False, None)
     if input.dtype.kind in "iu":
-        return function.Tensor._make(np.sign(input.data), False, None)
+        return function.Tensor._make(np.sign(input._array), False, None)
     return rename_node(Rounding.apply(input, np.sign), "SignBackward0")
 
 
@@ -1061,7 +1061,7 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):
     >>> minigrad.nan_to_num(minigrad.tensor([float("nan"), 1.0, float("-inf")]), neginf=-9.0)
     tensor([ 0.,  1., -9.])
     """
-    x = input.data
+    x = input._array
     if x.dtype.kind != "f":
         return function.Tensor._make(x.copy(), False, None)
     fill = np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)

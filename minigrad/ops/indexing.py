@@ -221,9 +221,9 @@ def setitem(input, index, value) -> None:
     if is_grad_enabled() and (input.requires_grad or value_req):
         input._inplace(IndexPut.apply(input._snapshot(value), index, value))
     else:
-        v = np.asarray(value.data if isinstance(value, Tensor) else value)
+        v = np.asarray(value._array if isinstance(value, Tensor) else value)
         index = _index_data(index)
-        input.data[index] = fit_value(v, np.ndim(input.data[index]))
+        input._array[index] = fit_value(v, np.ndim(input._array[index]))
         input._bump_version()
 
 

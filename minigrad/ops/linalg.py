@@ -376,7 +376,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
     if ord == -np.inf:
         return amin(abs_(x), axes, keepdim)
     if ord == 0:
-        count = np.sum(np.not_equal(x.data, 0), axis=axes, keepdims=keepdim)
+        count = np.sum(np.not_equal(x._array, 0), axis=axes, keepdims=keepdim)
         return function.Tensor._make(np.asarray(count, dtype=x.dtype), False, None)
     if ord < 0:
         raise NotImplementedError("vector_norm with a negative finite ord is not provided")

@@ -250,7 +250,7 @@ def _max_min(input, dim, keepdim, largest):
     values = MaxDim.apply(input, d, keepdim, largest)
     if not largest:
         rename_node(values, "MinBackward0")
-    arg = np.argmax(input.data, axis=d) if largest else np.argmin(input.data, axis=d)
+    arg = np.argmax(input._array, axis=d) if largest else np.argmin(input._array, axis=d)
     if keepdim:
         arg = np.expand_dims(arg, d)
     pair = return_types.max if largest else return_types.min
@@ -275,9 +275,9 @@ def _arg_extremum(input, dim, keepdim, arg):
     if dim is None or input.ndim == 0:
         if dim is not None:
             normalize_dims(dim, 0)  # a 0-d tensor takes dim 0 / -1 (its single element)
-        out = np.asarray(arg(input.data), dtype=np.int64)
+        out = np.asarray(arg(input._array), dtype=np.int64)
     else:
-        out = arg(input.data, axis=dim_index(dim, input.ndim), keepdims=keepdim).astype(np.int64)
+        out = arg(input._array, axis=dim_index(dim, input.ndim), keepdims=keepdim).astype(np.int64)
     return function.Tensor._make(out, False, None)
 
 

@@ -507,7 +507,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     else:
         d = dim_index(dim, input.ndim)
     n = input.shape[d] if input.ndim else 1
-    r = np.asarray(getattr(repeats, "data", repeats))
+    r = np.asarray(repeats)
     if r.ndim and r.shape != (n,) and r.size != 1:
         raise RuntimeError("repeats must have the same size as input along dim")
     if np.any(r < 0):

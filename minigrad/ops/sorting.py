@@ -75,7 +75,7 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
     tensor([0, 2, 1])
     """
     d = _dim(dim, input.ndim)
-    idx = _order(input.data, d, descending)
+    idx = _order(input._array, d, descending)
     return return_types.sort(rename_node(gather(input, d, idx), "SortBackward0"), _indices(idx))
 
 
@@ -88,7 +88,7 @@ def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = Fa
     >>> minigrad.argsort(minigrad.tensor([3.0, 1.0, 2.0]))
     tensor([1, 2, 0])
     """
-    return _indices(_order(input.data, _dim(dim, input.ndim), descending))
+    return _indices(_order(input._array, _dim(dim, input.ndim), descending))
 
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
@@ -128,6 +128,6 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     k = int(k)
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    order = _order(input.data, d, largest)
+    order = _order(input._array, d, largest)
     idx = order if input.ndim == 0 else np.take(order, np.arange(k), axis=d)
     return return_types.topk(rename_node(gather(input, d, idx), "TopkBackward0"), _indices(idx))

@@ -1,6 +1,6 @@
 """Optimizers and learning-rate schedules, with PyTorch's names, defaults and update rules.
 
-Every optimizer updates ``p.data`` in place from ``p.grad`` in the exact order
+Every optimizer updates each parameter's array in place from ``p.grad`` in the exact order
 of operations of PyTorch's single-tensor implementation, so a minigrad run and
 a PyTorch run from the same start follow the same trajectory up to float
 rounding. :class:`SGD` and :class:`Adagrad` also accept the row-sparse

@@ -68,8 +68,8 @@ class Adagrad(Optimizer):
             # Groups added later start from the optimizer-wide default (as PyTorch).
             state["step"] = _step_tensor()
             state["sum"] = _zeros_state(p, self.defaults["initial_accumulator_value"])
-        state["step"].data += 1
-        t = float(state["step"].data)
+        state["step"]._array += 1
+        t = float(state["step"]._array)
         sparse = _sparse.is_sparse(grad)
         if sparse:
             g = _sparse.neg(grad) if group["maximize"] else grad
@@ -78,9 +78,9 @@ class Adagrad(Optimizer):
         if wd != 0:
             if sparse:
                 raise RuntimeError("weight_decay option is not compatible with sparse gradients")
-            g = g + wd * p.data
+            g = g + wd * p._array
         clr = lr / (1 + (t - 1) * lr_decay)
-        s = state["sum"].data
+        s = state["sum"]._array
         if sparse:
             g = g.coalesce()  # the update is non-linear in g: sum duplicate rows first
             vals = g._val
@@ -88,9 +88,9 @@ class Adagrad(Optimizer):
             std = _sparse.rows(s, g._idx)
             np.sqrt(std, out=std)
             std += eps
-            _sparse.add_rows_(p.data, type(g)(g._idx, vals / std, g.shape), -clr)
+            _sparse.add_rows_(p._array, type(g)(g._idx, vals / std, g.shape), -clr)
         else:
             s += g * g
             std = np.sqrt(s)
             std += eps
-            p.data += -clr * (g / std)
+            p._array += -clr * (g / std)

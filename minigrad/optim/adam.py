@@ -72,18 +72,18 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = _zeros_state(p)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = _zeros_state(p)
-        theta = p.data
+        theta = p._array
         g = grad
-        state["step"].data += 1
+        state["step"]._array += 1
         # The compiled kernel does the whole update below in one pass over memory
         # (about 10 NumPy passes and 5 temporaries otherwise); the NumPy code is the
         # reference and runs whenever the kernel cannot (non-contiguous arrays, no extension).
         if kernels.adam_update_(
-            theta, g, state["exp_avg"].data, state["exp_avg_sq"].data,
-            state["max_exp_avg_sq"].data if group["amsgrad"] else None,
+            theta, g, state["exp_avg"]._array, state["exp_avg_sq"]._array,
+            state["max_exp_avg_sq"]._array if group["amsgrad"] else None,
             lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=wd,
             decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"],
-            step=float(state["step"].data),
+            step=float(state["step"]._array),
         ):
             return
         if group["maximize"]:
@@ -93,18 +93,18 @@ class Adam(Optimizer):
                 theta *= 1 - lr * wd
             else:
                 g = g + wd * theta
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
         _lerp_(m, g, 1 - beta1)
         v *= beta2
         v += (1 - beta2) * g * g
 
-        t = float(state["step"].data)
+        t = float(state["step"]._array)
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         step_size = lr / bias_correction1
         bias_correction2_sqrt = bias_correction2 ** 0.5
         if group["amsgrad"]:
-            vmax = state["max_exp_avg_sq"].data
+            vmax = state["max_exp_avg_sq"]._array
             np.maximum(vmax, v, out=vmax)
             denom = np.sqrt(vmax) / bias_correction2_sqrt
         else:

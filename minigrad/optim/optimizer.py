@@ -9,7 +9,7 @@ counts).
 groups, checks the gradients' layout (dense or row-sparse) against what the
 update rule accepts, and after each parameter's update bumps that parameter's
 version counter. A subclass writes only the update of one parameter,
-:meth:`Optimizer._update`. Every update works on the NumPy array ``p.data`` in
+:meth:`Optimizer._update`. Every update works on the parameter's NumPy array in
 place - no operation is recorded, which is what ``torch.no_grad()`` gives
 PyTorch's optimizers - and the version bump makes a graph that saved ``p``
 before the update refuse to backpropagate through the stale value.
@@ -62,9 +62,9 @@ class Optimizer:
     Notes
     -----
     To write an optimizer, subclass ``Optimizer``, pass the options' defaults
-    to ``__init__`` and implement ``_update(p, grad, group)``: change ``p.data``
-    in place from ``grad`` (``p.grad``'s NumPy array, or the
-    :class:`~minigrad.sparse.SparseTensor` itself when the optimizer accepts
+    to ``__init__`` and implement ``_update(p, grad, group)``: change ``p`` in
+    place (through ``p.data``, outside the graph) from ``grad`` (``p.grad``'s
+    NumPy array, or the :class:`~minigrad.sparse.SparseTensor` itself when the optimizer accepts
     row-sparse gradients), keeping whatever it needs across steps in
     ``self.state[p]``. :meth:`step` does the rest: it runs the closure, skips
     parameters without a gradient, checks every gradient's layout before
@@ -85,15 +85,15 @@ class Optimizer:
     ...     def _update(self, p, grad, group):
     ...         state = self.state[p]
     ...         state["step"] = state.get("step", 0) + 1
-    ...         p.data -= group["lr"] / np.sqrt(state["step"]) * grad
+    ...         p.data.sub_(group["lr"] / np.sqrt(state["step"]) * grad)
     >>> w = minigrad.nn.Parameter(np.array([1.0, -2.0]))
     >>> opt = DecayingGD([w], lr=0.1)
     >>> for _ in range(2):
     ...     opt.zero_grad()
     ...     (w * w).sum().backward()
     ...     opt.step()
-    >>> np.round(w.data, 4)
-    array([ 0.6869, -1.3737])
+    >>> w.data
+    tensor([ 0.6869, -1.3737], dtype=minigrad.float64)
     >>> opt.state[w]["step"]
     2
     """
@@ -225,7 +225,7 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
-                    g.data[...] = 0
+                    g._array[...] = 0
                     g._bump_version()
 
     def step(self, closure=None):
@@ -252,7 +252,7 @@ class Optimizer:
                 grad = p.grad
                 # The bump counts only real changes: an update that leaves p as it
                 # was (SparseAdam's step with no rows) keeps p's version, as in PyTorch.
-                if self._update(p, grad if isinstance(grad, SparseTensor) else grad.data, group) is not False:
+                if self._update(p, grad if isinstance(grad, SparseTensor) else grad._array, group) is not False:
                     p._bump_version()
         return loss
 
@@ -262,7 +262,9 @@ class Optimizer:
         Parameters
         ----------
         p : Tensor
-            The parameter; change ``p.data`` in place (the model holds the same array).
+            The parameter; change it in place (the model holds the same tensor), through
+            ``p.data`` (a tensor outside the graph) or, as the built-in optimizers do, the
+            array itself (``p._array``).
         grad : numpy.ndarray or SparseTensor
             ``p.grad``'s array, or the row-sparse gradient itself (only when
             :attr:`_sparse_grads` lets sparse gradients through).
@@ -348,7 +350,7 @@ class Optimizer:
             # Step counters keep their dtype; every other float state follows the
             # parameter's dtype (as PyTorch's load does).
             if isinstance(value, Tensor):
-                arr = value.data
+                arr = value._array
                 if key != "step" and param.dtype.kind == "f" and arr.dtype.kind == "f":
                     arr = arr.astype(param.dtype)
                 return Tensor(arr.copy())
@@ -403,7 +405,7 @@ class Optimizer:
 # -- helpers shared by the update rules ------------------------------------------------
 def _zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
     """A state tensor shaped and typed like ``p`` (``torch.zeros_like`` / ``full_like``)."""
-    return Tensor(np.full(p.data.shape, fill, dtype=p.data.dtype))
+    return Tensor(np.full(p._array.shape, fill, dtype=p._array.dtype))
 
 
 def _step_tensor() -> Tensor:

@@ -77,14 +77,14 @@ class RMSprop(Optimizer):
         g = grad
         if group["maximize"]:
             g = -g
-        state["step"].data += 1
+        state["step"]._array += 1
         if wd != 0:
-            g = g + wd * p.data
-        v = state["square_avg"].data
+            g = g + wd * p._array
+        v = state["square_avg"]._array
         v *= alpha
         _addcmul_(v, g, g, 1 - alpha)
         if group["centered"]:
-            gbar = state["grad_avg"].data
+            gbar = state["grad_avg"]._array
             _lerp_(gbar, g, 1 - alpha)
             avg = v.copy()
             _addcmul_(avg, gbar, gbar, -1)
@@ -93,9 +93,9 @@ class RMSprop(Optimizer):
             avg = np.sqrt(v)
         avg += eps
         if mu > 0:
-            buf = state["momentum_buffer"].data
+            buf = state["momentum_buffer"]._array
             buf *= mu
             buf += g / avg
-            p.data += -lr * buf
+            p._array += -lr * buf
         else:
-            p.data += -lr * (g / avg)
+            p._array += -lr * (g / avg)

@@ -55,7 +55,7 @@ class SGD(Optimizer):
     >>> (w * w).sum().backward()
     >>> opt.step()
     >>> w.data
-    array([ 0.8, -1.6])
+    tensor([ 0.8000, -1.6000], dtype=minigrad.float64)
     """
 
     _sparse_grads = "both"
@@ -87,7 +87,7 @@ class SGD(Optimizer):
         if group["maximize"]:
             g = -g
         if wd != 0:
-            g = g + wd * p.data
+            g = g + wd * p._array
         if mu != 0:
             state = self.state[p]
             buf = state.get("momentum_buffer")
@@ -99,11 +99,11 @@ class SGD(Optimizer):
                     # A dense gradient after sparse ones: continue with a dense buffer.
                     buf = Tensor(buf.dense_array())
                     state["momentum_buffer"] = buf
-                b = buf.data
+                b = buf._array
                 b *= mu
                 b += (1 - tau) * g
-            g = g + mu * buf.data if group["nesterov"] else buf.data
-        p.data += -lr * g
+            g = g + mu * buf._array if group["nesterov"] else buf._array
+        p._array += -lr * g
 
     def _fused_update(self, p: Tensor, g, group: dict) -> bool:
         """:meth:`_dense_update` in one compiled pass (its NumPy code, the reference, makes
@@ -115,11 +115,11 @@ class SGD(Optimizer):
             buf = state.get("momentum_buffer")
             if buf is None:
                 first = True
-                buf = Tensor._make(np.empty_like(p.data), False, None)  # filled by the kernel
+                buf = Tensor._make(np.empty_like(p._array), False, None)  # filled by the kernel
             elif isinstance(buf, SparseTensor):
                 return False
         done = kernels.sgd_update_(
-            p.data, g, None if buf is None else buf.data, first=first, lr=group["lr"], momentum=mu,
+            p._array, g, None if buf is None else buf._array, first=first, lr=group["lr"], momentum=mu,
             dampening=group["dampening"], weight_decay=group["weight_decay"],
             nesterov=group["nesterov"], maximize=group["maximize"],
         )
@@ -146,11 +146,11 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = buf
             else:
                 # A dense buffer (from earlier dense steps) stays dense.
-                b = buf.data
+                b = buf._array
                 b *= mu
                 _sparse.add_rows_(b, g, 1 - tau)
                 direction = g.dense_array() + mu * b if group["nesterov"] else b
-                p.data += -lr * direction
+                p._array += -lr * direction
                 return
             g = _sparse.combine(g, 1.0, buf, mu) if group["nesterov"] else buf
-        _sparse.add_rows_(p.data, g, -lr)
+        _sparse.add_rows_(p._array, g, -lr)

@@ -74,14 +74,14 @@ class SparseAdam(Optimizer):
         if g._val.size == 0:
             return False  # nothing moves, so p keeps its version (PyTorch skips the update too)
         idx, vals = g._idx, g._val
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
         t = state["step"]
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         step_size = group["lr"] * math.sqrt(bias_correction2) / bias_correction1
         # The compiled kernel updates the rows in place in one pass; the NumPy code below
         # (the reference) gathers m, v rows, forms four temporaries and index-adds three times.
-        if kernels.sparse_adam_rows_(p.data, m, v, idx, vals, beta1=beta1, beta2=beta2,
+        if kernels.sparse_adam_rows_(p._array, m, v, idx, vals, beta1=beta1, beta2=beta2,
                                      step_size=step_size, eps=group["eps"]):
             return None
 
@@ -99,4 +99,4 @@ class SparseAdam(Optimizer):
         denom += group["eps"]
 
         numer /= denom
-        _sparse.add_rows_(p.data, SparseTensor(idx, -step_size * numer, g.shape))
+        _sparse.add_rows_(p._array, SparseTensor(idx, -step_size * numer, g.shape))

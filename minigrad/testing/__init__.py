@@ -35,7 +35,7 @@ class GradcheckError(AssertionError):
 def _dense(g) -> np.ndarray:
     if getattr(g, "is_sparse", False):
         return np.asarray(g.dense_array())
-    return np.asarray(g.data)
+    return np.asarray(g._array)
 
 
 def _as_float64_leaves(inputs):
@@ -45,7 +45,7 @@ def _as_float64_leaves(inputs):
     call_args, diff = [], []
     for k, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad and x.dtype.kind == "f":
-            leaf = Tensor._make(np.array(x.data, dtype=np.float64), True, None)
+            leaf = Tensor._make(np.array(x._array, dtype=np.float64), True, None)
             call_args.append(leaf)
             diff.append((k, leaf))
         else:
@@ -195,11 +195,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     def phi() -> float:
         with no_grad():
             ys = _as_list(fn(*call_args))
-        return float(sum(np.sum(np.asarray(ys[i].data, dtype=np.float64) * u) for i, u in zip(positions, cotangents)))
+        return float(sum(np.sum(np.asarray(ys[i]._array, dtype=np.float64) * u) for i, u in zip(positions, cotangents)))
 
     worst = None  # (excess, k, index, analytic, numeric)
     for (k, leaf), a in zip(diff, first):
-        numeric = central_difference(phi, leaf.data, eps)
+        numeric = central_difference(phi, leaf._array, eps)
         excess = np.abs(a - numeric) - (atol + rtol * np.abs(numeric))
         excess = np.where(np.isnan(excess), np.inf, excess)
         if excess.size:
@@ -280,7 +280,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
         given = _as_list(grad_outputs)
         if len(given) != len(outs):
             raise ValueError(f"gradgradcheck: {len(given)} grad_outputs for {len(outs)} outputs that require grad")
-        cotangents = [Tensor._make(np.array(getattr(u, "data", u), dtype=np.float64), True, None) for u in given]
+        cotangents = [Tensor._make(np.array(u, dtype=np.float64), True, None) for u in given]
     n_in = len(inputs)
 
     def first_vjp(*args):

@@ -34,7 +34,7 @@ def _values(g) -> np.ndarray:
     """The numbers a norm of ``g`` is taken over: the array, or a sparse grad's coalesced rows."""
     if isinstance(g, SparseTensor):
         return g.coalesce()._val
-    return g.data
+    return g._array
 
 
 def _vector_norm(x: np.ndarray, p: float) -> np.ndarray:
@@ -121,7 +121,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
             if isinstance(g, SparseTensor):
                 g._val *= coef.astype(g._val.dtype)
             else:
-                g.data *= coef.astype(g.data.dtype)
+                g._array *= coef.astype(g._array.dtype)
                 g._bump_version()
     return Tensor(np.asarray(total))
 
@@ -149,7 +149,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
             _coalesce_in_place(g)
             np.clip(g._val, -clip_value, clip_value, out=g._val)
         else:
-            np.clip(g.data, -clip_value, clip_value, out=g.data)
+            np.clip(g._array, -clip_value, clip_value, out=g._array)
             g._bump_version()
 
 

@@ -51,7 +51,7 @@ class PackedSequence(NamedTuple):
 
 
 def _lengths_array(lengths) -> np.ndarray:
-    arr = lengths.data if isinstance(lengths, Tensor) else np.asarray(lengths)
+    arr = lengths._array if isinstance(lengths, Tensor) else np.asarray(lengths)
     return np.asarray(arr, dtype=np.int64).reshape(-1)
 
 
