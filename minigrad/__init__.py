@@ -5,7 +5,6 @@ names follow PyTorch, so ``import minigrad as torch``-style code mostly works.
 """
 from __future__ import annotations
 
-import numpy as _np
 
 from minigrad import autograd
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -45,15 +44,21 @@ from minigrad.size import Size
 from minigrad.sparse import SparseTensor
 from minigrad.tensor import Tensor
 
-# dtypes, under PyTorch's names (they are NumPy dtypes).
-float32 = float = _np.dtype(_np.float32)
-float64 = double = _np.dtype(_np.float64)
-float16 = half = _np.dtype(_np.float16)
-int32 = _np.dtype(_np.int32)
-int64 = long = _np.dtype(_np.int64)
-int8 = _np.dtype(_np.int8)
-uint8 = _np.dtype(_np.uint8)
-bool = _np.dtype(_np.bool_)
+# dtypes, under PyTorch's names; each wraps a NumPy dtype (minigrad.dtypes).
+from minigrad import dtypes as _dtypes
+from minigrad.dtypes import dtype, finfo, iinfo
+float32 = float = _dtypes._by_name("float32")
+float64 = double = _dtypes._by_name("float64")
+float16 = half = _dtypes._by_name("float16")
+int64 = long = _dtypes._by_name("int64")
+int32 = int = _dtypes._by_name("int32")
+int16 = short = _dtypes._by_name("int16")
+int8 = _dtypes._by_name("int8")
+uint8 = _dtypes._by_name("uint8")
+uint16 = _dtypes._by_name("uint16")
+uint32 = _dtypes._by_name("uint32")
+uint64 = _dtypes._by_name("uint64")
+bool = _dtypes._by_name("bool")
 
 __version__ = "0.1.0"
 

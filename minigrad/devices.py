@@ -11,6 +11,8 @@ import builtins
 
 import numpy as np
 
+from minigrad import dtypes as _dtypes
+
 __all__ = ["device"]
 
 # The device types PyTorch's parser knows (so 'cuda:1' parses and 'cdua' does not).
@@ -143,7 +145,7 @@ def _parse_to(args, kwargs):
         dev = args.pop(0)
         if args and not isinstance(args[0], bool):
             dtype = args.pop(0)
-    elif isinstance(first, (np.dtype, type)):
+    elif isinstance(first, (np.dtype, type, _dtypes.dtype)):
         dtype = args.pop(0)
     elif hasattr(first, "dtype") and hasattr(first, "device"):
         other = args.pop(0)  # to(other): its device and dtype

@@ -15,12 +15,14 @@ import numpy as np
 from minigrad import autograd as _autograd
 from minigrad.autograd.function import RemovableHandle, _register_tensor_type, _Version, rename_node
 from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
+from minigrad import dtypes as _dtypes
 from minigrad.devices import _CPU, _check_device, _cuda_device, _not_available, _parse_to
 from minigrad.random import _numpy_generator
 from minigrad.size import Size
 
 # Default dtype for Python floats, as in PyTorch.
 _DEFAULT_FLOAT = np.dtype(np.float32)
+_DTYPE_OF = _dtypes._BY_NUMPY  # NumPy dtype -> minigrad dtype
 _FLOAT_KINDS = "f"
 
 def _to_array(data, dtype=None) -> np.ndarray:
@@ -135,9 +137,10 @@ class Tensor:
         return tuple.__new__(Size, self._array.shape)
 
     @property
-    def dtype(self) -> np.dtype:
-        """The element type, a NumPy dtype (``minigrad.float32`` is ``numpy.dtype('float32')``)."""
-        return self._array.dtype
+    def dtype(self) -> _dtypes.dtype:
+        """The element type, a :class:`minigrad.dtype` (``minigrad.float32``, ...), which NumPy accepts as a dtype."""
+        d = self._array.dtype
+        return _DTYPE_OF.get(d) or _dtypes.of_numpy(d)
 
     @property
     def ndim(self) -> int:

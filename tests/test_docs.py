@@ -118,7 +118,7 @@ def _public_names(module) -> set:
     for n in names:
         obj = getattr(module, n)
         # Documented as prose: submodules, dtypes, and names imported for internal use.
-        if inspect.ismodule(obj) or isinstance(obj, np.dtype) or n == "annotations":
+        if inspect.ismodule(obj) or isinstance(obj, (np.dtype, minigrad.dtype)) or n == "annotations":
             continue
         out.add(n)
     return out

@@ -20,7 +20,7 @@ LAYERS = {
     "kernels": 0, "_kernels": 0, "sparse": 0,
     "autograd": 1,
     "tensor": 2, "ops": 2, "creation": 2, "random": 2, "devices": 2, "size": 2, "legacy": 2,
-    "backends": 2, "cuda": 2, "serialization": 2, "linalg": 2,
+    "backends": 2, "cuda": 2, "serialization": 2, "linalg": 2, "dtypes": 2,
 }
 TOP = 3
 

@@ -50,7 +50,7 @@ MINIGRAD_OWN = {
 
 #: Submodules of the package that are files it is made of, not names it offers (Python sets a
 #: submodule as an attribute of its package once imported).
-IMPLEMENTATION_MODULES = {"creation", "devices", "legacy", "size", "ops"}
+IMPLEMENTATION_MODULES = {"creation", "devices", "dtypes", "legacy", "size", "ops"}
 
 #: (namespace, PyTorch names, why minigrad does not have them).
 LACKED = [
@@ -61,7 +61,7 @@ LACKED = [
     ("autograd", ("forward_ad",),
      "no forward mode: ``autograd.functional.jvp`` is computed with two reverse passes"),
     ("torch", ("bfloat16", "complex64", "complex128"),
-     "dtypes are NumPy's, which has no bfloat16; complex autograd is beyond the course"),
+     "dtypes are backed by NumPy's, which has no bfloat16; complex autograd is beyond the course"),
     ("torch", ("amp", "autocast"), "no mixed precision: every op computes in the dtype of its inputs"),
     ("torch", ("distributed",), "one process"),
     ("nn", ("DataParallel", "parallel"), "one process on the CPU: there is nothing to spread a batch over"),
