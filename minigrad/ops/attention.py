@@ -147,6 +147,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     if not dtypes[0] == dtypes[1] == dtypes[2]:
         raise RuntimeError("Expected query, key, and value to have the same dtype, but got query.dtype: {} key.dtype: {} "
                            "and value.dtype: {} instead.".format(*(torch_dtype_name(d).lower() for d in dtypes)))
+    if dtypes[0].kind != "f":  # PyTorch's CPU kernels compute attention in floating point only
+        raise RuntimeError(f"expected scalar type Float but found {torch_dtype_name(dtypes[0])}")
     mask_dtype = None if attn_mask is None else np.asarray(data_of(attn_mask)).dtype
     if mask_dtype is not None and mask_dtype != np.bool_ and mask_dtype != dtypes[0]:
         raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
