@@ -692,7 +692,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="shorter timings")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for both frameworks (torch, minigrad kernels, BLAS)")
-    parser.add_argument("--only", choices=[w[0] for w in WORKLOADS], help="one workload only")
+    parser.add_argument("--only", choices=list(dict.fromkeys(w[0] for w in WORKLOADS)),
+                        help="one workload only (every batch size of it)")
     parser.add_argument("--_memory", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--_memory_workload", choices=["skipgram", "gpt"], default="skipgram", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
