@@ -1,9 +1,11 @@
-"""The op table for ``torch.nn.functional``'s smooth activations (:mod:`minigrad.ops.activations`),
+"""The op table for ``torch.nn.functional``'s activations (:mod:`minigrad.ops.activations`),
 its divergence and margin losses, ``pad`` and ``normalize`` (compositions in
 :mod:`minigrad.nn.functional`).
 
 Samples keep away from the points where a function is not differentiable, so that finite
-differences mean something: ELU and hardtanh at their kinks, softplus at its threshold,
+differences mean something: ELU, hardtanh and the other piecewise activations at their kinks
+(hardswish and hardsigmoid at ±3, the shrinks at ±λ, threshold at its threshold; their values
+there are checked against PyTorch in ``test_nn_layers.py``), softplus at its threshold,
 the margin losses where the hinge turns on, L1-type norms at 0, the Poisson target at 1
 (where the Stirling term is switched on) and a Gaussian variance below ``eps`` (PyTorch's
 clamp there is invisible to the gradient; ``test_nn_losses.py`` checks it against PyTorch).
@@ -60,6 +62,34 @@ def hardtanh_samples(draw):
     lo, hi = draw(st.sampled_from([(-1.0, 1.0), (0.0, 2.0), (-0.5, 0.5), (1.0, 1.0)]))
     x = draw(A(SHAPES, avoid=(lo, hi), gap=1e-3))
     return Sample((x, lo, hi))
+
+
+@st.composite
+def kinked_at(draw, *points, low=-3.0, high=3.0):
+    """One input away from ``points`` (the kinks), in [low, high]."""
+    return Sample((draw(A(SHAPES, min_value=low, max_value=high, avoid=points, gap=1e-3)),))
+
+
+@st.composite
+def celu_samples(draw):
+    x = draw(A(SHAPES, avoid=(0.0,), gap=1e-3))
+    alpha = draw(st.sampled_from([1.0, 0.5, 2.0, -0.5]))
+    return Sample((x,), {"alpha": alpha} if alpha != 1.0 or draw(st.booleans()) else {})
+
+
+@st.composite
+def shrink_samples(draw, lambdas):
+    lambd = draw(st.sampled_from(lambdas))
+    x = draw(A(SHAPES, avoid=(-lambd, lambd), gap=1e-3))
+    return Sample((x,), {"lambd": lambd} if lambd != 0.5 or draw(st.booleans()) else {})
+
+
+@st.composite
+def threshold_samples(draw):
+    threshold = draw(st.sampled_from([0.0, 0.5, -1.0]))
+    value = draw(st.sampled_from([0.0, 20.0, -2.5]))
+    x = draw(A(SHAPES, avoid=(threshold,), gap=1e-3))
+    return Sample((x, threshold, value))
 
 
 # -- losses ------------------------------------------------------------------------------
@@ -204,6 +234,55 @@ OPS = [
            error_samples=lambda: [
                ErrorSample((_f64(2), 1.0, -1.0), {}, ValueError, "min_val cannot be greater than max_val"),
                ErrorSample((np.zeros(2, dtype=np.uint8),), {}, RuntimeError, "unsigned type with negative limits"),
+           ]),
+    OpInfo("nn.relu6", F.relu6, TF.relu6, lambda: kinked_at(0.0, 6.0, low=-2.0, high=8.0),
+           error_samples=lambda: [
+               ErrorSample((np.zeros(2, dtype=bool),), {}, RuntimeError, "Bool inputs not supported for hardtanh"),
+           ]),
+    OpInfo("nn.selu", F.selu, TF.selu, lambda: kinked_at(0.0),
+           error_samples=lambda: [
+               ErrorSample((_i64(2),), {}, NotImplementedError, "\"elu_cpu\" not implemented for 'Long'"),
+           ]),
+    OpInfo("nn.celu", F.celu, TF.celu, celu_samples, (ACT.CELU,),
+           error_samples=lambda: [
+               ErrorSample((_f64(2), 0.0), {}, RuntimeError, "ZeroDivisionError: alpha cannot be 0 for CELU"),
+           ]),
+    OpInfo("nn.hardswish", F.hardswish, TF.hardswish, lambda: kinked_at(-3.0, 3.0, low=-5.0, high=5.0),
+           (ACT.Hardswish,),
+           error_samples=lambda: [
+               ErrorSample((_i64(2),), {}, NotImplementedError, "\"hardswish_cpu\" not implemented for 'Long'"),
+           ]),
+    OpInfo("nn.hardsigmoid", F.hardsigmoid, TF.hardsigmoid, lambda: kinked_at(-3.0, 3.0, low=-5.0, high=5.0),
+           (ACT.Hardsigmoid,),
+           no_torch_second_order="PyTorch defines no derivative of hardsigmoid_backward",
+           # PyTorch multiplies by 1/6 rounded to float32 in every dtype: its float64 slope is
+           # 0.16666667163, 3e-8 from minigrad's 1/6.
+           grad_rtol=1e-7,
+           error_samples=lambda: [
+               ErrorSample((_i64(2),), {}, NotImplementedError, "\"hardsigmoid_cpu\" not implemented for 'Long'"),
+           ]),
+    OpInfo("nn.softsign", F.softsign, TF.softsign, lambda: kinked_at(0.0, low=-10.0, high=10.0)),  # |x| at 0
+    OpInfo("nn.tanhshrink", F.tanhshrink, TF.tanhshrink, smooth_samples),
+    OpInfo("nn.softshrink", F.softshrink, TF.softshrink, lambda: shrink_samples([0.5, 0.0, 1.0, 2.0]),
+           (ACT.Softshrink,),
+           error_samples=lambda: [
+               ErrorSample((_f64(2), -1.0), {}, RuntimeError,
+                           r"lambda must be in range \[0, 1.79769e\+308\] for input dtype Double, but found -1"),
+               ErrorSample((_i64(2),), {}, NotImplementedError, "\"softshrink_check\" not implemented for 'Long'"),
+           ]),
+    OpInfo("nn.hardshrink", F.hardshrink, TF.hardshrink, lambda: shrink_samples([0.5, 0.0, 1.0, -1.0]),
+           (ACT.Hardshrink,),
+           error_samples=lambda: [
+               ErrorSample((_i64(2),), {}, NotImplementedError, "\"hardshrink_cpu\" not implemented for 'Long'"),
+           ]),
+    OpInfo("nn.threshold", F.threshold, TF.threshold, threshold_samples, (ACT.Threshold,),
+           error_samples=lambda: [
+               ErrorSample((np.zeros(2, dtype=bool), 0.0, 1.0), {}, NotImplementedError,
+                           "\"threshold_cpu\" not implemented for 'Bool'"),
+               ErrorSample((np.zeros(2, dtype=np.int8), 0, 300), {}, RuntimeError,
+                           "value cannot be converted to type int8_t without overflow"),
+               ErrorSample((np.zeros(2, dtype=np.float32), 1e300, 0.0), {}, RuntimeError,
+                           "value cannot be converted to type float without overflow"),
            ]),
     OpInfo("nn.kl_div", F.kl_div, TF.kl_div, kl_div_samples,
            error_samples=lambda: [

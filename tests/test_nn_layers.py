@@ -289,6 +289,10 @@ def test_unflatten_checks_its_sizes_when_built_as_torch():
 ACTIVATION_MODULES = [
     ("Softplus", ()), ("Softplus", (2, 10)), ("SiLU", ()), ("SiLU", (True,)), ("Mish", ()), ("ELU", ()),
     ("ELU", (0.5, True)), ("Hardtanh", ()), ("Hardtanh", (-2, 3, True)), ("LogSigmoid", ()),
+    ("ReLU6", ()), ("ReLU6", (True,)), ("SELU", ()), ("SELU", (True,)), ("CELU", ()), ("CELU", (2, True)),
+    ("Hardswish", ()), ("Hardswish", (True,)), ("Hardsigmoid", (True,)), ("Softsign", ()), ("Tanhshrink", ()),
+    ("Softshrink", ()), ("Softshrink", (1,)), ("Hardshrink", (0.25,)), ("Threshold", (0.1, 20)),
+    ("Threshold", (-1.5, 2.5, True)),
 ]
 
 
@@ -302,6 +306,8 @@ def test_activation_modules_print_and_compute_as_torch(name, args):
            [c for c in pads if isinstance(ours, getattr(nn, c))]
     x = np.random.default_rng(0).normal(scale=4.0, size=(3, 5)).astype(np.float32)
     np.testing.assert_allclose(ours(minigrad.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-6, atol=1e-7)
+    # ReLU6 is a Hardtanh, in both libraries.
+    assert isinstance(ours, nn.Hardtanh) == isinstance(theirs, torch.nn.Hardtanh)
 
 
 def test_hardtanh_module_checks_its_bounds_and_takes_the_old_keyword_names_with_a_warning():
@@ -337,6 +343,102 @@ def test_hardtanh_gradient_is_zero_at_the_bounds_and_integers_stay_integers():
     assert x.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
     y = F.hardtanh(minigrad.tensor([-3, 0, 3]), -1.0, 2.0)
     assert y.dtype == minigrad.int64 and y.tolist() == [-1, 0, 2]
+
+
+# (name, kwargs, the kinks): each input holds the kinks and NaN, and is long enough for PyTorch's
+# vectorised kernels, whose values at the kinks and at NaN minigrad takes at every length.
+KINKED = [
+    ("relu6", {}, (0.0, 6.0)), ("selu", {}, (0.0,)), ("celu", {"alpha": 2.0}, (0.0,)), ("hardswish", {}, (-3.0, 3.0)),
+    ("hardsigmoid", {}, (-3.0, 3.0)), ("softshrink", {}, (-0.5, 0.5)), ("softshrink", {"lambd": 0.0}, (0.0,)),
+    ("hardshrink", {"lambd": 1.5}, (-1.5, 1.5)), ("hardshrink", {"lambd": -1.0}, (-1.0, 1.0)),
+    ("threshold", {"threshold": 0.5, "value": 20.0}, (0.5,)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, kinks", KINKED, ids=[f"{n}{kw}" for n, kw, _ in KINKED])
+def test_piecewise_activations_take_pytorchs_values_and_gradients_at_their_kinks_and_at_nan(name, kwargs, kinks):
+    x = np.resize(np.array([*kinks, np.nan, -np.inf, np.inf, -7.0, -0.25, 0.0, 0.25, 7.0]), 128)
+    got, want = [], []
+    for lib, out in ((minigrad, got), (torch, want)):
+        w = lib.tensor(x, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(w, **kwargs)
+        (g,) = lib.autograd.grad(y, [w], grad_outputs=lib.ones(x.shape, dtype=lib.float64))
+        out += [y.detach().numpy(), g.numpy()]
+    # PyTorch's hardsigmoid multiplies by 1/6 rounded to float32, also in float64.
+    rtol = 1e-7 if name == "hardsigmoid" else 1e-14
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("name, kwargs", [("selu", {}), ("celu", {"alpha": 0.5}), ("hardswish", {})])
+def test_second_derivatives_at_the_kinks_are_pytorchs(name, kwargs):
+    x = np.array([-3.0, 0.0, 3.0, -1.0, 1.0])
+    got = []
+    for lib in (minigrad, torch):
+        w = lib.tensor(x, requires_grad=True)
+        (g,) = lib.autograd.grad(getattr(lib.nn.functional, name)(w, **kwargs).sum(), [w], create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), [w])
+        got.append(gg.detach().numpy())
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-12, atol=0)
+
+
+def test_hardsigmoid_slope_is_one_sixth_inside_and_zero_at_and_beyond_three():
+    x = minigrad.tensor([-4.0, -3.0, -1.0, 0.0, 2.9, 3.0, 4.0, float("nan")], dtype=minigrad.float64, requires_grad=True)
+    F.hardsigmoid(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1 / 6, 1 / 6, 1 / 6, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name, args", [("selu_", ()), ("celu_", (2.0,)), ("threshold_", (0.5, -7.0))])
+def test_in_place_activations_write_into_the_input_with_torchs_gradient_and_node(name, args):
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    cot = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    results = []
+    for lib in (minigrad, torch):
+        w = lib.tensor(x, requires_grad=True)
+        y = w * 1.5
+        out = getattr(lib.nn.functional, name)(y, *args)
+        assert out is y and y._version == 1
+        (y * lib.tensor(cot)).sum().backward()
+        results.append((y.grad_fn.name(), y.detach().numpy(), w.grad.numpy()))
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+            getattr(lib.nn.functional, name)(w, *args)
+    (name0, y0, g0), (name1, y1, g1) = results
+    assert name0 == name1
+    np.testing.assert_allclose(y0, y1, rtol=1e-12)
+    np.testing.assert_allclose(g0, g1, rtol=1e-12)
+
+
+def test_an_in_place_activation_of_a_saved_tensor_fails_backward_as_in_pytorch():
+    for lib in (minigrad, torch):
+        w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        y = w.exp()  # saves its output
+        lib.nn.functional.selu_(y)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+@pytest.mark.parametrize("name", ["relu6", "selu", "celu", "hardswish", "hardsigmoid", "threshold"])
+def test_inplace_true_is_accepted_and_leaves_the_input_as_it_was(name):
+    args = (0.5, 2.0) if name == "threshold" else ()
+    x = minigrad.tensor([-4.0, 0.25, 7.0])
+    y = getattr(F, name)(x, *args, inplace=True)
+    assert x.tolist() == [-4.0, 0.25, 7.0] and x._version == 0
+    np.testing.assert_allclose(y.numpy(), getattr(torch.nn.functional, name)(torch.tensor(x.numpy()), *args).numpy())
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "float16", "float32"])
+@pytest.mark.parametrize("threshold, value", [(1, 20), (0.5, 2.5), (-0.5, -2.7), (-1, 5), (2, -3), (2, 300), (1e30, 0),
+                                              (0, 1e30), (7e4, 0), (1e39, 0)])
+def test_threshold_converts_its_numbers_to_the_input_dtype_as_pytorch(dtype, threshold, value):
+    outcomes = []
+    for lib in (minigrad, torch):
+        x = lib.tensor([-3, 0, 1, 2, 7]).to(getattr(lib, dtype))
+        try:
+            y = lib.nn.functional.threshold(x, threshold, value)
+            outcomes.append((str(y.dtype).split(".")[1], y.tolist()))
+        except RuntimeError as e:
+            outcomes.append(str(e))
+    assert outcomes[0] == outcomes[1]
 
 
 PAD_MODULES = [

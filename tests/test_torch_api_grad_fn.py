@@ -138,7 +138,13 @@ CASES = {
     "binary_cross_entropy": lambda lib, x, w, x3: _nn(lib)[1].binary_cross_entropy(x.sigmoid(), x.detach().sigmoid()),
     "bce_with_logits": lambda lib, x, w, x3: _nn(lib)[1].binary_cross_entropy_with_logits(x, x.detach().sigmoid()),
     **{f: (lambda f: lambda lib, x, w, x3: getattr(_nn(lib)[1], f)(x))(f) for f in (
-        "gelu", "silu", "elu", "leaky_relu", "softplus", "mish", "hardtanh", "logsigmoid", "normalize")},
+        "gelu", "silu", "elu", "leaky_relu", "softplus", "mish", "hardtanh", "logsigmoid", "normalize", "relu6",
+        "selu", "celu", "hardswish", "hardsigmoid", "softsign", "tanhshrink", "softshrink", "hardshrink")},
+    "threshold": lambda lib, x, w, x3: _nn(lib)[1].threshold(x, 0.1, 20.0),
+    # The in-place forms: PyTorch's node of the in-place call has its own overload number.
+    "selu_": lambda lib, x, w, x3: _nn(lib)[1].selu_(x * 1),
+    "celu_": lambda lib, x, w, x3: _nn(lib)[1].celu_(x * 1, 2.0),
+    "threshold_": lambda lib, x, w, x3: _nn(lib)[1].threshold_(x * 1, 0.1, 20.0),
     "cosine_similarity": lambda lib, x, w, x3: _nn(lib)[1].cosine_similarity(x, x * 2),
 }
 
@@ -169,6 +175,9 @@ LAYERS = {
     "MSELoss": lambda lib, x, w, x3: _module(lib, lambda nn: nn.MSELoss(), x, x.detach()),
     "EmbeddingBag": lambda lib, x, w, x3: _module(lib, lambda nn: nn.EmbeddingBag(10, 4), lib.tensor([[0, 2, 1]])),
     "Conv2d": lambda lib, x, w, x3: _module(lib, lambda nn: nn.Conv2d(2, 3, 2), x3[None]),
+    **{m: (lambda m: lambda lib, x, w, x3: _module(lib, lambda nn: getattr(nn, m)(), x))(m) for m in (
+        "ReLU6", "SELU", "CELU", "Hardswish", "Hardsigmoid", "Softsign", "Tanhshrink", "Softshrink", "Hardshrink")},
+    "Threshold": lambda lib, x, w, x3: _module(lib, lambda nn: nn.Threshold(0.1, 20.0), x),
 }
 
 # Where minigrad's graph differs from PyTorch's, so the name does too (docs/from_pytorch.rst lists them).

@@ -23,7 +23,10 @@ from minigrad.ops.embedding import Embedding as _Embedding
 from minigrad.ops.embedding import EmbeddingBagMax as _EmbeddingBagMax
 from minigrad.ops.embedding import EmbeddingBagSum as _EmbeddingBagSum
 from minigrad.ops.embedding import index_array as _index_array
-from minigrad.ops.activations import elu, gelu, hardtanh, leaky_relu, logsigmoid, mish, silu, softplus
+from minigrad.ops.activations import (
+    celu, celu_, elu, gelu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, relu6, selu,
+    selu_, silu, softplus, softshrink, softsign, tanhshrink, threshold, threshold_,
+)
 from minigrad.ops.attention import scaled_dot_product_attention
 from minigrad.random import _numpy_generator
 from minigrad.tensor import Tensor
@@ -37,6 +40,8 @@ __all__ = [
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm",
     "bilinear", "cosine_similarity", "pairwise_distance",
     "softplus", "silu", "elu", "mish", "hardtanh", "logsigmoid",
+    "relu6", "selu", "selu_", "celu", "celu_", "hardswish", "hardsigmoid", "softsign", "tanhshrink", "softshrink",
+    "hardshrink", "threshold", "threshold_",
     "kl_div", "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
     "gaussian_nll_loss", "pad", "normalize",
 ]

@@ -23,7 +23,8 @@ in the module of its family:
 * :mod:`~minigrad.ops.layers` and :mod:`~minigrad.ops.losses` - the fused layers (linear, layer_norm,
   dropout) and losses behind :mod:`minigrad.nn.functional`, which checks their arguments;
 * :mod:`~minigrad.ops.activations` - ``torch.nn.functional``'s activations with their parameters:
-  softplus, logsigmoid, silu, mish, elu, hardtanh, leaky_relu, gelu;
+  softplus, logsigmoid, silu, mish, elu, selu, celu, hardtanh, relu6, leaky_relu, gelu, hardswish,
+  hardsigmoid, softshrink, hardshrink, threshold, softsign, tanhshrink;
 * :mod:`~minigrad.ops.conv`, :mod:`~minigrad.ops.recurrent`, :mod:`~minigrad.ops.attention`,
   :mod:`~minigrad.ops.masking` - convolution, the recurrent time loop, attention, masks;
 * :mod:`~minigrad.ops._promotion` - PyTorch's type promotion, dtype conversion (``to_dtype``)

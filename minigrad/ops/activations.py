@@ -1,6 +1,10 @@
 """The activations of :mod:`minigrad.nn.functional` (softplus, logsigmoid, silu, mish, elu,
-hardtanh, leaky_relu, gelu): each ``Primitive`` (math and VJP in its docstring) beside the
-function that checks the arguments and calls it.
+selu, celu, hardtanh, relu6, leaky_relu, gelu, hardswish, hardsigmoid, softshrink, hardshrink,
+threshold, softsign, tanhshrink): each ``Primitive`` (math and VJP in its docstring) beside the
+function that checks the arguments and calls it. As in PyTorch, ``relu6`` and ``selu`` are
+``hardtanh`` and ``elu`` with fixed parameters, ``celu`` is ELU's primitive under a node name of
+its own, and ``softsign`` and ``tanhshrink`` are compositions of tensor ops. ``selu_``, ``celu_``
+and ``threshold_`` write their result into the input tensor.
 
 A family of its own rather than part of :mod:`minigrad.ops.elementwise`, which holds the
 arithmetic and the functions of ``torch.*`` (``sigmoid``, ``tanh``, ``relu``, ``clamp``);
@@ -20,7 +24,8 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Primitive
-from minigrad.ops._promotion import floating_only, no_bool
+from minigrad.autograd.function import rename_node
+from minigrad.ops._promotion import floating_only, no_bool, torch_dtype_name
 from minigrad.ops.elementwise import erf, masked_grad
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
@@ -143,34 +148,82 @@ def mish(input, inplace: bool = False):
 
 
 class ELU(Primitive):
-    """y = x if x > 0 else α(eˣ − 1).   VJP: x̄ = ȳ if x > 0 else ȳ·α·eˣ.
+    """y = s·x if x > 0 else s·α(e^{i·x} − 1), s the ``scale`` and i the ``input_scale`` (1 for ``elu``).
 
-    eˣ is taken of min(x, 0) (as ``where``), so a large positive x, whose branch is not
-    used, never makes an infinity whose zero gradient would turn into NaN.
+    VJP: x̄ = ȳ·s if x > 0 else ȳ·s·α·i·e^{i·x}.
+
+    ``selu`` is α = 1.6733, s = 1.0507 (the fixed point of Klambauer et al.); ``celu`` is i = 1/α
+    (:class:`CELU`). e^{i·x} is taken of min(x, 0) (as ``where``), so a large positive x, whose
+    branch is not used, never makes an infinity whose zero gradient would turn into NaN.
     """
 
     node_name = "EluBackward0"
 
     @staticmethod
-    def forward(ctx, x, alpha=1.0):
+    def forward(ctx, x, alpha=1.0, scale=1.0, input_scale=1.0):
         ctx.save_for_backward(x)
-        ctx.alpha = alpha
+        ctx.coefficients = (alpha, scale, input_scale)
         neg = np.where(x > 0, 0, x)
-        return _float(np.where(x > 0, x, alpha * np.expm1(neg)), x)
+        return _float(np.where(x > 0, x * scale, (alpha * scale) * np.expm1(neg * input_scale)), x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        # At x = 0 the slope is α (the left branch) but its derivative is 0 (the right one): PyTorch's
-        # values at the kink, at first and second order.
+        alpha, scale, input_scale = ctx.coefficients
+        # At x = 0 the slope is s·α·i (the left branch) but its derivative is 0 (the right one):
+        # PyTorch's values at the kink, at first and second order.
         neg = np.where(x >= 0, 0, x)
-        return np.where(x > 0, grad, grad * (ctx.alpha * np.exp(neg)))
+        return np.where(x > 0, grad * scale, grad * ((alpha * scale * input_scale) * np.exp(neg * input_scale)))
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """x if x > 0 else α(eˣ − 1), elementwise (:class:`ELU`); ``inplace`` is accepted, the result is new."""
     floating_only("elu_cpu", input)
     return ELU.apply(input, alpha=float(alpha))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace: bool = False):
+    """s·x if x > 0 else s·α(eˣ − 1), α = 1.6733 and s = 1.0507 (:class:`ELU` with these α, s);
+    ``inplace`` is accepted, the result is new (``selu_`` writes into the input)."""
+    floating_only("elu_cpu", input)
+    return ELU.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+class CELU(ELU):
+    """:class:`ELU` with input scale i = 1/α: y = max(0, x) + min(0, α(e^{x/α} − 1)), continuously
+    differentiable for every α; the math and the VJP are ELU's. PyTorch names its node apart."""
+
+    node_name = "CeluBackward0"
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):
+    """max(0, x) + min(0, α(e^{x/α} − 1)), elementwise (:class:`CELU`); ``inplace`` is accepted,
+    the result is new (``celu_`` writes into the input)."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    floating_only("elu_cpu", input)
+    return CELU.apply(input, alpha=float(alpha), input_scale=1.0 / alpha)
+
+
+def _in_place(out_of_place, input, node_name, *args):
+    """``out_of_place(input, *args)`` written into ``input`` (its memory, version + 1), its node
+    named as PyTorch names that of the in-place call."""
+    input._check_inplace()
+    return input._inplace(rename_node(out_of_place(input._snapshot(), *args), node_name))
+
+
+def selu_(input):
+    """In place: ``selu(input)`` written into ``input``, which is returned."""
+    return _in_place(selu, input, "EluBackward1")
+
+
+def celu_(input, alpha: float = 1.0):
+    """In place: ``celu(input, alpha)`` written into ``input``, which is returned."""
+    return _in_place(celu, input, "CeluBackward1", alpha)
 
 
 class Hardtanh(Primitive):
@@ -198,6 +251,12 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     if input.dtype.kind == "u" and min(min_val, max_val) < 0:
         raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
+
+
+def relu6(input, inplace: bool = False):
+    """min(max(x, 0), 6): :func:`hardtanh` with bounds 0 and 6, as PyTorch computes it (its node,
+    its gradient 0 at both bounds, integer tensors kept integer); ``inplace`` is accepted, the result is new."""
+    return hardtanh(input, 0.0, 6.0)
 
 
 class LeakyReLU(Primitive):
@@ -297,3 +356,167 @@ def gelu(input, approximate: str = "none"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     floating_only("gelu", input)
     return GELU.apply(input, approximate=approximate)
+
+
+class Hardswish(Primitive):
+    """y = x·min(max(x + 3, 0), 6)/6.
+
+    VJP: x̄ = 0 for x ≤ −3, ȳ for x ≥ 3, ȳ·(x/3 + ½) in between (PyTorch's vectorised
+    kernel: ``0`` and ``ȳ`` at the kinks, NaN at a NaN input).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return np.where(x <= -3, 0, np.where(x >= 3, grad, grad * (x / 3 + 0.5)))
+
+
+def hardswish(input, inplace: bool = False):
+    """x·relu6(x + 3)/6, elementwise (:class:`Hardswish`); ``inplace`` is accepted, the result is new."""
+    floating_only("hardswish_cpu", input)
+    return Hardswish.apply(input)
+
+
+class Hardsigmoid(Primitive):
+    """y = min(max(x + 3, 0), 6)/6.   VJP: x̄ = ȳ/6 for −3 < x < 3, else 0 (also at ±3 and NaN)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return masked_grad(np.logical_and(np.greater(x, -3), np.less(x, 3)), grad / 6)
+
+
+def hardsigmoid(input, inplace: bool = False):
+    """relu6(x + 3)/6, elementwise (:class:`Hardsigmoid`); ``inplace`` is accepted, the result is new."""
+    floating_only("hardsigmoid_cpu", input)
+    return Hardsigmoid.apply(input)
+
+
+def _outside(x, lambd):
+    """x < −λ or x > λ (false at ±λ and at NaN, as PyTorch's vectorised shrink gradients)."""
+    return np.logical_or(np.less(x, -lambd), np.greater(x, lambd))
+
+
+class Softshrink(Primitive):
+    """y = x − λ if x > λ, x + λ if x < −λ, else 0.   VJP: x̄ = ȳ where x < −λ or x > λ, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, lambd=0.5):
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
+        # A NaN fails both comparisons and takes the last branch: NaN in, NaN out, as PyTorch.
+        inside = np.logical_and(x >= -lambd, x <= lambd)
+        return np.where(inside, np.zeros((), x.dtype), np.where(x > 0, x - lambd, x + lambd))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return masked_grad(_outside(x, ctx.lambd), grad)
+
+
+def softshrink(input, lambd: float = 0.5):
+    """x shrunk toward 0 by ``lambd``, and 0 within [−lambd, lambd] (:class:`Softshrink`)."""
+    floating_only("softshrink_check", input)
+    top = float(np.finfo(input.dtype).max)
+    if not 0 <= lambd <= top:
+        raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype {torch_dtype_name(input.dtype)}, "
+                           f"but found {lambd:g}")
+    return Softshrink.apply(input, lambd=float(lambd))
+
+
+class Hardshrink(Primitive):
+    """y = x if x < −λ or x > λ, else 0.   VJP: x̄ = ȳ where x < −λ or x > λ, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, lambd=0.5):
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
+        inside = np.logical_and(x >= -lambd, x <= lambd)  # (false at NaN: NaN is kept)
+        return np.where(inside, np.zeros((), x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return masked_grad(_outside(x, ctx.lambd), grad)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    """x where ``|x| > lambd``, else 0 (:class:`Hardshrink`); a negative ``lambd`` keeps every x, as in PyTorch."""
+    floating_only("hardshrink_cpu", input)
+    return Hardshrink.apply(input, lambd=float(lambd))
+
+
+class Threshold(Primitive):
+    """y = v if x ≤ θ else x.   VJP: x̄ = 0 where x ≤ θ, ȳ elsewhere (also at a NaN x or θ)."""
+
+    @staticmethod
+    def forward(ctx, x, threshold=0.0, value=0.0):
+        ctx.save_for_backward(x)
+        ctx.threshold = threshold
+        return np.where(x <= threshold, value, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return masked_grad(np.logical_not(np.less_equal(x, ctx.threshold)), grad)
+
+
+_C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int32": "int"}
+
+
+def _scalar_of(dtype, number):
+    """``number`` converted to ``dtype`` as PyTorch converts a number argument of a kernel: an error
+    where it would overflow; a float truncated toward 0 for an integer dtype; a negative integer
+    wrapped around for an unsigned dtype (down to −max, the range PyTorch accepts there)."""
+    number = number.item() if hasattr(number, "item") else number
+    if dtype.kind == "f":
+        if not math.isfinite(number) or abs(number) <= float(np.finfo(dtype).max):
+            return dtype.type(number)
+    else:
+        top = int(np.iinfo(dtype).max)
+        wraps = dtype.kind == "u" and isinstance(number, (int, np.integer))
+        low = -top if wraps else int(np.iinfo(dtype).min)
+        if math.isfinite(number) and low <= number <= top:
+            return dtype.type(int(number) % (top + 1) if wraps else int(number))
+    raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES.get(dtype.name, dtype.name + '_t')} "
+                       "without overflow")
+
+
+def _thresholded(input, threshold, value):
+    no_bool(input, '"threshold_cpu" not implemented for \'Bool\'', NotImplementedError)
+    dtype = np.dtype(input.dtype)
+    # PyTorch compares float16 in float32 (its "opmath" type): a threshold beyond float16's range is allowed.
+    compared_in = np.dtype(np.float32) if dtype == np.float16 else dtype
+    return Threshold.apply(input, threshold=_scalar_of(compared_in, threshold), value=_scalar_of(dtype, value))
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """x where x > ``threshold``, else ``value`` (:class:`Threshold`); integer tensors stay integer,
+    with ``threshold`` and ``value`` converted to their dtype as PyTorch converts them. ``inplace``
+    is accepted, the result is new (``threshold_`` writes into the input)."""
+    return _thresholded(input, threshold, value)
+
+
+def threshold_(input, threshold: float, value: float):
+    """In place: ``threshold(input, threshold, value)`` written into ``input``, which is returned."""
+    return _in_place(_thresholded, input, "ThresholdBackward1", threshold, value)
+
+
+def softsign(input):
+    """x/(1 + ``|x|``), elementwise: a composition of tensor ops, as PyTorch's (its node is the division's)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """x − tanh x, elementwise: a composition of tensor ops, as PyTorch's (its node is the subtraction's)."""
+    return input - input.tanh()
