@@ -388,7 +388,10 @@ def test_hardsigmoid_slope_is_one_sixth_inside_and_zero_at_and_beyond_three():
     assert x.grad.tolist() == [0.0, 0.0, 1 / 6, 1 / 6, 1 / 6, 0.0, 0.0, 0.0]
 
 
-@pytest.mark.parametrize("name, args", [("selu_", ()), ("celu_", (2.0,)), ("threshold_", (0.5, -7.0))])
+@pytest.mark.parametrize("name, args", [
+    ("selu_", ()), ("celu_", (2.0,)), ("threshold_", (0.5, -7.0)), ("relu_", ()), ("elu_", (2.0,)),
+    ("hardtanh_", (-1.0, 1.0)), ("leaky_relu_", (0.2,)),
+])
 def test_in_place_activations_write_into_the_input_with_torchs_gradient_and_node(name, args):
     x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     cot = np.array([1.0, 2.0, 3.0, 4.0, 5.0])

@@ -145,6 +145,8 @@ CASES = {
     "selu_": lambda lib, x, w, x3: _nn(lib)[1].selu_(x * 1),
     "celu_": lambda lib, x, w, x3: _nn(lib)[1].celu_(x * 1, 2.0),
     "threshold_": lambda lib, x, w, x3: _nn(lib)[1].threshold_(x * 1, 0.1, 20.0),
+    **{f: (lambda f: lambda lib, x, w, x3: getattr(_nn(lib)[1], f)(x * 1))(f) for f in (
+        "relu_", "elu_", "hardtanh_", "leaky_relu_")},
     "cosine_similarity": lambda lib, x, w, x3: _nn(lib)[1].cosine_similarity(x, x * 2),
 }
 

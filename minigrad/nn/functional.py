@@ -24,8 +24,8 @@ from minigrad.ops.embedding import EmbeddingBagMax as _EmbeddingBagMax
 from minigrad.ops.embedding import EmbeddingBagSum as _EmbeddingBagSum
 from minigrad.ops.embedding import index_array as _index_array
 from minigrad.ops.activations import (
-    celu, celu_, elu, gelu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, relu6, selu,
-    selu_, silu, softplus, softshrink, softsign, tanhshrink, threshold, threshold_,
+    celu, celu_, elu, elu_, gelu, hardshrink, hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_,
+    logsigmoid, mish, relu6, selu, selu_, silu, softplus, softshrink, softsign, tanhshrink, threshold, threshold_,
 )
 from minigrad.ops.attention import scaled_dot_product_attention
 from minigrad.random import _numpy_generator
@@ -41,7 +41,7 @@ __all__ = [
     "bilinear", "cosine_similarity", "pairwise_distance",
     "softplus", "silu", "elu", "mish", "hardtanh", "logsigmoid",
     "relu6", "selu", "selu_", "celu", "celu_", "hardswish", "hardsigmoid", "softsign", "tanhshrink", "softshrink",
-    "hardshrink", "threshold", "threshold_",
+    "hardshrink", "threshold", "threshold_", "relu_", "elu_", "hardtanh_", "leaky_relu_",
     "kl_div", "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
     "gaussian_nll_loss", "pad", "normalize",
 ]
@@ -78,8 +78,14 @@ def _size(shape) -> str:
 
 # -- activations ---------------------------------------------------------------------
 def relu(input, inplace: bool = False):
-    """max(x, 0), elementwise (``inplace`` is accepted and ignored: the result is a new tensor)."""
+    """max(x, 0), elementwise (``inplace`` is accepted and ignored: the result is a new tensor;
+    ``relu_`` writes into the input)."""
     return _ops.relu(input)
+
+
+def relu_(input):
+    """In place: ``relu(input)`` written into ``input``, which is returned (``input.relu_()``)."""
+    return input.relu_()
 
 
 def sigmoid(input):

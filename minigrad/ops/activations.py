@@ -3,8 +3,9 @@ selu, celu, hardtanh, relu6, leaky_relu, gelu, hardswish, hardsigmoid, softshrin
 threshold, softsign, tanhshrink): each ``Primitive`` (math and VJP in its docstring) beside the
 function that checks the arguments and calls it. As in PyTorch, ``relu6`` and ``selu`` are
 ``hardtanh`` and ``elu`` with fixed parameters, ``celu`` is ELU's primitive under a node name of
-its own, and ``softsign`` and ``tanhshrink`` are compositions of tensor ops. ``selu_``, ``celu_``
-and ``threshold_`` write their result into the input tensor.
+its own, and ``softsign`` and ``tanhshrink`` are compositions of tensor ops. The functions named
+with a trailing underscore (``elu_``, ``selu_``, ``celu_``, ``hardtanh_``, ``leaky_relu_``,
+``threshold_``) write their result into the input tensor.
 
 A family of its own rather than part of :mod:`minigrad.ops.elementwise`, which holds the
 arithmetic and the functions of ``torch.*`` (``sigmoid``, ``tanh``, ``relu``, ``clamp``);
@@ -177,9 +178,15 @@ class ELU(Primitive):
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
-    """x if x > 0 else α(eˣ − 1), elementwise (:class:`ELU`); ``inplace`` is accepted, the result is new."""
+    """x if x > 0 else α(eˣ − 1), elementwise (:class:`ELU`); ``inplace`` is accepted, the result is new
+    (``elu_`` writes into the input)."""
     floating_only("elu_cpu", input)
     return ELU.apply(input, alpha=float(alpha))
+
+
+def elu_(input, alpha: float = 1.0):
+    """In place: ``elu(input, alpha)`` written into ``input``, which is returned."""
+    return _in_place(elu, input, "EluBackward1", alpha)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -253,6 +260,11 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
 
 
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
+    """In place: ``hardtanh(input, min_val, max_val)`` written into ``input``, which is returned."""
+    return _in_place(hardtanh, input, "HardtanhBackward0", min_val, max_val)
+
+
 def relu6(input, inplace: bool = False):
     """min(max(x, 0), 6): :func:`hardtanh` with bounds 0 and 6, as PyTorch computes it (its node,
     its gradient 0 at both bounds, integer tensors kept integer); ``inplace`` is accepted, the result is new."""
@@ -281,6 +293,11 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     and ignored: the result is a new tensor)."""
     floating_only("leaky_relu", input)
     return LeakyReLU.apply(input, negative_slope=float(negative_slope))
+
+
+def leaky_relu_(input, negative_slope: float = 0.01):
+    """In place: ``leaky_relu(input, negative_slope)`` written into ``input``, which is returned."""
+    return _in_place(leaky_relu, input, "LeakyReluBackward1", negative_slope)
 
 
 class GELU(Primitive):
