@@ -28,7 +28,7 @@ from minigrad.ops import (
     frac, ge, gt, isclose, isfinite, isinf, isnan, le, log1p, log2, log10, lt, nan_to_num, ne, reciprocal,
     remainder, round, rsqrt, sign, square, tan, trunc,
 )
-from minigrad.ops import diag, flip, narrow, norm, outer, repeat_interleave, roll, unflatten
+from minigrad.ops import diag, flip, narrow, norm, outer, repeat_interleave, roll, unbind, unflatten
 from minigrad import linalg
 from minigrad.ops import (
     addmm, argsort, bmm, cumprod, cumsum, einsum, gather, index_add, index_select, mm, return_types, scatter,

@@ -943,6 +943,15 @@ class Tensor:
     def chunk(self, chunks: int, dim: int = 0):
         return _ops.chunk(self, chunks, dim)
 
+    def unbind(self, dim: int = 0):
+        return _ops.unbind(self, dim)
+
+    def __iter__(self):
+        # As PyTorch's: the rows are ``unbind(0)``, one node for them all (``q, k, v = x``).
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_ops.unbind(self, 0))
+
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 

@@ -189,6 +189,12 @@ def stack_samples(draw):
     return Sample(xs, {"dim": draw(st.integers(-len(shape) - 1, len(shape)))})
 
 
+def _parts(draw, count):
+    """Which of ``count`` pieces an entry joins, in order: repeats allowed and some left out,
+    so that a piece may get no gradient, or the sum of two."""
+    return draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=count + 1))
+
+
 @st.composite
 def split_samples(draw):
     x = draw(A(nonscalar))
@@ -196,10 +202,9 @@ def split_samples(draw):
     n = x.shape[dim]
     if draw(st.booleans()):
         size = draw(st.integers(1, n))
-        parts = -(-n // size)
-        return Sample((x,), {"split_size_or_sections": size, "dim": dim, "part": draw(st.integers(0, parts - 1))})
+        return Sample((x, size), {"dim": dim, "parts": _parts(draw, -(-n // size))})
     cut = draw(st.integers(0, n))
-    return Sample((x,), {"split_size_or_sections": [cut, n - cut], "dim": dim, "part": draw(st.integers(0, 1))})
+    return Sample((x, [cut, n - cut]), {"dim": dim, "parts": _parts(draw, 2)})
 
 
 @st.composite
@@ -207,8 +212,24 @@ def chunk_samples(draw):
     x = draw(A(nonscalar))
     dim = draw(st.integers(-x.ndim, x.ndim - 1))
     chunks = draw(st.integers(1, 4))
-    parts = -(-x.shape[dim] // -(-x.shape[dim] // chunks))
-    return Sample((x,), {"chunks": chunks, "dim": dim, "part": draw(st.integers(0, parts - 1))})
+    count = len(range(0, x.shape[dim], -(-x.shape[dim] // chunks)))
+    return Sample((x, chunks), {"dim": dim, "parts": _parts(draw, count)})
+
+
+@st.composite
+def unbind_samples(draw):
+    x = draw(A(nonscalar))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    return Sample((x,), {"dim": dim, "parts": _parts(draw, x.shape[dim])})
+
+
+def pieces_op(lib, method, join):
+    """``x.method(*args, **kwargs)``, its pieces ``parts`` joined into one tensor (``lib.cat`` or
+    ``lib.stack`` along dim): one call of the op, whose outputs each get the gradient of their uses."""
+    def op(x, *args, parts, **kwargs):
+        pieces = getattr(x, method)(*args, **kwargs)
+        return join([pieces[k] for k in parts], kwargs["dim"])
+    return op
 
 
 @st.composite
@@ -475,12 +496,20 @@ OPS = [
                     _e(np.ones(()), np.ones(()), dim=0, error=RuntimeError, match="zero-dimensional")]),
     OpInfo("stack", lambda *xs, dim: minigrad.stack(xs, dim), lambda *xs, dim: torch.stack(xs, dim), stack_samples, (S.Stack,),
            lambda: [_e(np.ones((2, 3)), np.ones((3, 2)), dim=0, error=RuntimeError, match="equal size")]),
-    OpInfo("split", lambda x, split_size_or_sections, dim, part: x.split(split_size_or_sections, dim)[part],
-           lambda x, split_size_or_sections, dim, part: x.split(split_size_or_sections, dim)[part],
-           split_samples, (I.GetItem,),
-           lambda: [_e(np.ones((2, 3)), [1, 1], 1, 0, error=RuntimeError, match="sum exactly to 3")]),
-    OpInfo("chunk", lambda x, chunks, dim, part: x.chunk(chunks, dim)[part],
-           lambda x, chunks, dim, part: x.chunk(chunks, dim)[part], chunk_samples, (I.GetItem,)),
+    # split, chunk, unbind: several outputs, from one node
+    OpInfo("split", pieces_op(minigrad, "split", minigrad.cat), pieces_op(torch, "split", torch.cat), split_samples,
+           (S.Split, S.SplitWithSizes, S.Cat),
+           lambda: [_e(np.ones((2, 3)), [1, 1], dim=1, parts=[0], error=RuntimeError, match="sum exactly to 3"),
+                    _e(np.ones((2, 3)), [4, -1], dim=1, parts=[0], error=RuntimeError, match="only non-negative entries"),
+                    _e(np.ones((2, 3)), 0, dim=1, parts=[0], error=RuntimeError, match="split_size can only be 0"),
+                    _e(np.ones(()), 1, dim=0, parts=[0], error=RuntimeError, match="at least a 1-dimensional")]),
+    OpInfo("chunk", pieces_op(minigrad, "chunk", minigrad.cat), pieces_op(torch, "chunk", torch.cat), chunk_samples,
+           (S.Split, S.Cat),
+           lambda: [_e(np.ones((2, 3)), 0, dim=1, parts=[0], error=RuntimeError, match="greater than 0")]),
+    OpInfo("unbind", pieces_op(minigrad, "unbind", minigrad.stack), pieces_op(torch, "unbind", torch.stack),
+           unbind_samples, (S.Unbind, S.Stack),
+           lambda: [_e(np.ones(()), dim=0, parts=[0], error=IndexError, match="no dimensions"),
+                    _e(np.ones((2, 3)), dim=2, parts=[0], error=IndexError, match="Dimension out of range")]),
     # -- indexing ------------------------------------------------------------------
     OpInfo("getitem", getitem_op(minigrad), getitem_op(torch), getitem_samples, (I.GetItem,),
            lambda: [_e(np.ones((2, 3)), index=(0, 3), error=IndexError, match="out of bounds"),

@@ -175,7 +175,8 @@ def _call_backward(node: Node, grad, retain_graph: bool, create_graph: bool) -> 
 
 
 def _add(a, b):
-    """Out-of-place sum of two gradients, dense or row-sparse (never mutates either)."""
+    """Out-of-place sum of two gradients, dense or row-sparse (never mutates either; the
+    packs of a multi-output node's output gradients are the engine's own: see _OutputGrads)."""
     if isinstance(a, SparseTensor):
         return a + b
     if isinstance(b, SparseTensor):
@@ -186,7 +187,7 @@ def _add(a, b):
 def _check_gradient(node: Node, i: int, g):
     """Input ``i``'s gradient from ``node``, summed to the input's shape and cast to its dtype."""
     shape, dtype = node.input_meta[i]
-    if type(g) is _OutputGrads:  # an output's gradient on its way to a multi-output Function
+    if type(g) is _OutputGrads:  # an output's gradient on its way to the node that made several outputs
         return g
     if isinstance(g, SparseTensor):
         if g.shape != shape:

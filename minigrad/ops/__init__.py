@@ -12,7 +12,7 @@ in the module of its family:
   isinf, isfinite, all, any (not differentiable);
 * :mod:`~minigrad.ops.reduction` - sum, mean, max, min, amax, amin, var, std, logsumexp, argmax, argmin;
 * :mod:`~minigrad.ops.shape` - reshape, flatten, squeeze, unsqueeze, transpose, permute, expand,
-  cat, stack, split, chunk, flip, roll, narrow, repeat, repeat_interleave, diag;
+  cat, stack, split, chunk, unbind, flip, roll, narrow, repeat, repeat_interleave, diag;
 * :mod:`~minigrad.ops.linalg` - matmul, mm, bmm, addmm, einsum, outer, norm (and ``minigrad.linalg``);
   :mod:`~minigrad.ops.softmax` - softmax, log_softmax;
 * :mod:`~minigrad.ops.indexing` - getitem, setitem, and the gather / index-add kernels as ops;
@@ -54,7 +54,7 @@ from minigrad.ops.reduction import (
 )
 from minigrad.ops.shape import (
     broadcast_to, cat, chunk, diag, expand, flatten, flip, narrow, permute, repeat, repeat_interleave, reshape,
-    roll, split, squeeze, stack, transpose, unflatten, unsqueeze,
+    roll, split, squeeze, stack, transpose, unbind, unflatten, unsqueeze,
 )
 from minigrad.ops.scan import cumprod, cumsum
 from minigrad.ops.softmax import log_softmax, softmax

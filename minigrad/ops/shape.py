@@ -4,6 +4,7 @@ Beside each ``Primitive`` sit the public functions that call it (``reshape`` wit
 ``flatten``/``squeeze``/``unsqueeze``, ``permute`` with ``transpose``, ...)."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -343,8 +344,103 @@ def stack(tensors, dim: int = 0):
     return Stack.apply(dim_index(dim, tensors[0].ndim + 1), *tensors)
 
 
+def _gradient_of_pieces(ctx, grads, pieces, join):
+    """x̄ for the pieces ``x[pieces[k]]`` of a partition of x, whose gradients are ``grads``.
+
+    First order (arrays): each piece's gradient is written once into one array
+    of x's shape, and zeros only where no gradient arrived. Recording (tensors,
+    ``create_graph``): ``join`` (``np.stack`` or ``np.concatenate`` along the
+    dimension) of the gradients, zeros for a piece that received none, so that
+    x̄ is differentiable again.
+    """
+    if all(g is None or type(g) is np.ndarray for g in grads):
+        x_grad = np.empty(ctx.in_shape, ctx.dtype)
+        for index, g in zip(pieces, grads):
+            x_grad[index] = 0 if g is None else g
+        return x_grad
+    zeros = np.zeros(ctx.in_shape, ctx.dtype)
+    return join([zeros[index] if g is None else g for index, g in zip(pieces, grads)], axis=ctx.dim)
+
+
+class Unbind(Primitive):
+    """yₖ = x[..., k, ...] for every k along ``dim`` (views of x, one dimension fewer).
+
+    VJP: x̄ = the ȳₖ stacked along ``dim`` (:func:`stack`, zeros for a yₖ that
+    received no gradient); stack's VJP is this op again.
+    """
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim, ctx.in_shape, ctx.dtype = dim, x.shape, x.dtype
+        rows = np.moveaxis(x, dim, 0)
+        return tuple(rows[k, ...] for k in range(rows.shape[0]))  # (``...``: a 0-d view, not a NumPy scalar)
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.dim
+        pieces = [lead + (k,) for k in range(ctx.in_shape[ctx.dim])]
+        return _gradient_of_pieces(ctx, list(grad), pieces, np.stack), None
+
+
+def unbind(input, dim: int = 0):
+    """The slices of ``input`` along ``dim``, each without that dimension (:class:`Unbind`).
+
+    ``q, k, v = x`` iterates ``x``, which is ``x.unbind(0)``: one node for all the slices.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, default 0
+
+    Returns
+    -------
+    tuple of Tensor
+        Views of ``input``.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.unbind(minigrad.tensor([[1, 2], [3, 4]]), 1)
+    (tensor([1, 3]), tensor([2, 4]))
+    """
+    if input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return Unbind.apply(input, dim_index(dim, input.ndim))
+
+
+class Split(Primitive):
+    """yₖ = x[..., sₖ:sₖ + sizes[k], ...] along ``dim``, sₖ = sizes[0] + ... + sizes[k-1] (views of x).
+
+    VJP: x̄ = the ȳₖ concatenated along ``dim`` (:func:`cat`, zeros for a yₖ that
+    received no gradient); cat's VJP is this op again.
+    """
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.sizes, ctx.dim, ctx.in_shape, ctx.dtype = sizes, dim, x.shape, x.dtype
+        return tuple(x[index] for index in _split_pieces(sizes, dim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _gradient_of_pieces(ctx, list(grad), _split_pieces(ctx.sizes, ctx.dim), np.concatenate), None, None
+
+
+class SplitWithSizes(Split):
+    """:class:`Split` given the list of sizes (PyTorch names its node apart)."""
+
+
+def _split_pieces(sizes, dim: int) -> list:
+    lead = (slice(None),) * dim
+    stops = itertools.accumulate(sizes)
+    return [lead + (slice(stop - size, stop),) for size, stop in zip(sizes, stops)]
+
+
 def split(input, split_size_or_sections, dim: int = 0):
-    """Split into pieces along ``dim``, each a differentiable slice (:func:`~minigrad.ops.indexing.getitem`).
+    """Split into pieces along ``dim`` (:class:`Split`, or :class:`SplitWithSizes` for a list of sizes).
 
     Parameters
     ----------
@@ -356,31 +452,42 @@ def split(input, split_size_or_sections, dim: int = 0):
     Returns
     -------
     tuple of Tensor
+        Views of ``input``.
+
+    Examples
+    --------
+    >>> import minigrad
+    >>> minigrad.split(minigrad.tensor([1, 2, 3, 4, 5]), 2)
+    (tensor([1, 2]), tensor([3, 4]), tensor([5]))
     """
+    if input.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = dim_index(dim, input.ndim)
     n = input.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
         if step < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
-        if step == 0:
-            if n:
-                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-            return (input,)
-        sizes = [min(step, n - s) for s in range(0, n, step)] or [0]
-    else:
-        sizes = list(split_size_or_sections)
-        if sum(sizes) != n:
-            raise RuntimeError(
-                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
-                f"dimension {d}), but got split_sizes={sizes}"
-            )
-    out, start = [], 0
-    for size in sizes:
-        index = (slice(None),) * d + (slice(start, start + size),)
-        out.append(rename_node(getitem(input, index), "SplitBackward0"))
-        start += size
-    return tuple(out)
+        if step == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        sizes = tuple(min(step, n - s) for s in range(0, n, step)) if n else (0,)
+        return Split.apply(input, sizes, d)
+    if not isinstance(split_size_or_sections, (list, tuple)) or not all(
+        isinstance(s, (int, np.integer)) for s in split_size_or_sections
+    ):
+        raise TypeError("split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not "
+                        f"{type(split_size_or_sections).__name__}")
+    sizes = tuple(int(s) for s in split_size_or_sections)
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes={list(sizes)}"
+        )
+    if sum(sizes) != n:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+            f"dimension {d}), but got split_sizes={list(sizes)}"
+        )
+    return SplitWithSizes.apply(input, sizes, d)
 
 
 def chunk(input, chunks: int, dim: int = 0):
@@ -395,11 +502,18 @@ def chunk(input, chunks: int, dim: int = 0):
     Returns
     -------
     tuple of Tensor
+        Views of ``input``; fewer than ``chunks`` when pieces of ``ceil(n / chunks)``
+        cover the dimension sooner, as in PyTorch.
     """
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    n = input.shape[dim_index(dim, input.ndim)]
-    return split(input, max(1, -(-n // chunks)), dim)
+    d = dim_index(dim, input.ndim)
+    n = input.shape[d]
+    if n == 0:  # (as PyTorch: ``chunks`` empty pieces, where split(0) would give one)
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 # -- compositions: each moves elements with the ops above (or indexing), so its gradient
