@@ -937,8 +937,8 @@ class Tensor:
     def broadcast_to(self, shape):
         return _ops.broadcast_to(self, tuple(shape))
 
-    def split(self, split_size_or_sections, dim: int = 0):
-        return _ops.split(self, split_size_or_sections, dim)
+    def split(self, split_size, dim: int = 0):
+        return _ops.split(self, split_size, dim)
 
     def chunk(self, chunks: int, dim: int = 0):
         return _ops.chunk(self, chunks, dim)

@@ -244,3 +244,50 @@ def test_a_0d_tensor_rejects_dims_other_than_0_and_minus_1():
     with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)"):
         minigrad.tensor(1.0).softmax(1)
     assert minigrad.tensor(2.0).argmax(0).item() == 0
+
+
+def test_iterating_a_tensor_gives_its_rows_from_one_unbind_node_as_pytorch():
+    x = minigrad.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    t = torch.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    (q, k, v), (tq, tk, tv) = x * 1, t * 1
+    assert type(q.grad_fn).__name__ == type(tq.grad_fn).__name__ == "UnbindBackward0"
+    assert q.grad_fn.next_functions[0] is k.grad_fn.next_functions[0]  # the op's one node
+    (q * 2 + v * v).sum().backward()  # k unused: its rows of x.grad are zeros
+    (tq * 2 + tv * tv).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    assert [r.tolist() for r in minigrad.tensor([1.0, 2.0])] == [1.0, 2.0]
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        iter(minigrad.tensor(1.0))
+
+
+def test_pieces_of_split_and_unbind_are_views_sharing_the_version_counter():
+    x = minigrad.tensor(np.arange(6.0).reshape(2, 3))
+    a, b = x.split([1, 1])
+    row = x.unbind(0)[1]
+    x.add_(1)
+    assert a._version == row._version == x._version == 1
+    assert a.tolist() == [[1.0, 2.0, 3.0]] and row.tolist() == [4.0, 5.0, 6.0]
+    y = minigrad.tensor(np.ones((2, 3)), requires_grad=True) * 1
+    first, _ = y.unbind(0)
+    with pytest.raises(RuntimeError, match="in-place operation on a view"):
+        first.mul_(2)
+
+
+@pytest.mark.parametrize("n, chunks", [(0, 3), (5, 4), (6, 4), (2, 5)])
+def test_chunk_gives_pytorchs_number_of_pieces_and_sizes(n, chunks):
+    got = minigrad.zeros(n, 2, requires_grad=True).chunk(chunks)
+    want = torch.zeros(n, 2, requires_grad=True).chunk(chunks)
+    assert [p.shape for p in got] == [tuple(p.shape) for p in want]
+    assert [p.grad_fn.name() for p in got] == [p.grad_fn.name() for p in want]
+
+
+def test_hooks_and_retain_grad_on_a_piece_see_that_piece_s_gradient():
+    x = minigrad.tensor(np.ones((3, 2)), requires_grad=True)
+    a, b, c = x.split(1)
+    seen = []
+    a.register_hook(lambda g: seen.append(g.tolist()) or g * 10)
+    b.retain_grad()
+    (a.sum() + 2 * b.sum() + 2 * a.sum()).backward()
+    assert seen == [[[3.0, 3.0]]]
+    assert b.grad.tolist() == [[2.0, 2.0]]
+    assert x.grad.tolist() == [[30.0, 30.0], [2.0, 2.0], [0.0, 0.0]]
