@@ -261,7 +261,8 @@ def broadcast_to(input, shape):
 
 
 class Cat(Primitive):
-    """y = the inputs joined along ``dim``.   VJP: each input gets its slice of ȳ.
+    """y = the inputs joined along ``dim``.   VJP: each input gets its slice of ȳ (``np.split``:
+    views of an array, one :class:`Split` of a tensor, whose VJP is this op again).
 
     Called as ``Cat.apply(dim, *tensors)`` so that every tensor is a positional input.
     """
@@ -310,7 +311,9 @@ def cat(tensors, dim: int = 0):
 
 
 class Stack(Primitive):
-    """y = the inputs stacked along a new dimension ``dim``.   VJP: input k gets ȳ indexed at k along dim."""
+    """y = the inputs stacked along a new dimension ``dim``.   VJP: input k gets ȳ indexed at k along dim
+    (the rows of ȳ with dim moved first: views of an array, one :class:`Unbind` of a tensor, whose VJP is
+    this op again)."""
 
     @staticmethod
     def forward(ctx, dim, *xs):
@@ -319,8 +322,7 @@ class Stack(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        lead = (slice(None),) * ctx.dim
-        return (None,) + tuple(grad[lead + (k,)] for k in range(np.shape(grad)[ctx.dim]))
+        return (None,) + tuple(np.moveaxis(grad, ctx.dim, 0))
 
 
 def stack(tensors, dim: int = 0):
@@ -366,7 +368,7 @@ class Unbind(Primitive):
     """yₖ = x[..., k, ...] for every k along ``dim`` (views of x, one dimension fewer).
 
     VJP: x̄ = the ȳₖ stacked along ``dim`` (:func:`stack`, zeros for a yₖ that
-    received no gradient); stack's VJP is this op again.
+    received no gradient); :class:`Stack`'s VJP is this op again.
     """
 
     is_view = True
@@ -414,7 +416,7 @@ class Split(Primitive):
     """yₖ = x[..., sₖ:sₖ + sizes[k], ...] along ``dim``, sₖ = sizes[0] + ... + sizes[k-1] (views of x).
 
     VJP: x̄ = the ȳₖ concatenated along ``dim`` (:func:`cat`, zeros for a yₖ that
-    received no gradient); cat's VJP is this op again.
+    received no gradient); :class:`Cat`'s VJP is this op again.
     """
 
     is_view = True
