@@ -429,7 +429,8 @@ def _several_outputs(cls, ctx, outs: tuple, args, others) -> tuple:
     x's shape each, wrote its slice, and the engine summed the three; one backward
     writes each piece's gradient once into one array. The unpack and its backward
     went from 5.3 to 2.4 ms per block (x's gradient alone, without unpacking: 2.4 ms),
-    the training step from 1 to 0.97.
+    and the whole training step takes 3% less time.
+
     Outputs of a view op that share the first input's memory share its version
     counter, as a single output does.
     """
