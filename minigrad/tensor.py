@@ -8,6 +8,7 @@ forward to those, so there is exactly one definition of each op.
 """
 from __future__ import annotations
 
+import numbers
 import weakref
 
 import numpy as np
@@ -951,6 +952,12 @@ class Tensor:
         if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(_ops.unbind(self, 0))
+
+    def __contains__(self, element) -> bool:
+        # As PyTorch's: whether any element equals it (broadcast), not a search through the rows.
+        if isinstance(element, (Tensor, numbers.Number)):
+            return bool((element == self).any().item())
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)

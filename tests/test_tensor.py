@@ -260,6 +260,15 @@ def test_iterating_a_tensor_gives_its_rows_from_one_unbind_node_as_pytorch():
         iter(minigrad.tensor(1.0))
 
 
+@pytest.mark.parametrize("element", [2.0, 7, np.int64(3), minigrad.tensor(4.0), minigrad.tensor([[9.0, 1.0]]), float("nan")])
+def test_in_asks_whether_any_element_equals_as_pytorch(element):
+    values = np.array([[1.0, 2.0], [3.0, 4.0]])
+    t_element = torch.tensor(element.numpy()) if isinstance(element, minigrad.Tensor) else element
+    assert (element in minigrad.tensor(values)) is (t_element in torch.tensor(values))
+    with pytest.raises(RuntimeError, match="only supports Tensor or scalar, but you passed in a <class 'str'>"):
+        "a" in minigrad.tensor(values)  # noqa: B015
+
+
 def test_pieces_of_split_and_unbind_are_views_sharing_the_version_counter():
     x = minigrad.tensor(np.arange(6.0).reshape(2, 3))
     a, b = x.split([1, 1])
