@@ -3,7 +3,7 @@
 Given root tensors and their gradients, the engine
 
 1. counts, for every reachable :class:`Node`, how many edges lead into it
-   (an explicit stack, no recursion, so a 100,000-op chain is fine);
+   (an explicit stack, no recursion, so a 20,000-op chain is fine);
 2. runs each node's ``backward`` only once all of its consumers have sent
    their gradient (Kahn's algorithm), so a node used twice - a diamond - sees
    the *sum* of its output gradients;
