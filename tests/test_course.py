@@ -1,7 +1,7 @@
 """The course kit: task list, student copies, grading, the mutant catalogue.
 
-The full checks (grade the solution, a fresh copy and every task alone; grade
-every mutant; the Cython set) run one pytest subprocess each and take minutes;
+The full checks (grade the solution, measuring the course map, and a fresh copy;
+grade every mutant; the Cython set) run one grading run each and take minutes;
 deselect them locally with ``-k "not full_check"``. CI runs them.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minigrad import course
-from minigrad.course import _build, _mutants, _spec
+from minigrad.course import _build, _grade, _mutants, _spec
 from minigrad.course._leaks import find_leaks
 from minigrad.course.__main__ import main as cli
 
@@ -370,37 +370,63 @@ def _submission(path, files):
     return path
 
 
-def test_full_check_each_task_is_graded_on_its_own_functions_alone(tmp_path, monkeypatch):
-    """100 % on the solution, 0 on a fresh copy; a task solved alone (every other task stubbed) scores
-    full marks, and a task stubbed alone scores 0 on itself and costs no other task a point."""
-    for k in ("PYTHONPATH", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
-        monkeypatch.delenv(k, raising=False)
+def test_each_task_is_graded_on_its_own_functions_alone(tmp_path):
+    """A submission with one task solved (every other stubbed) hands the grader that task's solution
+    bodies and every other task's stubs, one with one task stubbed the reverse: a task's grade is
+    made from its own functions alone, so the full check below settles every such submission."""
     starter = SETS["starter"]
-    tasks = [t for t in starter.tasks if EXAMPLES_EXTRA or not t.tests[0].startswith("tests/test_examples.py")]
-    ids = [t.id for t in tasks]
-    fresh = course.build("starter", tmp_path / "student", only=ids)
+    tasks = list(starter.tasks)
     paths = sorted({target.split("::")[0] for t in tasks for target in t.targets})
     solution_text = {p: (ROOT / p).read_text(encoding="utf-8") for p in paths}
-    alone, stubbed = [], []
+    solved = {u.task.id: u.key() for u in _grade.submission_units(ROOT, tasks)}
+    fresh = {u.task.id: u.key() for u in _grade.submission_units(_submission(tmp_path / "fresh", _build.stubbed_files(ROOT, tasks)), tasks)}
+    assert all(solved[t.id] != fresh[t.id] for t in tasks)
+    # The tasks whose targets share a file with another task's, where a slip in reading one
+    # function's body out of a shared file would show (the first of them in each such file).
+    by_file = {}
     for t in tasks:
+        for target in t.targets:
+            by_file.setdefault(target.split("::")[0], {})[t.id] = t
+    chosen = {next(iter(ts.values())).id: next(iter(ts.values())) for ts in by_file.values() if len(ts) > 1}.values()
+    assert len(chosen) >= 5
+    for t in chosen:
         others = _build.stubbed_files(ROOT, [u for u in tasks if u is not t])
-        alone.append(_submission(tmp_path / f"alone-{t.id}", {p: others.get(p, solution_text[p]) for p in paths}))
+        alone = _submission(tmp_path / f"alone-{t.id}", {p: others.get(p, solution_text[p]) for p in paths})
+        assert [u.key() for u in _grade.submission_units(alone, tasks)] == [
+            solved[u.id] if u is t else fresh[u.id] for u in tasks], t.id
         mine = _build.stubbed_files(ROOT, [t])
-        stubbed.append(_submission(tmp_path / f"stubbed-{t.id}", {p: mine.get(p, solution_text[p]) for p in paths}))
-    reports = course.grade_many([fresh, ROOT, *alone, *stubbed], "starter", only=ids, timeout=900)
-    copy, solution, alone_r, stubbed_r = reports[0], reports[1], reports[2:2 + len(tasks)], reports[2 + len(tasks):]
+        stubbed = _submission(tmp_path / f"stubbed-{t.id}", {p: mine.get(p, solution_text[p]) for p in paths})
+        assert [u.key() for u in _grade.submission_units(stubbed, tasks)] == [
+            fresh[u.id] if u is t else solved[u.id] for u in tasks], t.id
 
+
+def test_full_check_the_solution_scores_full_marks_a_fresh_copy_zero_and_the_course_map_is_measured(
+        tmp_path, monkeypatch):
+    """One grading run: the solution, each of its functions reporting which task's tests called it
+    (the course map's measurement), and a fresh copy. Every task of the solution scores full marks,
+    every task of the fresh copy 0 with the same tests run, and the needs in
+    docs/course/course_map.json are the measured ones."""
+    from minigrad.course import _map
+
+    for k in ("PYTHONPATH", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
+        monkeypatch.delenv(k, raising=False)
+    shown = json.loads((MAP_DIR / _map.DATA).read_text(encoding="utf-8"))
+    taskset = SETS[shown["set"]]
+    skipped = set() if EXAMPLES_EXTRA else {t.id for t in taskset.tasks if t.tests[0].startswith("tests/test_examples.py")}
+    ids = [t.id for t in taskset.tasks if t.id not in skipped]
+    fresh = course.build(shown["set"], tmp_path / "student", only=ids)
+    measured, solution, (copy,) = _map.measure_and_grade(shown["set"], submissions=[fresh], timeout=1200)
+
+    solution_results = [r for r in solution.results if r.task.id not in skipped]
+    failing = [(r.task.id, r.output) for r in solution_results if r.passed != r.total or r.total == 0]
+    assert not failing, failing
     for r in copy.results:
         assert r.total > 0, f"task {r.task.id}: no grading test ran\n{r.output}"
         assert r.passed == 0, f"task {r.task.id}: {r.passed}/{r.total} grading tests pass without the solution"
     assert "NotImplementedError" in copy.to_json()["tests"][0]["output"]
-    failing = [(r.task.id, r.output) for r in solution.results if r.passed != r.total or r.total == 0]
-    assert not failing, failing
-    assert solution.score == solution.max_score == sum(t.points for t in tasks)
-    assert [r.total for r in solution.results] == [r.total for r in copy.results]
-    for t, a, s in zip(tasks, alone_r, stubbed_r):
-        assert [r.score for r in a.results] == [u.points if u is t else 0.0 for u in tasks], (t.id, a.table())
-        assert [r.score for r in s.results] == [0.0 if u is t else u.points for u in tasks], (t.id, s.table())
+    assert [r.total for r in solution_results] == [r.total for r in copy.results]
+    assert {t["id"]: t["needs"] for t in shown["tasks"] if t["id"] not in skipped} == {
+        k: v for k, v in measured.items() if k not in skipped}
 
 
 def test_grade_writes_the_gradescope_file_and_scores_an_unparsable_file_zero_with_the_reason(tmp_path):
@@ -631,17 +657,3 @@ def test_the_map_draws_one_arrow_per_need_not_implied_by_another_and_groups_task
     tasks.append({"id": "0.1", "needs": []})
     tasks[1]["needs"].append("0.1")   # 2.1 needs 0.1
     assert ("0.1", "2.2") in _map.unlock_edges(tasks) and ("0.1", "2.1") not in _map.unlock_edges(tasks)
-
-
-def test_full_check_the_course_map_shows_which_tasks_each_tasks_tests_call(monkeypatch):
-    """The needs in docs/course/course_map.json are measured again: one grading run over the solution."""
-    from minigrad.course import _map
-
-    for k in ("PYTHONPATH", _spec.TASKS_ENV, "PYTEST_ADDOPTS"):
-        monkeypatch.delenv(k, raising=False)
-    shown = json.loads((MAP_DIR / _map.DATA).read_text(encoding="utf-8"))
-    measured = _map.measure(shown["set"], timeout=1200)
-    if not EXAMPLES_EXTRA:  # the training task's test runs an example
-        measured = {k: v for k, v in measured.items() if not SETS[shown["set"]].task(k).tests[0].startswith(
-            "tests/test_examples.py")}
-    assert {t["id"]: t["needs"] for t in shown["tasks"] if t["id"] in measured} == measured

@@ -10,7 +10,7 @@ import subprocess
 
 import minigrad
 from minigrad.course import _spec
-from minigrad.course._stub import stub_source
+from minigrad.course._stub import stub_many
 
 #: Written at the top of a student copy: which set it holds and which tasks were removed.
 MANIFEST = ".minigrad-course.json"
@@ -135,11 +135,7 @@ def stubbed_files(root, tasks) -> dict:
         with open(file, encoding="utf-8", newline="") as f:
             text = f.read()
         pyx = path.endswith((".pyx", ".pxd", ".pxi"))
-        # One task at a time, bottom-up within a task: each keeps its own message.
-        for task in {t.id: t for t, _ in items}.values():
-            names = [q for t, q in items if t.id == task.id]
-            text = stub_source(text, names, task.message(), kind=task.stub, pyx=pyx, where=f"{path} (task {task.id})")
-        out[path] = text
+        out[path] = stub_many(text, [(q, t.message(), t.stub, f"{path} (task {t.id})") for t, q in items], pyx=pyx)
     return out
 
 

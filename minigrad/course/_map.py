@@ -19,7 +19,7 @@ import pathlib
 import textwrap
 
 from minigrad.course import _spec, _transplant
-from minigrad.course._grade import Unit, _is_pyx, run_units
+from minigrad.course._grade import GradeReport, Unit, _choose, _is_pyx, _task_result, run_units, submission_units
 
 #: File names written by :func:`write`.
 DATA, PICTURE = "course_map.json", "course_map.png"
@@ -27,10 +27,22 @@ DATA, PICTURE = "course_map.json", "course_map.png"
 
 def measure(set_name: str = "starter", *, root=None, tasks_path=None, timeout=None) -> dict:
     """``{task id: sorted ids of the tasks whose functions its grading tests call}``."""
+    return measure_and_grade(set_name, root=root, tasks_path=tasks_path, timeout=timeout)[0]
+
+
+def measure_and_grade(set_name: str = "starter", *, submissions=(), root=None, tasks_path=None, timeout=None):
+    """The map's measuring run, which also grades ``submissions`` (one grading tree, one run).
+
+    Returns ``(needs, solution, reports)``: ``needs`` as :func:`measure` gives it,
+    ``solution`` the :class:`~minigrad.course._grade.GradeReport` of the measuring run
+    itself (the solution, every function reporting itself: the grade of the solution),
+    and one report per submission. CI's full check uses one run for both answers.
+    """
     from minigrad.course._build import repo_root
 
     root = pathlib.Path(root) if root is not None else repo_root()
-    taskset = _spec.load(tasks_path)[set_name]
+    sets = _spec.load(tasks_path)
+    taskset = sets[set_name]
     instrumented = {}
     for task in taskset.tasks:
         for target in task.targets:
@@ -42,10 +54,16 @@ def measure(set_name: str = "starter", *, root=None, tasks_path=None, timeout=No
                                              + body)
     units = [Unit(t, {target: body for target, (owner, body) in instrumented.items() if owner != t.id})
              for t in taskset.tasks]
-    run = run_units(taskset, units, root=root, tasks_path=tasks_path, timeout=timeout)
+    sub_units = [submission_units(d, _choose(pathlib.Path(d), sets, set_name, None)[1]) for d in submissions]
+    run = run_units(taskset, units + [u for us in sub_units for u in us], root=root, tasks_path=tasks_path,
+                    timeout=timeout)
     if run["build_failed"]:
         raise RuntimeError(run["build_failed"])
-    return {u.task.id: sorted(run["reached"].get(u.key(), ()) - {u.task.id}, key=_order) for u in units}
+    needs = {u.task.id: sorted(run["reached"].get(u.key(), ()) - {u.task.id}, key=_order) for u in units}
+    solution = GradeReport(set_name, str(root), [_task_result(u, run) for u in units], run["returncode"], run["log"])
+    reports = [GradeReport(set_name, str(d), [_task_result(u, run) for u in us], run["returncode"], run["log"])
+               for d, us in zip(submissions, sub_units)]
+    return needs, solution, reports
 
 
 def _order(task_id: str) -> tuple:

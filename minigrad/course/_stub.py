@@ -9,6 +9,7 @@ header line and indentation.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 
@@ -42,9 +43,15 @@ def _find_def(tree: ast.Module, qualname: str, where: str):
     return node
 
 
-def _python_span(lines: list, source: str, qualname: str, where: str):
-    """(first line, last line + 1, indent) of the replaceable body, 0-based."""
-    tree = ast.parse(source)
+@functools.lru_cache(maxsize=16)
+def _parse(source: str) -> ast.Module:
+    """``ast.parse``, remembered: grading reads many bodies out of each file (one parse per file, not per body)."""
+    return ast.parse(source)
+
+
+def _python_span(lines: list, source: str, qualname: str, where: str, tree=None):
+    """(first line, last line + 1, indent) of the replaceable body, 0-based (``tree``: ``source`` parsed)."""
+    tree = _parse(source) if tree is None else tree
     node = _find_def(tree, qualname, where)
     body = node.body
     doc = ast.get_docstring(node, clean=False) is not None
@@ -147,20 +154,30 @@ def stub_source(source: str, targets, message: str, kind: str = "raise", pyx: bo
     The signature, decorators and docstring are kept; the rest of the body
     (comments included) becomes the stub. Everything else is unchanged.
     """
+    return stub_many(source, [(qualname, message, kind, where) for qualname in targets], pyx=pyx)
+
+
+def stub_many(source: str, stubs, pyx: bool = False) -> str:
+    """:func:`stub_source` for several functions, each with its own ``(qualname, message, kind, where)``.
+
+    The file is parsed once for all of them (a student copy stubs dozens of functions
+    in one file: parsing once per function cost most of a build).
+    """
     lines = source.splitlines(keepends=True)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    tree = None if pyx else _parse(source)
     spans = []
-    for qualname in targets:
+    for qualname, message, kind, where in stubs:
         if pyx:
             span = _pyx_span(lines, qualname, where)
         else:
-            span = _python_span(lines, source, qualname, where)
-        spans.append((span, qualname))
+            span = _python_span(lines, source, qualname, where, tree)
+        spans.append((span, qualname, message, kind, where))
     spans.sort(key=lambda s: s[0][0])
     for k in range(1, len(spans)):
         if spans[k][0][0] < spans[k - 1][0][1]:
-            raise StubError(f"{where}: {spans[k][1]!r} lies inside {spans[k - 1][1]!r}")
-    for (start, end, indent, _), qualname in reversed(spans):
+            raise StubError(f"{spans[k][4]}: {spans[k][1]!r} lies inside {spans[k - 1][1]!r}")
+    for (start, end, indent, _), qualname, message, kind, where in reversed(spans):
         pad = " " * indent
         if kind == "pass":
             body = f"{pad}pass  # {message} (not implemented yet)"
