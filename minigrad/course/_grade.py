@@ -363,6 +363,19 @@ def _choose(directory: pathlib.Path, sets: dict, set_name, only):
     return taskset, ([taskset.task(t) for t in only] if only else list(taskset.tasks))
 
 
+def run_with_submissions(taskset, sets: dict, units, submissions=(), **run_options):
+    """``units`` and every task of each of ``submissions`` in one :func:`run_units` run.
+
+    Returns ``(run, reports)``: the run (for ``units``' results) and one
+    :class:`GradeReport` per submission. ``run_options`` go to :func:`run_units`.
+    """
+    sub_units = [submission_units(d, _choose(pathlib.Path(d), sets, taskset.name, None)[1]) for d in submissions]
+    run = run_units(taskset, list(units) + [u for us in sub_units for u in us], **run_options)
+    reports = [GradeReport(taskset.name, str(d), [_task_result(u, run) for u in us], run["returncode"], run["log"])
+               for d, us in zip(submissions, sub_units)]
+    return run, reports
+
+
 def grade_many(directories, set_name=None, *, only=None, tasks_path=None, root=None, build_ext=None,
                exitfirst: bool = False, timeout=None, extra_args=(), workers=None) -> list:
     """Grade several submissions of one task set in one run; a :class:`GradeReport` each.

@@ -19,7 +19,7 @@ import pathlib
 import textwrap
 
 from minigrad.course import _spec, _transplant
-from minigrad.course._grade import GradeReport, Unit, _choose, _is_pyx, _task_result, run_units, submission_units
+from minigrad.course._grade import GradeReport, Unit, _is_pyx, _task_result, run_with_submissions
 
 #: File names written by :func:`write`.
 DATA, PICTURE = "course_map.json", "course_map.png"
@@ -54,15 +54,12 @@ def measure_and_grade(set_name: str = "starter", *, submissions=(), root=None, t
                                              + body)
     units = [Unit(t, {target: body for target, (owner, body) in instrumented.items() if owner != t.id})
              for t in taskset.tasks]
-    sub_units = [submission_units(d, _choose(pathlib.Path(d), sets, set_name, None)[1]) for d in submissions]
-    run = run_units(taskset, units + [u for us in sub_units for u in us], root=root, tasks_path=tasks_path,
-                    timeout=timeout)
+    run, reports = run_with_submissions(taskset, sets, units, submissions, root=root, tasks_path=tasks_path,
+                                        timeout=timeout)
     if run["build_failed"]:
         raise RuntimeError(run["build_failed"])
     needs = {u.task.id: sorted(run["reached"].get(u.key(), ()) - {u.task.id}, key=_order) for u in units}
     solution = GradeReport(set_name, str(root), [_task_result(u, run) for u in units], run["returncode"], run["log"])
-    reports = [GradeReport(set_name, str(d), [_task_result(u, run) for u in us], run["returncode"], run["log"])
-               for d, us in zip(submissions, sub_units)]
     return needs, solution, reports
 
 

@@ -15,7 +15,7 @@ import re
 import textwrap
 
 from minigrad.course import _spec
-from minigrad.course._grade import GradeReport, Unit, _choose, _task_result, run_units, submission_units
+from minigrad.course._grade import Unit, _task_result, run_with_submissions
 
 #: The catalogue shipped with minigrad (left out of student copies).
 DEFAULT_MUTANTS_FILE = pathlib.Path(__file__).with_name("mutants.toml")
@@ -98,12 +98,8 @@ def run_mutants(set_name: str = "starter", mutants=None, *, submissions=(), root
         mutants = [m for m in load_mutants(tasks_path=tasks_path) if m.set_name == set_name]
     units = [Unit(taskset.task(m.task_id), {m.target: m.body}, stop=None if every_test else m.expect)
              for m in mutants]
-    sub_units = []
-    for d in submissions:
-        _, tasks = _choose(pathlib.Path(d), sets, set_name, None)
-        sub_units.append(submission_units(d, tasks))
-    run = run_units(taskset, units + [u for us in sub_units for u in us], root=root, tasks_path=tasks_path,
-                    timeout=timeout, build_ext=build_ext)
+    run, reports = run_with_submissions(taskset, sets, units, submissions, root=root, tasks_path=tasks_path,
+                                        timeout=timeout, build_ext=build_ext)
     results = []
     for m, u in zip(mutants, units):
         r = _task_result(u, run)
@@ -111,8 +107,6 @@ def run_mutants(set_name: str = "starter", mutants=None, *, submissions=(), root
         text = "\n".join(f"{n}\n{outputs.get(n, '')}" for n in r.failed)
         results.append(MutantResult(m, r.total > 0 and r.passed < r.total,
                                     bool(re.search(m.expect, text, re.I)), r.passed, r.total, r.failed, r.output))
-    reports = [GradeReport(set_name, str(d), [_task_result(u, run) for u in us], run["returncode"], run["log"])
-               for d, us in zip(submissions, sub_units)]
     return results, reports
 
 
