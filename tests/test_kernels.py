@@ -236,6 +236,7 @@ def parallel_from_small_work(monkeypatch):
     """Let inputs of test size (above the compiled kernels' own 64k-element floor) use threads,
     however busy the machine running the tests is."""
     monkeypatch.setattr(kernels, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(kernels, "PRIVATE_MIN_WORK", 0)
     monkeypatch.setattr(kernels, "_cpus_busy_elsewhere", lambda: 0)
 
 
@@ -254,6 +255,29 @@ def test_below_the_parallel_threshold_the_kernels_get_one_thread(monkeypatch):
     kernels.gather(weight, np.zeros(kernels.PARALLEL_MIN_WORK // 4 - 1, np.int64))
     kernels.gather(weight, np.zeros(kernels.PARALLEL_MIN_WORK // 4, np.int64))
     assert seen == [1, 2]
+
+
+def test_index_add_into_a_table_much_smaller_than_the_source_goes_parallel_earlier(monkeypatch):
+    # With many indices per row the compiled kernel gives each thread its own copy of the
+    # table, so threads pay from PRIVATE_MIN_WORK; with few, only from PARALLEL_MIN_WORK.
+    seen = []
+
+    def spy(out, idx, src, num_threads, strategy):
+        seen.append(num_threads)
+        return kernels._numpy_index_add_kernel(out, idx, src, num_threads, strategy)
+
+    monkeypatch.setattr(kernels, "_index_add_kernel", spy)
+    monkeypatch.setattr(kernels, "_num_threads", 2)
+    monkeypatch.setattr(kernels, "_SYSTEM_CPUS", 2)
+    monkeypatch.setattr(kernels, "_cpus_busy_elsewhere", lambda: 0)
+    d = 8
+    n = kernels.PRIVATE_MIN_WORK // d
+    few_rows = np.zeros((n // kernels.PRIVATE_INDICES_PER_ROW, d))
+    many_rows = np.zeros((n // kernels.PRIVATE_INDICES_PER_ROW + 1, d))
+    for out, count in ((few_rows, n - 1), (few_rows, n), (many_rows, n)):
+        kernels.index_add(out, np.zeros(count, np.int64), np.ones((count, d)))
+    assert seen == [1, 2, 1]
+    assert kernels.PRIVATE_MIN_WORK < kernels.PARALLEL_MIN_WORK
 
 
 @pytest.mark.parametrize("busy, threads", [(0, 4), (1, 3), (3, 1), (9, 1)])
