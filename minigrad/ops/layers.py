@@ -45,8 +45,23 @@ class Linear(Primitive):
         g2 = np.reshape(grad, _rows(grad))  # 2-D, as in forward
         gx = np.reshape(np.matmul(g2, weight), np.shape(x)) if need_x else None
         gw = np.matmul(np.transpose(g2), np.reshape(x, _rows(x))) if need_w else None
-        gb = np.sum(g2, axis=0) if need_b else None
+        gb = sum_rows(g2) if need_b else None
         return gx, gw, gb
+
+
+def sum_rows(g2):
+    """Σ over the rows of a 2-D gradient (a bias's b̄), as a product with a vector of ones.
+
+    NumPy's ``np.sum(g, axis=0)`` of a C-contiguous (rows, d) array adds one row into the
+    result at a time and is slow on narrow rows; BLAS's matrix-vector product reads the same
+    array once at full speed: 0.12 vs 0.97 ms for a (36864, 6) float32 gradient (LeNet's first
+    convolution), 0.009 vs 0.15 ms for (4096, 16), 0.026 vs 0.081 ms for (1024, 256) (one
+    thread). Both accumulate in the gradient's own precision. Other dtypes (float16: no BLAS)
+    and tensors (under ``create_graph``) take ``np.sum``.
+    """
+    if type(g2) is np.ndarray and (g2.dtype == np.float32 or g2.dtype == np.float64):
+        return np.matmul(np.ones(g2.shape[0], g2.dtype), g2)
+    return np.sum(g2, axis=0)
 
 
 def _rows(a) -> tuple:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd import Primitive
+from minigrad.ops.layers import sum_rows
 
 __all__ = ["Recurrence"]
 
@@ -168,7 +169,7 @@ class Recurrence(Primitive):
         dgh, h_prevs = np.stack(dgh, 0), np.stack(h_prevs, 0)
         dgh2 = np.reshape(dgh, (-1, dgh.shape[-1]))
         dw_hh = np.matmul(dgh2.T, np.reshape(h_prevs, (-1, h_prevs.shape[-1])))
-        db_hh = None if b_hh is None else np.sum(dgh2, axis=0)
+        db_hh = None if b_hh is None else sum_rows(dgh2)
         need = ctx.needs_input_grad
         return (np.stack(dgx, 0) if need[0] else None,
                 dh + np.zeros_like(h0) if need[1] else None,
