@@ -12,8 +12,6 @@ Workloads (one training step = forward, loss, ``zero_grad``, ``backward``, optim
 * ``bag``: EmbeddingBag(10,000, 64, mode='mean') over bags of 32 tokens → Linear(64, 128) → ReLU →
   Linear(128, 10), cross-entropy, Adam; batch 256 and 4,096.
 * ``mlp``: 784 → 256 → ReLU → 10, cross-entropy, SGD(lr=0.01, momentum=0.9); batch 64 and 1,024.
-  Each row is followed by the step's matrix products alone, NumPy's BLAS against torch's, and the
-  ratio the row would have with torch's product times: the measured reason for the row's ratio.
 * ``skipgram``: skip-gram with negative sampling: two Embedding(100,000, 128, sparse=True) tables,
   5 negatives per pair, binary cross-entropy on the logits, SparseAdam; batch 1,024.
 * ``gru``: a 2-layer GRU language model: Embedding(64, 32) → GRU(32, 128, num_layers=2) →
@@ -47,6 +45,12 @@ Fairness:
   default because benchmarks on a small shared machine are otherwise dominated by threads
   fighting over cores;
 * the two frameworks alternate, block by block, so that a noisy neighbour slows both.
+
+Every row that misses its target is followed by the measured reason (:func:`step_anatomy`): the
+matrix products minigrad's step makes, replayed alone on NumPy's BLAS and on torch's, with the
+ratio the row would have with torch's product times; and the rest of the step, spread over the
+backward nodes of each framework's graph, with what minigrad's rest would have to be to meet the
+target. The LeNet row adds each layer alone, forward and backward, in both frameworks.
 
 Reported: the median time per step of each framework, and the ratio
 ``minigrad / torch`` (< 1: minigrad is faster): the median over neighbouring pairs of blocks
@@ -534,6 +538,8 @@ def _step_fns(workload, batch, seed=0):
             tt_opt.step()
             return loss
 
+    mg_step.model, mg_step.batch = mg_model, mg_data[0]   # for the per-layer times (layer_times)
+    tt_step.model, tt_step.batch = tt_model, tt_data[0]
     if workload == "lenet":
         np_model = _NumpyLeNet(mg_model)
 
@@ -589,30 +595,127 @@ def _alternate(steps_fns, budget, start=0):
     return times
 
 
-def mlp_matmul_ratio(batch, budget):
-    """The MLP step's five matrix products alone, NumPy's BLAS against torch's on the same arrays.
+def _graph_nodes(loss):
+    """Backward nodes of one step's graph, leaf accumulators (torch's AccumulateGrad) left out."""
+    seen, stack = set(), [loss.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen or type(node).__name__ == "AccumulateGrad":
+            continue
+        seen.add(node)
+        for nxt in node.next_functions:
+            nxt = nxt[0] if isinstance(nxt, tuple) else nxt   # torch: (node, input number)
+            if hasattr(nxt, "next_functions"):
+                stack.append(nxt)
+    return len(seen)
 
-    Forward x·W1ᵀ and h·W2ᵀ; backward ȳ·W2, ȳᵀ·h and h̄ᵀ·x (x needs no gradient). When this
-    ratio is close to the step's, the step's gap is the BLAS libraries', not minigrad's.
-    Returns (numpy seconds, torch seconds, median ratio of neighbouring blocks).
+
+def _recorded_products(step):
+    """The (a, b) operands of every ``np.matmul`` one call of ``step(1)`` makes, forward and backward.
+
+    minigrad's ops reach BLAS through ``np.matmul`` (Linear, matmul, attention, the GRU cell,
+    convolution's im2col product), looked up on the module at each call, so wrapping it for
+    one step sees every product with its operands' real shapes and memory layouts.
+    """
+    products, matmul = [], np.matmul
+
+    def recording(a, b, *args, **kwargs):
+        products.append((a, b))
+        return matmul(a, b, *args, **kwargs)
+
+    np.matmul = recording
+    try:
+        step(1)
+    finally:
+        np.matmul = matmul
+    return products
+
+
+def step_anatomy(workload, batch, budget, mg, tt):
+    """Where a row's time goes: its matrix products, and the rest over the autograd nodes.
+
+    The products minigrad's step makes are replayed alone, NumPy's BLAS against torch's
+    (``torch.matmul`` on the same arrays), alternating blocks. ``mg - numpy + torch`` is the
+    step with torch's product times: when its ratio meets the target, the gap is the BLAS
+    libraries'. What is left, the step minus its products, is spread over the graph's backward
+    nodes; per node it is the framework's cost of an op (Python, dispatch, bookkeeping) plus
+    its non-BLAS array work. (torch's rest is its step minus the same products on its BLAS;
+    convolution in torch is not a matrix product, so for LeNet its rest is an estimate.)
+    Returns a dict of the measured parts.
     """
     import torch
 
-    rng = np.random.default_rng(0)
-    x, w1 = rng.standard_normal((batch, 784), np.float32), rng.standard_normal((256, 784), np.float32)
-    h, w2 = rng.standard_normal((batch, 256), np.float32), rng.standard_normal((CLASSES, 256), np.float32)
-    g2, g1 = rng.standard_normal((batch, CLASSES), np.float32), rng.standard_normal((batch, 256), np.float32)
-    tx, tw1, th, tw2, tg2, tg1 = map(torch.from_numpy, (x, w1, h, w2, g2, g1))
+    mg_step, tt_step, *_ = _step_fns(workload, batch)
+    mg_step(0)
+    products = _recorded_products(mg_step)
+    torch_products = [(torch.from_numpy(np.ascontiguousarray(a) if min(a.strides) < 0 else a),
+                       torch.from_numpy(np.ascontiguousarray(b) if min(b.strides) < 0 else b))
+                      for a, b in products]
 
     def numpy_products(i):
-        return x @ w1.T, h @ w2.T, g2 @ w2, g2.T @ h, g1.T @ x
+        for a, b in products:
+            np.matmul(a, b)
 
-    def torch_products(i):
-        return tx @ tw1.T, th @ tw2.T, tg2 @ tw2, tg2.T @ th, tg1.T @ tx
+    def torch_products_(i):
+        with torch.no_grad():
+            for a, b in torch_products:
+                torch.matmul(a, b)
 
-    times = _alternate([numpy_products, torch_products], budget)
-    return (statistics.median(times[0]), statistics.median(times[1]),
-            statistics.median(n / t for n, t in zip(*times)))
+    times = _alternate([numpy_products, torch_products_], budget)
+    np_mm, tt_mm = statistics.median(times[0]), statistics.median(times[1])
+    return {"products": len(products), "np_mm": np_mm, "tt_mm": tt_mm,
+            "mm_ratio": statistics.median(n / t for n, t in zip(*times)),
+            "mg_nodes": _graph_nodes(mg_step(2)), "tt_nodes": _graph_nodes(tt_step(2)),
+            "mg_rest": mg - np_mm, "tt_rest": tt - tt_mm, "if_torch_blas": (mg - np_mm + tt_mm) / tt}
+
+
+def layer_times(workload, batch, budget):
+    """Each layer of a ``Sequential`` model alone, forward + backward on the step's own activations.
+
+    Returns [(layer name, minigrad seconds, torch seconds)]; every layer's input but the
+    first requires a gradient, as in the step.
+    """
+    import minigrad
+    import torch
+
+    mg_step, tt_step, *_ = _step_fns(workload, batch)
+    rows = []
+    mg_x, tt_x = mg_step.batch[0], tt_step.batch[0]
+    for k, (mg_layer, tt_layer) in enumerate(zip(mg_step.model, tt_step.model)):
+        mg_in, tt_in = mg_x.detach().requires_grad_(k > 0), tt_x.detach().requires_grad_(k > 0)
+        with minigrad.no_grad(), torch.no_grad():
+            mg_x, tt_x = mg_layer(mg_in), tt_layer(tt_in)
+        # Output gradients in the output's own memory layout, as an upstream layer's backward
+        # gives them (convolution's outputs are channels-last views; np.ones_like and
+        # torch.ones_like keep the layout, minigrad.ones_like is C-contiguous).
+        mg_g, tt_g = minigrad.from_numpy(np.ones_like(mg_x.numpy())), torch.ones_like(tt_x)
+
+        def mg_call(i, layer=mg_layer, x=mg_in, g=mg_g):
+            layer(x).backward(g)
+
+        def tt_call(i, layer=tt_layer, x=tt_in, g=tt_g):
+            layer(x).backward(g)
+
+        times = _alternate([mg_call, tt_call], budget)
+        rows.append((type(mg_layer).__name__, statistics.median(times[0]), statistics.median(times[1])))
+    return rows
+
+
+def anatomy_lines(a, mg, tt, target):
+    """The measured reason for a row's distance to its target, and what would close it."""
+    rest_needed = target * tt - a["np_mm"]   # minigrad's rest that meets the target, products as they are
+    return [
+        f"  its {a['products']} matrix products alone, NumPy's BLAS vs torch's on the same arrays: "
+        f"{a['np_mm'] * 1e3:.3f} vs {a['tt_mm'] * 1e3:.3f} ms (ratio {a['mm_ratio']:.2f}), "
+        f"{a['np_mm'] / mg:.0%} of minigrad's step; with torch's product times the row's ratio would be "
+        f"{a['if_torch_blas']:.2f}",
+        f"  the rest of the step: minigrad {a['mg_rest'] * 1e3:.3f} ms over {a['mg_nodes']} backward nodes "
+        f"({a['mg_rest'] / a['mg_nodes'] * 1e6:.0f} µs each), torch {a['tt_rest'] * 1e3:.3f} ms over "
+        f"{a['tt_nodes']} ({a['tt_rest'] / a['tt_nodes'] * 1e6:.0f} µs each); the target needs it at "
+        + (f"≤ {rest_needed * 1e3:.3f} ms ({rest_needed / a['mg_nodes'] * 1e6:.0f} µs per node) "
+           f"with NumPy's products as they are" if rest_needed > 0 else
+           "below zero: NumPy's products alone exceed it"),
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -742,6 +845,13 @@ def main():
     from _which import require_compiled_kernels  # benchmarks/_which.py
 
     require_compiled_kernels()
+    # The models see the same 8 batches again and again and soon predict them confidently:
+    # softmax probabilities then fall below float32's normal range, and products with such
+    # subnormal operands ran up to 80x slower (the GPT head's 2048x64 @ 64x128 product: 46 ms
+    # against 0.57), in NumPy's BLAS and torch's alike, so a row's time depended on how many
+    # steps the run had taken. Flush-to-zero is a setting of the calling thread's CPU state,
+    # shared by NumPy and torch (and by BLAS, on one thread): both frameworks run with it.
+    flushing = torch.set_flush_denormal(True)
     torch.set_num_threads(args.threads)
     minigrad.kernels.set_num_threads(args.threads)
     budget = 1.0 if args.quick else 4.0
@@ -750,7 +860,8 @@ def main():
           + ", ".join(f"{v}={os.environ.get(v)}" for v in
                       ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY")))
     print(f"torch {torch.__version__}, numpy {np.__version__}, minigrad {minigrad.__version__} "
-          f"(kernels: {minigrad.kernels.BACKEND})")
+          f"(kernels: {minigrad.kernels.BACKEND}); subnormal floats flushed to zero for both: "
+          f"{'yes' if flushing else 'no (this CPU cannot)'}")
     print()
     print(f"{'workload':<44}{'batch':>7}{'minigrad ms':>13}{'torch ms':>11}{'ratio':>8}  target")
     for name, batch, label, size in WORKLOADS:
@@ -760,14 +871,13 @@ def main():
         verdict = "met" if ratio <= TARGET[size] else f"above by {ratio - TARGET[size]:.2f}"
         print(f"{label:<44}{batch:>7}{mg * 1e3:>13.3f}{tt * 1e3:>11.3f}{ratio:>8.2f}"
               f"  ≤{TARGET[size]}: {verdict}", flush=True)
-        if name == "mlp":
-            np_mm, tt_mm, mm_ratio = mlp_matmul_ratio(batch, budget / 2)
-            # The reason for this row's ratio, measured: the step with torch's products in place
-            # of NumPy's would take mg - np_mm + tt_mm.
-            print(f"  its five matrix products alone, NumPy's BLAS vs torch's on the same arrays: "
-                  f"{np_mm * 1e3:.3f} vs {tt_mm * 1e3:.3f} ms (ratio {mm_ratio:.2f}), "
-                  f"{np_mm / mg:.0%} of minigrad's step; with torch's BLAS times the row's ratio would be "
-                  f"{(mg - np_mm + tt_mm) / tt:.2f}", flush=True)
+        if ratio > TARGET[size]:
+            for line in anatomy_lines(step_anatomy(name, batch, budget / 2, mg, tt), mg, tt, TARGET[size]):
+                print(line, flush=True)
+            if name == "lenet":
+                print("  layer by layer, forward + backward alone, minigrad vs torch ms: " + ", ".join(
+                    f"{layer} {m * 1e3:.2f}/{t * 1e3:.2f}" for layer, m, t in layer_times(name, batch, budget / 4)),
+                    flush=True)
         if numpy_result:
             np_time, np_ratio = numpy_result
             verdict = "met" if np_ratio >= NUMPY_TARGET else f"below by {NUMPY_TARGET - np_ratio:.1f}"
