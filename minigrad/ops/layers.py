@@ -33,10 +33,12 @@ class Linear(Primitive):
         # The products run on 2-D views (*, in) → (rows, in): NumPy's matmul of a 3-D x with the
         # transposed weight is ~3x slower than one 2-D product (8.3 vs 2.8 ms for (32, 64, 128) by
         # (128, 384), float32, one thread) - about 25 ms of a 2-block GPT step.
-        y = np.matmul(np.reshape(x, _rows(x)), weight.T)
+        # forward always receives arrays: their methods skip NumPy's function dispatch
+        # (np.reshape/np.shape cost ~1.5 µs more per call, 5 µs of a 32×30 layer's 25 µs).
+        y = np.matmul(x.reshape(_rows(x)), weight.T)
         if bias is not None:
             y += bias  # y is a fresh array; adding in place saves a temporary
-        return np.reshape(y, np.shape(x)[:-1] + (np.shape(weight)[0],))
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, grad):
@@ -66,7 +68,7 @@ def sum_rows(g2):
 
 def _rows(a) -> tuple:
     """The 2-D shape (rows, last) of an array or tensor of shape (*, last)."""
-    shape = np.shape(a)
+    shape = a.shape
     return (math.prod(shape[:-1]), shape[-1])
 
 
