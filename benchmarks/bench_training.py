@@ -50,7 +50,9 @@ Every row that misses its target is followed by the measured reason (:func:`step
 matrix products minigrad's step makes, replayed alone on NumPy's BLAS and on torch's, with the
 ratio the row would have with torch's product times; and the rest of the step, spread over the
 backward nodes of each framework's graph, with what minigrad's rest would have to be to meet the
-target. The LeNet row adds each layer alone, forward and backward, in both frameworks.
+target. Before those, the step's four phases (``zero_grad``, forward and loss, ``backward``, the
+optimizer's step) timed apart in both frameworks. The LeNet row adds each layer alone, forward
+and backward, in both frameworks.
 
 Reported: the median time per step of each framework, and the ratio
 ``minigrad / torch`` (< 1: minigrad is faster): the median over neighbouring pairs of blocks
@@ -508,36 +510,21 @@ def _step_fns(workload, batch, seed=0):
     tt_data = [tuple(torch.from_numpy(a) for a in b) for b in data]
 
     if workload == "skipgram":
-        def mg_step(i):
-            mg_opt.zero_grad()
-            loss = mg_model(*mg_data[i % N_BATCHES])
-            loss.backward()
-            mg_opt.step()
-            return loss
+        def mg_loss(i):
+            return mg_model(*mg_data[i % N_BATCHES])
 
-        def tt_step(i):
-            tt_opt.zero_grad()
-            loss = tt_model(*tt_data[i % N_BATCHES])
-            loss.backward()
-            tt_opt.step()
-            return loss
+        def tt_loss(i):
+            return tt_model(*tt_data[i % N_BATCHES])
     else:
-        def mg_step(i):
+        def mg_loss(i):
             x, y = mg_data[i % N_BATCHES]
-            mg_opt.zero_grad()
-            loss = mF.cross_entropy(mg_model(x), y)
-            loss.backward()
-            mg_opt.step()
-            return loss
+            return mF.cross_entropy(mg_model(x), y)
 
-        def tt_step(i):
+        def tt_loss(i):
             x, y = tt_data[i % N_BATCHES]
-            tt_opt.zero_grad()
-            loss = tF.cross_entropy(tt_model(x), y)
-            loss.backward()
-            tt_opt.step()
-            return loss
+            return tF.cross_entropy(tt_model(x), y)
 
+    mg_step, tt_step = _training_step(mg_opt, mg_loss), _training_step(tt_opt, tt_loss)
     mg_step.model, mg_step.batch = mg_model, mg_data[0]   # for the per-layer times (layer_times)
     tt_step.model, tt_step.batch = tt_model, tt_data[0]
     if workload == "lenet":
@@ -548,6 +535,35 @@ def _step_fns(workload, batch, seed=0):
 
         return mg_step, tt_step, np_step
     return mg_step, tt_step
+
+
+def _training_step(opt, loss_of_batch):
+    """One training step on batch i: ``zero_grad``, forward and loss, ``backward``, optimizer step.
+
+    ``step.phases`` times the four parts separately (:func:`phase_times`).
+    """
+    def step(i):
+        opt.zero_grad()
+        loss = loss_of_batch(i)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def phases(i, acc):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        t1 = time.perf_counter()
+        loss = loss_of_batch(i)
+        t2 = time.perf_counter()
+        loss.backward()
+        t3 = time.perf_counter()
+        opt.step()
+        t4 = time.perf_counter()
+        for k, dt in enumerate((t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            acc[k] += dt
+
+    step.phases = phases
+    return step
 
 
 def _time_block(step, steps, start):
@@ -593,6 +609,35 @@ def _alternate(steps_fns, budget, start=0):
             times[k].append(_time_block(step, steps, i))
         i += steps
     return times
+
+
+PHASES = ("zero_grad", "forward + loss", "backward", "optimizer step")
+
+
+def phase_times(workload, batch, budget):
+    """Seconds per step of each phase (:data:`PHASES`): [(minigrad, torch)], one pair per phase.
+
+    Blocks of ~20 ms of steps alternate between the frameworks as in :func:`compare`; a
+    phase's time is the median over blocks of its mean per step in the block.
+    """
+    steps_fns = _step_fns(workload, batch)[:2]
+    for i in range(3):  # warm-up
+        for step in steps_fns:
+            step(i)
+    once = max(max(_time_block(step, 1, 3) for step in steps_fns), 1e-6)
+    steps = max(1, int(0.02 / once))
+    blocks = max(5, min(60, int(budget / (2 * steps * once))))
+    samples = ([], [])
+    i = 4
+    for _ in range(blocks):
+        for step, per_block in zip(steps_fns, samples):
+            acc = [0.0] * len(PHASES)
+            for j in range(i, i + steps):
+                step.phases(j, acc)
+            per_block.append([a / steps for a in acc])
+        i += steps
+    return [(statistics.median(b[p] for b in samples[0]), statistics.median(b[p] for b in samples[1]))
+            for p in range(len(PHASES))]
 
 
 def _graph_nodes(loss):
@@ -872,6 +917,9 @@ def main():
         print(f"{label:<44}{batch:>7}{mg * 1e3:>13.3f}{tt * 1e3:>11.3f}{ratio:>8.2f}"
               f"  ≤{TARGET[size]}: {verdict}", flush=True)
         if ratio > TARGET[size]:
+            print("  by phase, minigrad vs torch ms: " + ", ".join(
+                f"{phase} {m * 1e3:.3f}/{t * 1e3:.3f}"
+                for phase, (m, t) in zip(PHASES, phase_times(name, batch, budget / 4))), flush=True)
             for line in anatomy_lines(step_anatomy(name, batch, budget / 2, mg, tt), mg, tt, TARGET[size]):
                 print(line, flush=True)
             if name == "lenet":
