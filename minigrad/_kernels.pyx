@@ -72,7 +72,7 @@ serially and the results are the same.
 cimport cython
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint64_t
-from libc.math cimport sqrt, sqrtf
+from libc.math cimport log, sqrt, sqrtf
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 
@@ -1190,6 +1190,52 @@ def _layer_norm_grad(const value_t[:, ::1] g, const value_t[:, ::1] xhat, const 
 
 cdef tuple _LAYER_NORM = _versions(_layer_norm)
 cdef tuple _LAYER_NORM_GRAD = _versions(_layer_norm_grad)
+
+
+def _shift_rows(const value_t[:, ::1] x, value_t[:, ::1] out):
+    """out = x − max of its row; 0 at a row whose max is not finite (±inf, or NaN first)."""
+    cdef Py_ssize_t r, i, d = x.shape[1]
+    cdef value_t m
+    for r in range(x.shape[0]):
+        m = x[r, 0]
+        for i in range(1, d):
+            m = x[r, i] if x[r, i] > m else m
+        if not (m - m == 0):                         # ±inf − itself and NaN are NaN
+            return 0
+        for i in range(d):
+            out[r, i] = x[r, i] - m
+    return 1
+
+
+def _subtract_log_row_sums(value_t[:, ::1] shifted, const value_t[:, ::1] e):
+    """shifted −= log Σ e over each row (the sum in double); 0 at a row whose sum is not finite."""
+    cdef Py_ssize_t r, i, d = e.shape[1]
+    cdef double s
+    cdef value_t ls
+    for r in range(e.shape[0]):
+        s = 0
+        for i in range(d):
+            s += e[r, i]
+        if not (s >= 1.0 and s < 1e300):            # NaN fails both
+            return 0
+        ls = <value_t>log(s)
+        for i in range(d):
+            shifted[r, i] -= ls
+    return 1
+
+
+cdef tuple _SHIFT_ROWS = _versions(_shift_rows)
+cdef tuple _SUBTRACT_LOG_ROW_SUMS = _versions(_subtract_log_row_sums)
+
+
+def shift_rows(cnp.ndarray x not None, cnp.ndarray out not None):
+    """out = x − row max for x (R, D), D >= 1; C-contiguous, one dtype. 1 if every max was finite."""
+    return _version(_SHIFT_ROWS, x)(x, out)
+
+
+def subtract_log_row_sums(cnp.ndarray shifted not None, cnp.ndarray e not None):
+    """shifted −= log(row sums of e), both (R, D); C-contiguous, one dtype. 1 if every sum was finite."""
+    return _version(_SUBTRACT_LOG_ROW_SUMS, e)(shifted, e)
 
 
 def layer_norm(cnp.ndarray x not None, cnp.ndarray w not None, cnp.ndarray b not None, bint has_w, bint has_b,

@@ -126,8 +126,8 @@ __all__ = [
     "set_num_threads",
 ]
 # The fused kernels at the end of this module (adam_update_, sgd_update_,
-# sparse_adam_rows_, bag_sum, bag_sum_backward) serve minigrad's optimizers and
-# EmbeddingBag; they are not part of the public API listed above.
+# sparse_adam_rows_, bag_sum, bag_sum_backward, gelu_tanh, layer_norm, log_softmax_last, ...)
+# serve minigrad's optimizers and layers; they are not part of the public API listed above.
 
 _ndarray = np.ndarray
 _F32 = np.dtype(np.float32)
@@ -762,6 +762,37 @@ def gelu_tanh_grad(x, t, grad):
     out = np.empty_like(x)
     _ext.gelu_tanh_grad(*flat, out.reshape(-1))
     return out
+
+
+def log_softmax_last(x):
+    """log_softmax along the last axis of a C-contiguous float array with rows of at most
+    :data:`LOG_SOFTMAX_MAX_ROW` values, or None (the caller's NumPy code runs) for other arrays
+    and for rows holding an infinite or NaN value.
+
+    Two compiled passes around NumPy's vectorised exp: row max and subtraction, then row sums
+    (in double), log and subtraction, where NumPy makes six calls (max, subtract, exp, sum, log,
+    subtract) inside an error-state context. Logits of a batch, float32, one thread: 32×27
+    11.8 µs against 26.7; 1024×10 62 against 203; 1024×64 245 against 303. On wide rows
+    NumPy's vectorised max wins (64×1000: 197 against 284 µs), so they keep the NumPy code.
+    Forward of log_softmax and of the cross-entropy losses.
+    """
+    if BACKEND != "cython" or x.dtype not in (_F32, _F64) or x.ndim == 0 or not x.flags.c_contiguous:
+        return None
+    d = x.shape[-1]
+    if d == 0 or d > LOG_SOFTMAX_MAX_ROW or x.size == 0:
+        return None
+    x2 = x.reshape(-1, d)
+    out, e = np.empty_like(x2), np.empty_like(x2)
+    if not _ext.shift_rows(x2, out):
+        return None
+    np.exp(out, out=e)
+    if not _ext.subtract_log_row_sums(out, e):
+        return None
+    return out.reshape(x.shape)
+
+
+#: Longest row :func:`log_softmax_last` takes (see there).
+LOG_SOFTMAX_MAX_ROW = 128
 
 
 def layer_norm(x, weight, bias, eps, k):

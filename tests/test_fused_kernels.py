@@ -247,3 +247,32 @@ def test_fused_layer_norm_steps_aside_where_the_squares_overflow():
     assert kernels.layer_norm(x, None, None, 1e-5, 1) is None
     y = F.layer_norm(minigrad.tensor(x), (3,))
     np.testing.assert_allclose(y.numpy(), [[np.sqrt(1.5), -np.sqrt(1.5), 0.0]], rtol=1e-6)
+
+
+@needs_ext
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(shape=st.sampled_from([(1,), (4, 1), (3, 7), (2, 3, 9), (2, 129)]),
+       specials=st.lists(st.sampled_from([np.inf, -np.inf, np.nan, 1e30, -1e30]), max_size=3),
+       transposed=st.booleans(), seed=st.integers(0, 2**16))
+def test_compiled_log_softmax_matches_the_numpy_code_and_steps_aside_for_non_finite_rows(
+        dtype, shape, specials, transposed, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=shape) * 5).astype(dtype)
+    flat = x.reshape(-1)
+    for v in specials:
+        flat[rng.integers(flat.size)] = v
+    if transposed:
+        x = x.T  # non-contiguous: the NumPy code
+    g = rng.normal(size=x.shape).astype(dtype)
+    fused = _layer_gradients(lambda t: F.log_softmax(t, -1), x, (), g, "cython")
+    reference = _layer_gradients(lambda t: F.log_softmax(t, -1), x, (), g, "numpy")
+    tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
+    for a, b in zip(fused, reference):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, equal_nan=True, **tol)
+    # The loop takes -inf beside finite values (its exponential is 0); a row holding NaN or
+    # +inf, or only -inf, goes to the NumPy code.
+    with np.errstate(invalid="ignore"):
+        rows_ok = not np.isnan(x).any() and not np.isposinf(x).any() and np.isfinite(x.max(axis=-1)).all()
+    taken = rows_ok and x.flags.c_contiguous and x.shape[-1] <= kernels.LOG_SOFTMAX_MAX_ROW
+    assert (kernels.log_softmax_last(x) is not None) == bool(taken)
