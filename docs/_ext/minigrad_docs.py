@@ -211,27 +211,31 @@ BENCH_COMMAND = "python benchmarks/bench_kernels.py --quick"
 def write_benchmark_snippet(bench_dir: Path, target: Path) -> None:
     """Write the reST included by the kernels page under "Benchmarks".
 
-    If ``benchmarks/results/`` holds saved output of ``bench_kernels.py``
-    (``kernels*.txt``), the last by name is shown verbatim; otherwise the
-    page shows the command to produce it. Timings are never taken during the
-    docs build: they would be slow, and meaningless on a shared builder.
+    Every saved output of ``bench_kernels.py`` in ``benchmarks/results/``
+    (``kernels*.txt``) is shown verbatim: the grid on an idle machine first
+    (``kernels_quick.txt``), then any other runs (``--load``, ``--bandwidth``)
+    by name; otherwise the page shows the command to produce one. Timings are
+    never taken during the docs build: they would be slow, and meaningless on
+    a shared builder.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     # Only the kernel benchmark's files; a checkout's mtimes say nothing about when a run was made.
-    results = sorted((bench_dir / "results").glob("kernels*.txt"))
+    results = sorted((bench_dir / "results").glob("kernels*.txt"), key=lambda p: (p.name != "kernels_quick.txt", p.name))
     if results:
-        latest = results[-1]
-        reduced = "quick" in latest.name
-        if reduced:
-            _reduced_pages.add("kernels")
-        text = (
-            (f"A {REDUCED_RUN_LABEL} (``--quick``, a small grid of shapes): " if reduced else "A saved run: ")
-            + f"``benchmarks/results/{latest.name}``, on two shared cores, with the thread settings "
-            "its first lines print:\n\n"
-            # A leading "/" makes Sphinx resolve the path from the docs source directory.
-            f".. literalinclude:: /{os.path.relpath(latest.resolve(), target.parent.parent.resolve())}\n"
-            "   :language: text\n"
-        )
+        parts = []
+        for result in results:
+            reduced = "quick" in result.name
+            if reduced:
+                _reduced_pages.add("kernels")
+            parts.append(
+                (f"A {REDUCED_RUN_LABEL} (``--quick``, a small grid of shapes): " if reduced else "A saved run: ")
+                + f"``benchmarks/results/{result.name}``, on two shared cores, with the settings "
+                "its first lines print:\n\n"
+                # A leading "/" makes Sphinx resolve the path from the docs source directory.
+                f".. literalinclude:: /{os.path.relpath(result.resolve(), target.parent.parent.resolve())}\n"
+                "   :language: text\n"
+            )
+        text = "\n".join(parts)
     else:
         text = (
             "No saved results are in the repository (``benchmarks/results/*.txt``); the "
