@@ -536,3 +536,23 @@ def test_coalesce_of_an_embeddings_sparse_gradient_has_one_row_per_looked_up_id(
     c = emb.weight.grad.coalesce()
     np.testing.assert_array_equal(c.indices().numpy(), [[0, 1, 4]])
     np.testing.assert_array_equal(c.values().numpy(), np.repeat([[1.0], [2.0], [3.0]], 3, axis=1))
+
+
+@pytest.mark.parametrize("lookup", ["torch-order", "functional", "module"])
+def test_indices_changed_in_place_after_forward_make_backward_raise_like_torch(lookup):
+    # The backward reads the saved indices: refilling the index tensor in place between
+    # forward and backward would send the gradient to other rows, silently. PyTorch refuses.
+    weight = minigrad.zeros(2, 1, requires_grad=True)
+    idx = minigrad.tensor([0, 1])
+    if lookup == "torch-order":
+        out = minigrad.embedding(weight, idx)
+    elif lookup == "functional":
+        out = F.embedding(idx, weight)
+    else:
+        emb = minigrad.nn.Embedding(2, 1)
+        weight = emb.weight
+        out = emb(idx)
+    with minigrad.no_grad():
+        idx.copy_(minigrad.tensor([1, 0]))
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward(minigrad.tensor([[0.3], [-0.7]]))

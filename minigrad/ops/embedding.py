@@ -64,7 +64,11 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
     idx = index_array(indices, "embedding")
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D, got a weight of shape {tuple(weight.shape)}")
-    return Embedding.apply(idx, weight, padding_idx=int(padding_idx) if padding_idx >= 0 else -1,
+    # An index tensor goes in as itself (its array is idx): backward reads the saved indices,
+    # and apply version-checks what an input tensor holds, so refilling the indices in place
+    # before backward is refused, as in PyTorch, instead of sending the gradient elsewhere.
+    return Embedding.apply(indices if isinstance(indices, function.Tensor) else idx, weight,
+                           padding_idx=int(padding_idx) if padding_idx >= 0 else -1,
                            scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse))
 
 
