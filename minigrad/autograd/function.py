@@ -512,10 +512,13 @@ def _may_share(a: np.ndarray, b) -> bool:
 
     An array's memory belongs to its root: the array itself if it owns its data
     (``base`` None), else its ``base``, which NumPy points at the array owning the
-    memory. Two arrays whose roots are different owning arrays share nothing; an
-    array viewing other objects' memory (a buffer, ``as_strided``) gets the NumPy
-    call (~1-2 µs per pair). That call ran for every view an op kept: a reshaped
-    output, a target tensor's flattened indices.
+    memory. Two arrays whose roots are different owning arrays share nothing: that
+    answer costs a few attribute reads, where the NumPy call (~1-2 µs per pair) ran
+    for every view an op kept (a reshaped output, a target's flattened indices).
+    Views of one owner, and arrays viewing other objects' memory (a buffer,
+    ``as_strided``), get NumPy's bounds check: two tensors made from disjoint slices
+    of one array have version counters of their own, and a kept array must be
+    watched with the counter of the one it really overlaps.
     """
     if a is b:
         return True
@@ -525,8 +528,8 @@ def _may_share(a: np.ndarray, b) -> bool:
     rb = getattr(b, "base", 0)
     if rb is None:
         rb = b
-    if type(ra) is np.ndarray and ra.base is None and type(rb) is np.ndarray and rb.base is None:
-        return ra is rb
+    if ra is not rb and type(ra) is np.ndarray and ra.base is None and type(rb) is np.ndarray and rb.base is None:
+        return False
     return np.may_share_memory(a, b)
 
 
