@@ -240,7 +240,16 @@ class CrossEntropyMean(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        logp = ctx.logp if isinstance(grad, np.ndarray) else LogSoftmax.apply(x, 1)
+        if isinstance(grad, np.ndarray):
+            # First order, on arrays: subtract the one-hot in place (p − 1 at the targets, p − 0
+            # elsewhere is p itself, so the numbers are those of the expression below), saving
+            # a zero (M, C) array and a pass over it.
+            m = ctx.logp.shape[0]
+            p = np.exp(ctx.logp)
+            p[np.arange(m), ctx.target] -= 1
+            p *= grad / m
+            return p, None
+        logp = LogSoftmax.apply(x, 1)
         m, c = np.shape(logp)
         onehot = np.zeros((m, c), dtype=logp.dtype)
         onehot[np.arange(m), ctx.target] = 1
