@@ -594,8 +594,12 @@ def compare(workload, batch, budget):
     return result
 
 
-def _alternate(steps_fns, budget, start=0):
-    """Seconds per call of each ``step(i)``, in blocks of ~20 ms taken in turn, after two warm-up calls."""
+def _alternate(steps_fns, budget, start=0, time_block=_time_block):
+    """Seconds per call of each ``step(i)``, in blocks of ~20 ms taken in turn, after two warm-up calls.
+
+    ``time_block(step, steps, start)`` runs and times one block (:func:`_time_block`, unless
+    the caller measures more than the time).
+    """
     for i in range(start, start + 2):  # warm-up: optimizer state, allocator, caches
         for step in steps_fns:
             step(i)
@@ -606,7 +610,7 @@ def _alternate(steps_fns, budget, start=0):
     i = start + 3
     for _ in range(blocks):
         for k, step in enumerate(steps_fns):
-            times[k].append(_time_block(step, steps, i))
+            times[k].append(time_block(step, steps, i))
         i += steps
     return times
 
@@ -617,26 +621,21 @@ PHASES = ("zero_grad", "forward + loss", "backward", "optimizer step")
 def phase_times(workload, batch, budget):
     """Seconds per step of each phase (:data:`PHASES`): [(minigrad, torch)], one pair per phase.
 
-    Blocks of ~20 ms of steps alternate between the frameworks as in :func:`compare`; a
-    phase's time is the median over blocks of its mean per step in the block.
+    Blocks of ~20 ms of steps alternate between the frameworks as in :func:`compare`
+    (:func:`_alternate`); a phase's time is the median over blocks of its mean per step in the block.
     """
-    steps_fns = _step_fns(workload, batch)[:2]
-    for i in range(3):  # warm-up
-        for step in steps_fns:
-            step(i)
-    once = max(max(_time_block(step, 1, 3) for step in steps_fns), 1e-6)
-    steps = max(1, int(0.02 / once))
-    blocks = max(5, min(60, int(budget / (2 * steps * once))))
-    samples = ([], [])
-    i = 4
-    for _ in range(blocks):
-        for step, per_block in zip(steps_fns, samples):
-            acc = [0.0] * len(PHASES)
-            for j in range(i, i + steps):
-                step.phases(j, acc)
-            per_block.append([a / steps for a in acc])
-        i += steps
-    return [(statistics.median(b[p] for b in samples[0]), statistics.median(b[p] for b in samples[1]))
+    mg_step, tt_step, *_ = _step_fns(workload, batch)
+    samples = {mg_step: [], tt_step: []}
+
+    def phase_block(step, steps, start):
+        acc = [0.0] * len(PHASES)
+        for i in range(start, start + steps):
+            step.phases(i, acc)
+        samples[step].append([a / steps for a in acc])
+        return sum(acc) / steps
+
+    _alternate([mg_step, tt_step], budget, start=1, time_block=phase_block)
+    return [(statistics.median(b[p] for b in samples[mg_step]), statistics.median(b[p] for b in samples[tt_step]))
             for p in range(len(PHASES))]
 
 

@@ -764,6 +764,10 @@ def gelu_tanh_grad(x, t, grad):
     return out
 
 
+#: Longest row :func:`log_softmax_last` takes (see there).
+LOG_SOFTMAX_MAX_ROW = 128
+
+
 def log_softmax_last(x):
     """log_softmax along the last axis of a C-contiguous float array with rows of at most
     :data:`LOG_SOFTMAX_MAX_ROW` values, or None (the caller's NumPy code runs) for other arrays
@@ -789,10 +793,6 @@ def log_softmax_last(x):
     if not _ext.subtract_log_row_sums(out, e):
         return None
     return out.reshape(x.shape)
-
-
-#: Longest row :func:`log_softmax_last` takes (see there).
-LOG_SOFTMAX_MAX_ROW = 128
 
 
 def layer_norm(x, weight, bias, eps, k):

@@ -479,8 +479,9 @@ def _watch_kept_arrays(ctx: Node, args, others, outs) -> None:
     backward would change them behind the op's back.
     """
     # Plain loops, names formatted only for what is watched: this runs for every recorded op
-    # that keeps an array (embedding, tanh, the losses), and the comprehensions and f-strings
-    # it had cost ~10 µs per op - 10-17% of a makemore MLP's forward pass.
+    # that keeps an array (embedding, tanh, the losses). With _may_share's owner test, an
+    # embedding's check went from 4.8 to 2.8 µs, a reshape's from 2.8 to 1.1, a cross-entropy's
+    # from 6.3 to 4.7 (the three are ~10% of a makemore MLP's forward pass).
     ndarray = np.ndarray
     kept = []
     for name, value in ctx.__dict__.items():

@@ -106,10 +106,15 @@ def respell_public_names(owner, written_in_python=()) -> None:
         if name.startswith("_") or name in written_in_python or getattr(fn, "numpy_spellings", False):
             continue
         if callable(fn) and not isinstance(fn, type) and {"dim", "keepdim"} & set(_parameters(fn)):
-            if isinstance(owner, dict):
-                owner[name] = _spelled_on_first_call(owner, name, fn)
-            else:
-                setattr(owner, name, _spelled_on_first_call(owner, name, fn))
+            _bind(owner, name, _spelled_on_first_call(owner, name, fn))
+
+
+def _bind(owner, name: str, value) -> None:
+    """``owner[name] = value`` for a module's globals, ``setattr`` for a class."""
+    if isinstance(owner, dict):
+        owner[name] = value
+    else:
+        setattr(owner, name, value)
 
 
 def _spelled_on_first_call(owner, name: str, fn):
@@ -128,10 +133,7 @@ def _spelled_on_first_call(owner, name: str, fn):
         nonlocal built
         if built is None:
             built = numpy_spellings(fn)
-            if isinstance(owner, dict):
-                owner[name] = built
-            else:
-                setattr(owner, name, built)
+            _bind(owner, name, built)
         return built(*args, **kwargs)
 
     spelled.numpy_spellings = True
