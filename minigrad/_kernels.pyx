@@ -1196,6 +1196,8 @@ def _shift_rows(const value_t[:, ::1] x, value_t[:, ::1] out):
     """out = x − max of its row; 0 at a row whose max is not finite (±inf, or NaN first)."""
     cdef Py_ssize_t r, i, d = x.shape[1]
     cdef value_t m
+    if d == 0 or out.shape[0] != x.shape[0] or out.shape[1] != d:  # x[r, 0] below, out like x
+        raise ValueError(f"shift_rows: x {tuple(x.shape)[:2]} needs a value per row and out of its shape")
     for r in range(x.shape[0]):
         m = x[r, 0]
         for i in range(1, d):
@@ -1212,6 +1214,8 @@ def _subtract_log_row_sums(value_t[:, ::1] shifted, const value_t[:, ::1] e):
     cdef Py_ssize_t r, i, d = e.shape[1]
     cdef double s
     cdef value_t ls
+    if shifted.shape[0] != e.shape[0] or shifted.shape[1] != d:
+        raise ValueError("subtract_log_row_sums: shifted and e must have one shape")
     for r in range(e.shape[0]):
         s = 0
         for i in range(d):

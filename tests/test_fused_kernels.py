@@ -276,3 +276,15 @@ def test_compiled_log_softmax_matches_the_numpy_code_and_steps_aside_for_non_fin
         rows_ok = not np.isnan(x).any() and not np.isposinf(x).any() and np.isfinite(x.max(axis=-1)).all()
     taken = rows_ok and x.flags.c_contiguous and x.shape[-1] <= kernels.LOG_SOFTMAX_MAX_ROW
     assert (kernels.log_softmax_last(x) is not None) == bool(taken)
+
+
+@needs_ext
+@pytest.mark.parametrize("x_shape, out_shape", [((3, 0), (3, 0)), ((3, 2), (2, 2)), ((3, 2), (3, 1))])
+def test_compiled_log_softmax_passes_refuse_rows_they_would_read_or_write_past(x_shape, out_shape):
+    from minigrad import _kernels
+    x, out = np.zeros(x_shape, np.float32), np.zeros(out_shape, np.float32)
+    with pytest.raises(ValueError):
+        _kernels.shift_rows(x, out)
+    if x_shape[1]:
+        with pytest.raises(ValueError):
+            _kernels.subtract_log_row_sums(out, x)
